@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+# notibench: user space into build/, the module with `make kmod [KDIR=...]`.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+KDIR     ?= /lib/modules/$(shell uname -r)/build
+# Where the module is built; scripts/vm builds one copy per kernel.
+KMOD_OUT ?= kmod
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+NB_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibench -D_GNU_SOURCE
+SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# Guest binaries are static (the initramfs has no libc); ASan cannot be static,
+# UBSan can when it traps.
+STATIC    = -static -fsanitize=undefined -fsanitize-trap=undefined
+
+B := build
+
+# Client of the ioctl ABI, shared by tests and benchmarks.
+NBDEV_SRC := bench/nbdev.c
+HOST_TESTS := $(B)/tests/abi_test
+GUEST_TESTS := $(B)/static/kmod_test
+
+.PHONY: all static kmod check install clean deps
+
+all: $(HOST_TESTS) static
+
+static: $(GUEST_TESTS)
+
+$(B)/tests/%: tests/%.c $(NBDEV_SRC) bench/nbdev.h include/notibench.h
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(NBDEV_SRC)
+
+$(B)/static/%: tests/%.c $(NBDEV_SRC) bench/nbdev.h include/notibench.h
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC)
+
+kmod:
+	@test -d "$(KDIR)" || { echo "make kmod: no kernel build dir at KDIR=$(KDIR)" \
+		"(install linux-headers-<release> or pass KDIR=)" >&2; exit 2; }
+	@if [ "$(KMOD_OUT)" != kmod ]; then mkdir -p "$(KMOD_OUT)" && \
+		cp kmod/*.c kmod/*.h kmod/Kbuild kmod/probe.sh "$(KMOD_OUT)/" && \
+		mkdir -p "$(KMOD_OUT)/probes" && cp kmod/probes/*.c "$(KMOD_OUT)/probes/"; fi
+	kmod/probe.sh "$(KDIR)" "$(abspath $(KMOD_OUT))"
+	$(MAKE) -C "$(KDIR)" M="$(abspath $(KMOD_OUT))" NB_INCLUDE="$(abspath include)" modules
+
+deps:
+	scripts/deps
+
+check: deps
+	tests/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/notibench/tests \
+		$(DESTDIR)$(PREFIX)/lib/notibench/kmod $(DESTDIR)$(PREFIX)/lib/notibench/scripts
+	install -m 0644 include/notibench.h $(DESTDIR)$(PREFIX)/include/notibench.h
+	install -m 0755 $(GUEST_TESTS) $(HOST_TESTS) $(DESTDIR)$(PREFIX)/lib/notibench/tests/
+	install -m 0644 kmod/*.c kmod/*.h kmod/Kbuild $(DESTDIR)$(PREFIX)/lib/notibench/kmod/
+	install -m 0755 kmod/probe.sh $(DESTDIR)$(PREFIX)/lib/notibench/kmod/
+	install -m 0755 scripts/vm scripts/deps $(DESTDIR)$(PREFIX)/lib/notibench/scripts/
+
+clean:
+	rm -rf $(B)
+	-$(MAKE) -C "$(KDIR)" M="$(abspath kmod)" clean 2>/dev/null
+	rm -f kmod/nb_probes.h

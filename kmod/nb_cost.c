@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * notibench cost models: what one callback costs, in busy-waiting or
+ * sleeping, according to the model the user chose for it.
+ */
+#include <linux/delay.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+
+#include "nb.h"
+
+#define RANGE_CBS (NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END) | \
+		   NB_CB_BIT(NB_CB_TLB) | NB_CB_BIT(NB_CB_CLEAR_FLUSH_YOUNG) | \
+		   NB_CB_BIT(NB_CB_CLEAR_YOUNG) | NB_CB_BIT(NB_CB_INTERVAL))
+
+/* Which callbacks may use a model: sleeping and failing need a context that
+ * can, zapping needs an invalidation that brackets the primary MMU update.
+ */
+static const u32 nb_model_cbs[NB_MODEL_NR] = {
+	[NB_MODEL_COUNT] = NB_CB_BIT(NB_CB_NR) - 1,
+	[NB_MODEL_SPIN] = NB_CB_BIT(NB_CB_NR) - 1,
+	[NB_MODEL_SPIN_RANGE] = RANGE_CBS,
+	[NB_MODEL_SLEEP] = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END) |
+			   NB_CB_BIT(NB_CB_INTERVAL),
+	[NB_MODEL_SMMU] = RANGE_CBS,
+	[NB_MODEL_FAIL] = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_INTERVAL),
+	[NB_MODEL_ZAP] = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_INTERVAL),
+};
+
+bool nb_model_allowed(unsigned int cb, unsigned int model)
+{
+	return cb < NB_CB_NR && model < NB_MODEL_NR &&
+	       (nb_model_cbs[model] & NB_CB_BIT(cb));
+}
+
+static void nb_spin(u64 ns)
+{
+	u64 t0 = ktime_get_ns();
+
+	while (ktime_get_ns() - t0 < ns)
+		cpu_relax();
+}
+
+/* 4 KiB units in [start, end), rounded up; the full range is 2^52. */
+static u64 nb_units(unsigned long start, unsigned long end)
+{
+	unsigned long len = end - start;
+
+	return (len >> 12) + !!(len & 0xfff);
+}
+
+/* units * per_unit, clamped to the per-call cap; *acc notes the clamp. */
+static u64 nb_scaled(u64 units, u64 per_unit, unsigned int *acc)
+{
+	if (per_unit && units > div64_u64(NB_MAX_CALL_NS, per_unit)) {
+		*acc |= NB_ACC_CAPPED;
+		return NB_MAX_CALL_NS;
+	}
+	return units * per_unit;
+}
+
+/*
+ * Charge one call. Returns -EAGAIN when the FAIL model refuses a
+ * non-blockable call, else 0. @zapped is what the ZAP model removed.
+ */
+int nb_charge(const struct nb_cost *c, unsigned long start, unsigned long end,
+	      bool blockable, u64 zapped, unsigned int *acc)
+{
+	u64 units;
+
+	switch (c->model) {
+	case NB_MODEL_SPIN:
+		nb_spin(c->ns);
+		break;
+	case NB_MODEL_SPIN_RANGE:
+		nb_spin(nb_scaled(nb_units(start, end), c->ns, acc));
+		break;
+	case NB_MODEL_SLEEP:
+		if (blockable && c->ns >= NSEC_PER_USEC) {
+			unsigned long us = div_u64(c->ns, NSEC_PER_USEC);
+
+			usleep_range(us, us + us / 8 + 1);
+		} else {
+			if (!blockable)
+				*acc |= NB_ACC_FALLBACK;
+			nb_spin(c->ns);
+		}
+		break;
+	case NB_MODEL_SMMU:
+		units = nb_units(start, end);
+		if (units <= c->threshold)
+			nb_spin(nb_scaled(units, c->ns, acc));
+		else
+			nb_spin(c->global_ns);
+		break;
+	case NB_MODEL_FAIL:
+		if (!blockable) {
+			*acc |= NB_ACC_FAILED;
+			return -EAGAIN;
+		}
+		nb_spin(c->ns);
+		break;
+	case NB_MODEL_ZAP:
+		nb_spin(nb_scaled(zapped, c->ns, acc));
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
