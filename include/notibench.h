@@ -27,7 +27,8 @@
 enum nb_callback {
 	NB_CB_START = 0,	/* invalidate_range_start */
 	NB_CB_END,		/* invalidate_range_end */
-	NB_CB_TLB,		/* arch_invalidate_secondary_tlbs (>= 6.6), invalidate_range (< 6.6) */
+	/* arch_invalidate_secondary_tlbs (>= 6.6), invalidate_range (< 6.6) */
+	NB_CB_TLB,
 	NB_CB_CLEAR_FLUSH_YOUNG,
 	NB_CB_CLEAR_YOUNG,
 	NB_CB_TEST_YOUNG,

@@ -6,6 +6,7 @@
 #ifndef NB_H
 #define NB_H
 
+#include <linux/bits.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -17,10 +18,11 @@
 
 #define NB_MODULE_VERSION	"1.0"
 
+/* What the young callbacks return on this kernel. */
 #ifdef NB_YOUNG_BOOL
-typedef bool nb_young_t;
+#define NB_YOUNG_T	bool
 #else
-typedef int nb_young_t;
+#define NB_YOUNG_T	int
 #endif
 
 struct nb_session;
@@ -97,17 +99,17 @@ struct nb_session {
 	struct nb_pcpu __percpu *pcpu;
 	atomic_t released;
 	struct nb_mirror_counters mc;
-	spinlock_t ring_lock;
+	spinlock_t ring_lock;		/* ring and ring_seq */
 	u64 ring_seq;
 	struct nb_ring_entry ring[NB_RING_SIZE];
 };
 
 /* Flags for nb_account(). */
-#define NB_ACC_NONBLOCK		(1u << 0)
-#define NB_ACC_FALLBACK		(1u << 1)
-#define NB_ACC_FAILED		(1u << 2)
-#define NB_ACC_CAPPED		(1u << 3)
-#define NB_ACC_NO_RANGE		(1u << 4)
+#define NB_ACC_NONBLOCK	BIT(0)
+#define NB_ACC_FALLBACK	BIT(1)
+#define NB_ACC_FAILED		BIT(2)
+#define NB_ACC_CAPPED		BIT(3)
+#define NB_ACC_NO_RANGE	BIT(4)
 
 /* nb_callbacks.c */
 void nb_fill_ops(struct nb_attachment *att);

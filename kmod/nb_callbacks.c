@@ -149,7 +149,7 @@ static void nb_tlb(struct mmu_notifier *mn, struct mm_struct *mm,
 #endif
 
 /* No secondary accessed bits here: always "not young". */
-static nb_young_t nb_clear_flush_young(struct mmu_notifier *mn,
+static NB_YOUNG_T nb_clear_flush_young(struct mmu_notifier *mn,
 				       struct mm_struct *mm,
 				       unsigned long start, unsigned long end)
 {
@@ -157,14 +157,14 @@ static nb_young_t nb_clear_flush_young(struct mmu_notifier *mn,
 	return 0;
 }
 
-static nb_young_t nb_clear_young(struct mmu_notifier *mn, struct mm_struct *mm,
+static NB_YOUNG_T nb_clear_young(struct mmu_notifier *mn, struct mm_struct *mm,
 				 unsigned long start, unsigned long end)
 {
 	nb_atomic_cb(mn, NB_CB_CLEAR_YOUNG, start, end, false);
 	return 0;
 }
 
-static nb_young_t nb_test_young(struct mmu_notifier *mn, struct mm_struct *mm,
+static NB_YOUNG_T nb_test_young(struct mmu_notifier *mn, struct mm_struct *mm,
 				unsigned long address)
 {
 	nb_atomic_cb(mn, NB_CB_TEST_YOUNG, address, address + PAGE_SIZE, false);

@@ -96,6 +96,12 @@ static int nb_check_attach(const struct nb_attach *cfg)
 		if (ret)
 			return ret;
 	}
+#ifdef NB_HAVE_ARCH_INVALIDATE_SECONDARY_TLBS
+	/* Since 6.6 the core refuses (and warns about) TLB with start/end. */
+	if ((cbs & NB_CB_BIT(NB_CB_TLB)) &&
+	    (cbs & (NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END))))
+		return -EINVAL;
+#endif
 	/* Since 5.12 a start that can fail must not come with an end. */
 	if ((cbs & NB_CB_BIT(NB_CB_START)) && (cbs & NB_CB_BIT(NB_CB_END)) &&
 	    cfg->cost[NB_CB_START].model == NB_MODEL_FAIL)
