@@ -13,20 +13,49 @@ NB_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibench -D_GNU_SOURCE
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Guest binaries are static (the initramfs has no libc); ASan cannot be static,
 # UBSan can when it traps.
-STATIC    = -static -fsanitize=undefined -fsanitize-trap=undefined
+STATIC    = -static -fsanitize=undefined -fsanitize-undefined-trap-on-error
 
 B := build
 
 # Client of the ioctl ABI, shared by tests and benchmarks.
 NBDEV_SRC := bench/nbdev.c
-HOST_TESTS := $(B)/tests/abi_test
+HOST_TESTS := $(B)/tests/abi_test $(B)/tests/stats_test
 GUEST_TESTS := $(B)/static/kmod_test
+
+# The benchmark binary (bench/README.md). libperf is built from Debian's
+# linux-source package by scripts/build-libperf and linked statically into
+# both builds. No sanitizers here: this binary measures.
+NB_GIT    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+LIBPERF   := $(B)/libperf
+LIBPERF_A := $(LIBPERF)/lib64/libperf.a
+BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/csv.c \
+	     bench/env.c bench/knobs.c bench/counters.c bench/layout.c bench/backend.c \
+	     bench/backend_kvm.c bench/backend_kmod.c bench/bench_mprotect.c $(NBDEV_SRC)
+BENCH_HDR := $(wildcard bench/*.h) include/notibench.h
+BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
+BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -lm
 
 .PHONY: all static kmod check install clean deps
 
-all: $(HOST_TESTS) static
+all: $(HOST_TESTS) $(B)/notibench static
 
-static: $(GUEST_TESTS)
+static: $(GUEST_TESTS) $(B)/static/notibench
+
+$(LIBPERF_A):
+	scripts/build-libperf
+
+$(B)/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A)
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) $(BENCH_CFLAGS) -o $@ $(BENCH_SRC) $(BENCH_LIBS)
+
+$(B)/static/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A)
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) -static $(BENCH_CFLAGS) -o $@ $(BENCH_SRC) $(BENCH_LIBS)
+
+# Statistics unit test: bench/stats.c only.
+$(B)/tests/stats_test: tests/stats_test.c bench/stats.c bench/stats.h tests/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< bench/stats.c -lm
 
 $(B)/tests/%: tests/%.c $(NBDEV_SRC) bench/nbdev.h include/notibench.h
 	@mkdir -p $(@D)

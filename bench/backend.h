@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Secondary-MMU backends: what is attached to the benchmark's mm while it
+ * runs. Each --backend option gives one or more configurations (a kmod cost
+ * sweep gives one per ns value); the harness interleaves them.
+ *
+ *   none                      nothing attached
+ *   kvm                       a KVM VM with one memslot over the buffer
+ *   kmod:<model>[,k=K][,cb=start+end+...][,events=a+b][,ns=N[,N...]]
+ *        [,threshold=P][,global=NS][,mode=ops|interval][,ring=0|1]
+ *                             /dev/notibench with K subscribers
+ *
+ * Lifecycle: open (once; an unavailable backend is a skip) -> attach over the
+ * buffer -> for each sample: sample_begin, the timed batch, sample_end ->
+ * detach (the harness re-attaches when the configuration changes) -> close.
+ */
+#ifndef NB_BACKEND_H
+#define NB_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "notibench.h"
+
+enum backend_kind { BACKEND_NONE, BACKEND_KVM, BACKEND_KMOD };
+
+#define KVM_STAT_NR 4	/* pages_4k, pages_2m, pages_1g, remote_tlb_flush */
+
+struct backend {
+	enum backend_kind kind;
+	char label[160];		/* the configuration's name, e.g. kmod:spin,ns=250 */
+	char sweep[160];		/* configurations of one sweep share this ("" if none) */
+	double sweep_ns;		/* this configuration's ns in its sweep */
+	bool attached;
+
+	/* kmod */
+	struct nb_attach attach;
+	int nb_fd;
+	struct nb_version version;
+	struct nb_stats *stats;		/* the last sample's */
+	struct nb_ring_entry ring[NB_RING_SIZE];
+	unsigned int ring_n;
+
+	/* kvm */
+	int kvm_fd, vm_fd, stats_fd;
+	bool pvm;			/* kvm_pvm: shadow paging, no guest can populate it */
+	int64_t kvm_stat_off[KVM_STAT_NR];	/* file offset of each stat, -1: absent */
+	uint64_t kvm_stat_before[KVM_STAT_NR];
+	double kvm_stat[KVM_STAT_NR];	/* last sample: pages_* now, remote_tlb_flush delta */
+};
+
+extern const char *const kvm_stat_names[KVM_STAT_NR];
+
+/*
+ * Parses one --backend spec, appending its configurations to *v (n of them
+ * so far, realloc'd). NB_EXIT_OK, or NB_EXIT_USAGE with msg.
+ */
+int backend_parse(const char *spec, struct backend **v, unsigned int *n, char *msg, size_t len);
+
+/* NB_EXIT_OK, NB_EXIT_SKIP (not available here) or NB_EXIT_FAIL, with reason. */
+int backend_open(struct backend *b, char *reason, size_t len);
+int backend_attach(struct backend *b, void *buf, size_t len, char *reason, size_t rlen);
+/* Reset counters / snapshot stats right before the timed batch; read them right after. */
+int backend_sample_begin(struct backend *b);
+int backend_sample_end(struct backend *b);
+void backend_detach(struct backend *b);
+void backend_close(struct backend *b);
+/* Metadata lines for this configuration (key prefix given). */
+void backend_describe(const struct backend *b, const char *prefix,
+		      void (*emit)(const char *key, const char *value));
+
+/* Calls per sample on which the cost is charged (for the sweep self-check). */
+double backend_charged_calls(const struct backend *b);
+
+#endif /* NB_BACKEND_H */

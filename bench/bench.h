@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The benchmark interface. A benchmark is one file that defines a
+ * struct bench_ops and one row in bench/registry.c.
+ *
+ * A benchmark declares its options (parsed and validated by the harness),
+ * sets up its state (buffers, layouts, knobs), runs nops operations when
+ * asked and tears down. It never prints and never times itself: the harness
+ * owns timing, pinning, warm-up, repetitions, statistics and output. It may
+ * check the counters of each sample (check()) against what the running
+ * kernel should have done.
+ */
+#ifndef NB_BENCH_H
+#define NB_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "notibench.h"
+
+/* Exit statuses (kselftest's skip value). */
+enum nb_exit {
+	NB_EXIT_OK = 0,
+	NB_EXIT_FAIL = 1,
+	NB_EXIT_USAGE = 2,
+	NB_EXIT_SKIP = 4,
+};
+
+enum bench_opt_type {
+	OPT_SIZE,	/* bytes, with an optional K/M/G/T suffix (powers of 1024) */
+	OPT_UINT,	/* unsigned integer */
+	OPT_CHOICE,	/* one of choices[] */
+};
+
+struct bench_opt {
+	const char *name;		/* --name VALUE or --name=VALUE */
+	enum bench_opt_type type;
+	const char *def;		/* default, as typed on the command line */
+	const char *const *choices;	/* OPT_CHOICE: NULL-terminated */
+	uint64_t min, max;		/* OPT_SIZE, OPT_UINT: inclusive bounds */
+	const char *help;
+};
+
+/* A parsed option: u for SIZE/UINT, choice (index into choices) for CHOICE. */
+struct bench_val {
+	uint64_t u;
+	int choice;
+	const char *str;		/* as given */
+};
+
+#define BENCH_REASON_LEN 512
+
+/* What setup() gets and fills in. */
+struct bench_ctx {
+	/* in */
+	const struct bench_val *opt;	/* indexed like bench_ops.opts */
+	bool quick;
+	/* out: the memory the secondary-MMU backends must cover */
+	void *buf;
+	size_t len;
+	/* out: what one operation is and how many system calls it makes */
+	const char *op_unit;		/* e.g. "toggle" */
+	const char *call_unit;		/* e.g. "mprotect" */
+	uint64_t calls_per_op;
+	/* out: a skip or failure reason (setup's return says which) */
+	char reason[BENCH_REASON_LEN];
+};
+
+/* Counters of one sample, for check(). NULL/0 when not collected. */
+struct bench_counters {
+	uint64_t nops;
+	/* kmod backend */
+	const struct nb_stats *nb;
+	const struct nb_attach *nb_attach;	/* K, callbacks, mode */
+	const struct nb_ring_entry *ring;	/* oldest first */
+	unsigned int ring_n;
+	/* tracepoints; -1 when unavailable */
+	int64_t kvm_unmap_hva_range;
+	bool kvm;				/* the kvm backend is attached */
+};
+
+struct bench_ops {
+	const struct bench_opt *opts;
+	unsigned int nr_opts;
+	/*
+	 * Cross-option validation, before anything is set up: NB_EXIT_OK or
+	 * NB_EXIT_USAGE with a message in msg naming the options.
+	 */
+	int (*validate)(const struct bench_val *opt, char *msg, size_t len);
+	/* NB_EXIT_OK, NB_EXIT_SKIP or NB_EXIT_FAIL (ctx->reason says why). */
+	int (*setup)(struct bench_ctx *ctx, void **state);
+	/* Runs nops operations; 0 or -errno. */
+	int (*run)(void *state, uint64_t nops);
+	void (*teardown)(void *state);
+	/*
+	 * Optional: validates one sample's counters. NB_EXIT_OK, or NB_EXIT_FAIL
+	 * with both numbers in msg. Must not be expensive: called per sample.
+	 */
+	int (*check)(void *state, const struct bench_counters *c, char *msg, size_t len);
+	/* Optional: metadata lines ("key", "value") describing what setup obtained. */
+	void (*describe)(void *state, void (*emit)(const char *key, const char *value));
+};
+
+struct bench {
+	const char *name;
+	const char *summary;
+	const struct bench_ops *ops;
+};
+
+/* bench/registry.c: sorted by name. */
+extern const struct bench bench_table[];
+extern const unsigned int bench_count;
+const struct bench *bench_find(const char *name);
+
+#endif /* NB_BENCH_H */

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Run metadata: "key: value" lines of the CSV header. env_capture() records
+ * the machine and kernel state that decides what a figure means.
+ */
+#ifndef NB_ENV_H
+#define NB_ENV_H
+
+/* Adds (or replaces) a key. Newlines in values become spaces. */
+__attribute__((format(printf, 2, 3)))
+void meta_add(const char *key, const char *fmt, ...);
+/* Same, with a ready string (usable as a callback). */
+void meta_put(const char *key, const char *value);
+unsigned int meta_count(void);
+const char *meta_key(unsigned int i);
+const char *meta_value(unsigned int i);
+const char *meta_get(const char *key);	/* NULL when absent */
+
+/* Kernel, cmdline, CPU, THP, hugetlb, NUMA balancing, KSM, git revision, date... */
+void env_capture(void);
+
+/* Running kernel's major.minor, from uname. */
+void env_kernel_version(unsigned int *major, unsigned int *minor);
+
+#endif /* NB_ENV_H */

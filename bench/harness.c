@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The harness. Order of a run:
+ *   environment capture (before any knob changes) -> pin -> hygiene knobs ->
+ *   output temp file -> counters -> backends opened (skip if unavailable) ->
+ *   benchmark setup -> timer cost -> warm-up -> batch calibration ->
+ *   rounds: each round takes one sample of every configuration, the order
+ *   reversed every other round (ABBA...), so a linear drift hits every
+ *   configuration alike -> statistics -> CSV renamed into place.
+ * A sample: attach the configuration if it is not attached (then a short
+ * untimed warm-up), reset its counters, read the perf counters, time one
+ * batch with CLOCK_MONOTONIC, read everything again, check().
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "counters.h"
+#include "csv.h"
+#include "env.h"
+#include "knobs.h"
+#include "nbdev.h"
+
+#define CHECK_PRINT_MAX 5
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median cost of one clock_gettime(CLOCK_MONOTONIC), in ns. */
+static double timer_cost_ns(void)
+{
+	enum { N = 2001 };
+	static uint64_t d[N];
+
+	for (int i = 0; i < N; i++) {
+		uint64_t t0 = now_ns(), t1 = now_ns();
+
+		d[i] = t1 - t0;
+	}
+	qsort(d, N, sizeof(d[0]), cmp_u64);
+	return d[N / 2] ? (double)d[N / 2] : 1;
+}
+
+static int pin(int *cpu, char *msg, size_t len)
+{
+	cpu_set_t set;
+	int last = -1;
+
+	if (sched_getaffinity(0, sizeof(set), &set)) {
+		snprintf(msg, len, "sched_getaffinity: %s", strerror(errno));
+		return NB_EXIT_FAIL;
+	}
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			last = c;
+	if (*cpu < 0)
+		*cpu = last;
+	if (*cpu >= CPU_SETSIZE || !CPU_ISSET(*cpu, &set)) {
+		snprintf(msg, len, "--cpu %d: not a CPU this process may run on (last allowed: %d)",
+			 *cpu, last);
+		return NB_EXIT_USAGE;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(*cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		snprintf(msg, len, "sched_setaffinity to CPU %d: %s", *cpu, strerror(errno));
+		return NB_EXIT_FAIL;
+	}
+	return NB_EXIT_OK;
+}
+
+/* Benchmark hygiene: no NUMA hinting faults or KSM merges inside the buffer. */
+static void hygiene_knobs(void)
+{
+	static const struct { const char *path, *value, *key; } k[] = {
+		{ KNOB_NUMA_BALANCING, "0", "numa_balancing" },
+		{ KNOB_KSM_RUN, "0", "ksm_run" },
+	};
+
+	for (unsigned int i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		int ret;
+
+		if (access(k[i].path, F_OK))
+			continue;
+		ret = knob_set(k[i].path, k[i].value);
+		if (ret < 0)
+			meta_add(k[i].key, "%s (could not set %s: %s)", meta_get(k[i].key) ?: "?",
+				 k[i].value, strerror(-ret));
+	}
+}
+
+/* ---- columns ---- */
+
+enum base_col { COL_NOPS, COL_SAMPLE_NS, COL_NS_PER_OP, COL_NS_PER_CALL, COL_BASE_NR };
+static const char *const base_names[COL_BASE_NR] = { "nops", "sample_ns", "ns_per_op", "ns_per_call" };
+
+/* Fields of an nb_cell written per callback. */
+enum nb_field { NBF_CALLS, NBF_BYTES, NBF_NS, NBF_NONBLOCK, NBF_FALLBACK, NBF_FAILED, NBF_CAPPED,
+		NBF_NR };
+static const char *const nbf_names[NBF_NR] = { "calls", "bytes", "ns", "nonblock", "fallback",
+					       "failed", "capped" };
+
+struct layout_cols {
+	int counters;			/* first counter column */
+	int kvm_unmap_per_call;
+	int kvm;			/* first of KVM_STAT_NR */
+	uint32_t nb_cbs;		/* callbacks with columns */
+	int nb[NB_CB_NR];		/* first column of callback cb: NBF_NR, then 2 per event, hist */
+	int nb_ranges_per_call, nb_range_bytes_mean, nb_charged_calls;
+};
+
+static int add_col(struct run_result *r, const char *name, bool text)
+{
+	struct column *nc = realloc(r->cols, (r->ncols + 1) * sizeof(*nc));
+
+	if (!nc)
+		return -1;
+	r->cols = nc;
+	snprintf(nc[r->ncols].name, sizeof(nc[r->ncols].name), "%s", name);
+	nc[r->ncols].text = text;
+	return (int)r->ncols++;
+}
+
+int run_col(const struct run_result *r, const char *name)
+{
+	for (unsigned int c = 0; c < r->ncols; c++)
+		if (!strcmp(r->cols[c].name, name))
+			return (int)c;
+	return -1;
+}
+
+static void make_columns(struct run_result *r, struct layout_cols *lc, const struct run_opts *o)
+{
+	char name[64];
+
+	for (int i = 0; i < COL_BASE_NR; i++)
+		add_col(r, base_names[i], false);
+	lc->counters = (int)r->ncols;
+	for (int i = 0; i < CNT_NR; i++)
+		add_col(r, counter_name(i), false);
+	lc->kvm_unmap_per_call = add_col(r, "kvm_unmap_hva_range_per_call", false);
+	lc->kvm = (int)r->ncols;
+	for (int i = 0; i < KVM_STAT_NR; i++) {
+		snprintf(name, sizeof(name), "kvm_%s", kvm_stat_names[i]);
+		add_col(r, name, false);
+	}
+	lc->nb_cbs = 0;
+	for (unsigned int k = 0; k < o->ncfg; k++)
+		if (o->cfg[k].kind == BACKEND_KMOD)
+			lc->nb_cbs |= o->cfg[k].attach.callbacks;
+	lc->nb_ranges_per_call = lc->nb_range_bytes_mean = lc->nb_charged_calls = -1;
+	if (!lc->nb_cbs)
+		return;
+	lc->nb_ranges_per_call = add_col(r, "nb_ranges_per_call", false);
+	lc->nb_range_bytes_mean = add_col(r, "nb_range_bytes_mean", false);
+	lc->nb_charged_calls = add_col(r, "nb_charged_calls", false);
+	for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
+		if (!(lc->nb_cbs & NB_CB_BIT(cb)))
+			continue;
+		lc->nb[cb] = (int)r->ncols;
+		for (int f = 0; f < NBF_NR; f++) {
+			snprintf(name, sizeof(name), "nb_%s_%s", nb_callback_name(cb), nbf_names[f]);
+			add_col(r, name, false);
+		}
+		for (unsigned int ev = 0; ev < NB_EV_NR; ev++) {
+			snprintf(name, sizeof(name), "nb_%s_%s_calls", nb_callback_name(cb),
+				 nb_event_name(ev));
+			add_col(r, name, false);
+			snprintf(name, sizeof(name), "nb_%s_%s_bytes", nb_callback_name(cb),
+				 nb_event_name(ev));
+			add_col(r, name, false);
+		}
+		snprintf(name, sizeof(name), "nb_%s_hist", nb_callback_name(cb));
+		add_col(r, name, true);
+	}
+}
+
+/* "2M:3 1G:1": range-size histogram, buckets named by their lower bound. */
+static char *hist_string(const __u64 *hist)
+{
+	char buf[1024] = "";
+
+	for (int b = 0; b < NB_HIST_BUCKETS; b++) {
+		char label[16];
+
+		if (!hist[b])
+			continue;
+		if (b == NB_HIST_SMALL)
+			snprintf(label, sizeof(label), "<4K");
+		else if (b == NB_HIST_HUGE)
+			snprintf(label, sizeof(label), ">=1T");
+		else if (b == NB_HIST_FULL)
+			snprintf(label, sizeof(label), "full");
+		else {
+			unsigned int sh = 11 + b;	/* lower bound 2^(11+b) */
+
+			snprintf(label, sizeof(label), "%lu%c",
+				 1ul << (sh % 10), " KMG"[sh / 10]);
+		}
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s:%llu",
+			 buf[0] ? " " : "", label, (unsigned long long)hist[b]);
+	}
+	return strdup(buf);
+}
+
+/* ---- one sample ---- */
+
+struct sample_ctx {
+	const struct bench *bench;
+	void *state;
+	const struct bench_ctx *bctx;
+	struct run_result *r;
+	struct layout_cols *lc;
+	uint64_t batch;
+	unsigned int seq;
+	unsigned int check_failures;
+	bool no_check;
+};
+
+static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round, char *msg,
+		       size_t len)
+{
+	struct config_result *cr = &sc->r->cfg[k];
+	struct backend *b = cr->b;
+	struct counter_snap c0, c1;
+	double *v = &cr->v[cr->n * sc->r->ncols];
+	char **text = &cr->text[cr->n * sc->r->ncols];
+	const struct layout_cols *lc = sc->lc;
+	uint64_t t0, t1, calls = sc->batch * sc->bctx->calls_per_op;
+	int ret;
+
+	if (backend_sample_begin(b)) {
+		snprintf(msg, len, "%s: resetting counters failed", b->label);
+		return NB_EXIT_FAIL;
+	}
+	counters_read(&c0);
+	t0 = now_ns();
+	ret = sc->bench->ops->run(sc->state, sc->batch);
+	t1 = now_ns();
+	counters_read(&c1);
+	if (ret) {
+		snprintf(msg, len, "%s: the benchmark's operation failed: %s", b->label, strerror(-ret));
+		return NB_EXIT_FAIL;
+	}
+	if (backend_sample_end(b)) {
+		snprintf(msg, len, "%s: reading counters failed", b->label);
+		return NB_EXIT_FAIL;
+	}
+	for (unsigned int c = 0; c < sc->r->ncols; c++)
+		v[c] = NAN;
+	v[COL_NOPS] = (double)sc->batch;
+	v[COL_SAMPLE_NS] = (double)(t1 - t0);
+	v[COL_NS_PER_OP] = (double)(t1 - t0) / (double)sc->batch;
+	v[COL_NS_PER_CALL] = (double)(t1 - t0) / (double)calls;
+	for (int i = 0; i < CNT_NR; i++)
+		if (counter_available(i))
+			v[lc->counters + i] = (double)(c1.v[i] - c0.v[i]);
+	if (counter_available(CNT_KVM_UNMAP_HVA_RANGE))
+		v[lc->kvm_unmap_per_call] = v[lc->counters + CNT_KVM_UNMAP_HVA_RANGE] / (double)calls;
+	if (b->kind == BACKEND_KVM)
+		for (int i = 0; i < KVM_STAT_NR; i++)
+			v[lc->kvm + i] = b->kvm_stat[i] < 0 ? NAN : b->kvm_stat[i];
+	if (b->kind == BACKEND_KMOD) {
+		unsigned int main_cb = b->attach.mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
+		struct nb_cell sum;
+
+		for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
+			int col = lc->nb[cb];
+
+			if (!(lc->nb_cbs & NB_CB_BIT(cb)))
+				continue;
+			nb_cell_sum(b->stats, cb, &sum);
+			if (b->attach.callbacks & NB_CB_BIT(cb)) {
+				const uint64_t f[NBF_NR] = { sum.calls, sum.bytes, sum.ns, sum.nonblock,
+							     sum.fallback, sum.failed, sum.capped };
+
+				for (int i = 0; i < NBF_NR; i++)
+					v[col + i] = (double)f[i];
+				for (unsigned int ev = 0; ev < NB_EV_NR; ev++) {
+					v[col + NBF_NR + 2 * ev] = (double)b->stats->cell[cb][ev].calls;
+					v[col + NBF_NR + 2 * ev + 1] = (double)b->stats->cell[cb][ev].bytes;
+				}
+				text[col + NBF_NR + 2 * NB_EV_NR] = hist_string(sum.hist);
+			}
+			if (cb == main_cb) {
+				double per = (double)b->attach.nr_subscribers;
+
+				v[lc->nb_ranges_per_call] = (double)sum.calls / per / (double)calls;
+				v[lc->nb_range_bytes_mean] = sum.calls ? (double)sum.bytes / (double)sum.calls : NAN;
+			}
+		}
+		v[lc->nb_charged_calls] = backend_charged_calls(b);
+	}
+	cr->round[cr->n] = round;
+	cr->seq[cr->n] = sc->seq++;
+	cr->n++;
+
+	if (sc->bench->ops->check && !sc->no_check) {
+		struct bench_counters bc = {
+			.nops = sc->batch,
+			.kvm_unmap_hva_range = counter_available(CNT_KVM_UNMAP_HVA_RANGE) ?
+				(int64_t)(c1.v[CNT_KVM_UNMAP_HVA_RANGE] - c0.v[CNT_KVM_UNMAP_HVA_RANGE]) : -1,
+			.kvm = b->kind == BACKEND_KVM,
+		};
+		char why[BENCH_REASON_LEN] = "";
+
+		if (b->kind == BACKEND_KMOD) {
+			bc.nb = b->stats;
+			bc.nb_attach = &b->attach;
+			bc.ring = b->ring;
+			bc.ring_n = b->ring_n;
+		}
+		if (sc->bench->ops->check(sc->state, &bc, why, sizeof(why)) != NB_EXIT_OK) {
+			if (sc->check_failures < CHECK_PRINT_MAX)
+				fprintf(stderr, "notibench: check failed: %s, sample %u: %s\n", b->label,
+					cr->n - 1, why);
+			if (!sc->check_failures)
+				meta_add("check_first_failure", "%s sample %u: %s", b->label, cr->n - 1, why);
+			sc->check_failures++;
+		}
+	}
+	return NB_EXIT_OK;
+}
+
+/* Runs ops untimed for at least ms milliseconds (and min_ops ops). */
+static int warm_up(struct sample_ctx *sc, uint64_t ms, uint64_t min_ops)
+{
+	uint64_t t_end = now_ns() + ms * 1000000ull, done = 0;
+
+	while (done < min_ops || now_ns() < t_end) {
+		int ret = sc->bench->ops->run(sc->state, 1);
+
+		if (ret)
+			return ret;
+		if (++done >= 1000000)
+			break;
+	}
+	return 0;
+}
+
+/* Doubles the batch until one lasts target_ns (median of 3 tries). */
+static int calibrate(struct sample_ctx *sc, uint64_t target_ns, uint64_t *batch)
+{
+	uint64_t n = 1;
+
+	for (;;) {
+		uint64_t d[3];
+
+		for (int i = 0; i < 3; i++) {
+			uint64_t t0 = now_ns();
+			int ret = sc->bench->ops->run(sc->state, n);
+
+			if (ret)
+				return ret;
+			d[i] = now_ns() - t0;
+		}
+		qsort(d, 3, sizeof(d[0]), cmp_u64);
+		if (d[1] >= target_ns || n >= (1ull << 30))
+			break;
+		/* Jump close to the target, at most 16x at a time, at least 2x. */
+		uint64_t f = d[1] ? (target_ns * 5 / 4) / d[1] + 1 : 16;
+
+		n *= f < 2 ? 2 : f > 16 ? 16 : f;
+	}
+	*batch = n;
+	return 0;
+}
+
+static void print_summary(const struct bench *bench, const struct run_result *r,
+			  const struct layout_cols *lc, const struct bench_ctx *bctx)
+{
+	int cp = COL_NS_PER_CALL;
+
+	printf("%-28s %12s %23s %10s %10s %10s %6s", "config", "ns/op", "95% CI of median",
+	       "ns/call", "p90 ns/op", "p99 ns/op", "CV %");
+	if (lc->nb_cbs)
+		printf(" %12s", "ranges/call");
+	if (counter_available(CNT_KVM_UNMAP_HVA_RANGE))
+		printf(" %10s", "kvm_unmap");
+	printf("\n");
+	for (unsigned int k = 0; k < r->ncfg; k++) {
+		const struct config_result *cr = &r->cfg[k];
+		const struct stats *s = &cr->st[COL_NS_PER_OP];
+		char ci[64];
+
+		snprintf(ci, sizeof(ci), "[%.1f, %.1f]", s->ci_lo, s->ci_hi);
+		printf("%-28s %12.1f %23s %10.1f %10.1f %10.1f %6.2f", cr->b->label, s->median, ci,
+		       cr->st[cp].median, s->p90, s->p99, 100 * s->cv);
+		if (lc->nb_cbs) {
+			if (cr->b->kind == BACKEND_KMOD)
+				printf(" %12.3f", cr->st[lc->nb_ranges_per_call].median);
+			else
+				printf(" %12s", "-");
+		}
+		if (counter_available(CNT_KVM_UNMAP_HVA_RANGE))
+			printf(" %10.3f", cr->st[lc->kvm_unmap_per_call].median);
+		printf("\n");
+	}
+	printf("(%s: one op = one %s = %" PRIu64 " %s call%s)\n", bench->name, bctx->op_unit,
+	       bctx->calls_per_op, bctx->call_unit, bctx->calls_per_op == 1 ? "" : "s");
+}
+
+/* Sweeps: the slope of median ns/op against the configured ns is the number of calls charged per op. */
+static void sweep_check(const struct run_result *r, const struct layout_cols *lc)
+{
+	for (unsigned int k = 0; k < r->ncfg; k++) {
+		const char *sw = r->cfg[k].b->sweep;
+		double x[64], y[64], charged = 0, slope, icpt, r2;
+		unsigned int n = 0;
+		bool first = true;
+
+		if (!sw[0])
+			continue;
+		for (unsigned int j = 0; j < k; j++)
+			if (!strcmp(r->cfg[j].b->sweep, sw))
+				first = false;
+		if (!first)
+			continue;
+		for (unsigned int j = k; j < r->ncfg && n < 64; j++) {
+			const struct config_result *cr = &r->cfg[j];
+
+			if (strcmp(cr->b->sweep, sw))
+				continue;
+			x[n] = cr->b->sweep_ns;
+			y[n] = cr->st[COL_NS_PER_OP].median;
+			charged += cr->st[lc->nb_charged_calls].median / cr->st[COL_NOPS].median;
+			n++;
+		}
+		charged /= n;
+		if (stats_linfit(x, y, n, &slope, &icpt, &r2))
+			continue;
+		printf("sweep %s: slope %.3f ns/op per ns of cost (r2 %.4f); counted charged calls "
+		       "per op %.3f; ratio %.3f\n", sw, slope, r2, charged,
+		       charged > 0 ? slope / charged : NAN);
+		meta_add("sweep", "%s: slope %.4f, intercept %.1f ns, r2 %.5f, charged calls per op "
+			 "%.4f, slope/charged %.4f", sw, slope, icpt, r2, charged,
+			 charged > 0 ? slope / charged : NAN);
+	}
+}
+
+static void compute_stats(struct run_result *r)
+{
+	for (unsigned int k = 0; k < r->ncfg; k++) {
+		struct config_result *cr = &r->cfg[k];
+		double *tmp = malloc((cr->n + 1) * sizeof(double));
+
+		for (unsigned int c = 0; c < r->ncols && tmp; c++) {
+			unsigned int m = 0;
+
+			if (r->cols[c].text)
+				continue;
+			for (unsigned int s = 0; s < cr->n; s++)
+				if (!isnan(cr->v[s * r->ncols + c]))
+					tmp[m++] = cr->v[s * r->ncols + c];
+			stats_compute(tmp, m, &cr->st[c]);
+		}
+		free(tmp);
+	}
+}
+
+static void emit_meta(const char *key, const char *value)
+{
+	meta_put(key, value);
+}
+
+int harness_run(const struct bench *bench, const struct bench_val *opt, struct run_opts *o)
+{
+	struct bench_ctx bctx = { .opt = opt, .quick = o->quick };
+	struct run_result r = { 0 };
+	struct layout_cols lc = { 0 };
+	struct sample_ctx sc = { .bench = bench, .bctx = &bctx, .r = &r, .lc = &lc,
+				 .no_check = o->no_check };
+	char msg[BENCH_REASON_LEN] = "", tmp[4096] = "", final[4096] = "", key[64];
+	double timer_ns;
+	uint64_t target_ns;
+	int ret, cur = -1;
+	bool set_up = false;
+
+	env_capture();
+	meta_put("benchmark", bench->name);
+	meta_put("command", o->cmdline);
+	ret = pin(&o->cpu, msg, sizeof(msg));
+	if (ret)
+		goto out;
+	meta_add("cpu", "%d", o->cpu);
+	if (!o->no_knobs)
+		hygiene_knobs();
+	ret = csv_prepare(o->out_dir, bench->name, tmp, final, sizeof(tmp));
+	if (ret) {
+		snprintf(msg, sizeof(msg), "--out %s: cannot create a file there: %s", o->out_dir,
+			 strerror(-ret));
+		tmp[0] = 0;
+		ret = NB_EXIT_USAGE;
+		goto out;
+	}
+	counters_open();
+	for (int i = 0; i < CNT_NR; i++) {
+		snprintf(key, sizeof(key), "counter.%s", counter_name(i));
+		meta_put(key, counter_status(i));
+	}
+	for (unsigned int k = 0; k < o->ncfg; k++) {
+		ret = backend_open(&o->cfg[k], msg, sizeof(msg));
+		if (ret)
+			goto out;
+	}
+	ret = bench->ops->setup(&bctx, &sc.state);
+	if (ret) {
+		snprintf(msg, sizeof(msg), "%s", bctx.reason);
+		goto out;
+	}
+	set_up = true;
+	if (bench->ops->describe)
+		bench->ops->describe(sc.state, emit_meta);
+
+	r.ncfg = o->ncfg;
+	r.cfg = calloc(o->ncfg, sizeof(*r.cfg));
+	make_columns(&r, &lc, o);
+	for (unsigned int k = 0; k < o->ncfg; k++) {
+		struct config_result *cr = &r.cfg[k];
+
+		cr->b = &o->cfg[k];
+		cr->v = calloc((size_t)o->samples * r.ncols, sizeof(double));
+		cr->text = calloc((size_t)o->samples * r.ncols, sizeof(char *));
+		cr->round = calloc(o->samples, sizeof(unsigned int));
+		cr->seq = calloc(o->samples, sizeof(unsigned int));
+		cr->st = calloc(r.ncols, sizeof(struct stats));
+		if (!cr->v || !cr->text || !cr->round || !cr->seq || !cr->st) {
+			snprintf(msg, sizeof(msg), "out of memory");
+			ret = NB_EXIT_FAIL;
+			goto out;
+		}
+	}
+
+	timer_ns = timer_cost_ns();
+	target_ns = (uint64_t)(200 * timer_ns);
+	if (target_ns < o->min_sample_ns)
+		target_ns = o->min_sample_ns;
+	meta_add("timer", "clock_gettime(CLOCK_MONOTONIC), %.1f ns per call (median of 2001)",
+		 timer_ns);
+
+	/* Warm up and calibrate on the first configuration. */
+	fprintf(stderr, "notibench: %s: %u configuration%s, %u samples each\n", bench->name,
+		o->ncfg, o->ncfg == 1 ? "" : "s", o->samples);
+	ret = backend_attach(&o->cfg[0], bctx.buf, bctx.len, msg, sizeof(msg));
+	if (ret)
+		goto out;
+	cur = 0;
+	ret = warm_up(&sc, o->quick ? 20 : 200, 2);
+	if (!ret) {
+		if (o->batch)
+			sc.batch = o->batch;
+		else
+			ret = calibrate(&sc, target_ns, &sc.batch);
+	}
+	if (ret) {
+		snprintf(msg, sizeof(msg), "the benchmark's operation failed: %s", strerror(-ret));
+		ret = NB_EXIT_FAIL;
+		goto out;
+	}
+	meta_add("batch", "%" PRIu64 " ops per sample (%s; target %.0f ns = max(200 x timer, "
+		 "--min-sample-us))", sc.batch, o->batch ? "--batch" : "calibrated", (double)target_ns);
+	meta_add("samples", "%u per configuration", o->samples);
+	meta_add("interleave", "round r samples configurations 0..%u in order for even r, reversed "
+		 "for odd r; warm-up of ceil(batch/4) ops after each attach", o->ncfg - 1);
+
+	for (unsigned int round = 0; round < o->samples; round++) {
+		for (unsigned int i = 0; i < o->ncfg; i++) {
+			unsigned int k = round % 2 ? o->ncfg - 1 - i : i;
+
+			if (cur != (int)k) {
+				if (cur >= 0)
+					backend_detach(&o->cfg[cur]);
+				cur = -1;
+				ret = backend_attach(&o->cfg[k], bctx.buf, bctx.len, msg, sizeof(msg));
+				if (ret)
+					goto out;
+				cur = (int)k;
+				ret = bench->ops->run(sc.state, (sc.batch + 3) / 4);
+				if (ret) {
+					snprintf(msg, sizeof(msg), "the benchmark's operation failed: %s",
+						 strerror(-ret));
+					ret = NB_EXIT_FAIL;
+					goto out;
+				}
+			}
+			ret = take_sample(&sc, k, round, msg, sizeof(msg));
+			if (ret)
+				goto out;
+		}
+	}
+	if (cur >= 0)
+		backend_detach(&o->cfg[cur]);
+	cur = -1;
+
+	compute_stats(&r);
+	for (unsigned int k = 0; k < o->ncfg; k++) {
+		snprintf(key, sizeof(key), "config.%u", k);
+		meta_put(key, o->cfg[k].label);
+		backend_describe(&o->cfg[k], key, emit_meta);
+	}
+	meta_add("knobs_changed", "%u", knobs_changed());
+	for (unsigned int i = 0; i < knobs_changed(); i++) {
+		snprintf(key, sizeof(key), "knob.%u", i);
+		meta_put(key, knobs_changed_desc(i));
+	}
+	meta_put("check", !bench->ops->check ? "none (the benchmark has no check)" :
+		 o->no_check ? "disabled (--no-check)" :
+		 sc.check_failures ? "FAILED" : "passed");
+	if (sc.check_failures)
+		meta_add("check_failures", "%u samples", sc.check_failures);
+
+	print_summary(bench, &r, &lc, &bctx);
+	sweep_check(&r, &lc);
+	ret = csv_write(tmp, &r);
+	if (!ret)
+		ret = csv_commit(tmp, final);
+	if (ret) {
+		snprintf(msg, sizeof(msg), "writing %s: %s", final, strerror(-ret));
+		ret = NB_EXIT_FAIL;
+		goto out;
+	}
+	tmp[0] = 0;
+	printf("wrote %s\n", final);
+	if (sc.check_failures) {
+		snprintf(msg, sizeof(msg), "check failed in %u of the samples (first: %s)",
+			 sc.check_failures, meta_get("check_first_failure"));
+		ret = NB_EXIT_FAIL;
+	}
+
+out:
+	if (cur >= 0)
+		backend_detach(&o->cfg[cur]);
+	if (set_up)
+		bench->ops->teardown(sc.state);
+	for (unsigned int k = 0; k < o->ncfg; k++)
+		backend_close(&o->cfg[k]);
+	counters_close();
+	if (tmp[0])
+		csv_abort(tmp);
+	knobs_restore();
+	if (ret == NB_EXIT_SKIP)
+		fprintf(stderr, "notibench: %s: SKIP: %s\n", bench->name, msg);
+	else if (ret)
+		fprintf(stderr, "notibench: %s: %s: %s\n", bench->name,
+			ret == NB_EXIT_USAGE ? "usage" : "FAIL", msg);
+	for (unsigned int k = 0; k < r.ncfg && r.cfg; k++) {
+		struct config_result *cr = &r.cfg[k];
+
+		for (size_t i = 0; cr->text && i < (size_t)o->samples * r.ncols; i++)
+			free(cr->text[i]);
+		free(cr->v);
+		free(cr->text);
+		free(cr->round);
+		free(cr->seq);
+		free(cr->st);
+	}
+	free(r.cfg);
+	free(r.cols);
+	return ret;
+}

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Buffer layouts and their verification; see layout.h. */
+#include "layout.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bench.h"
+#include "knobs.h"
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+const char *const layout_names[] = {
+	[LAYOUT_DENSE4K] = "dense4k",
+	[LAYOUT_THP] = "thp",
+	[LAYOUT_SPARSE2M] = "sparse2m",
+	[LAYOUT_SPARSE1G] = "sparse1g",
+	[LAYOUT_EMPTY] = "empty",
+	[LAYOUT_HUGETLB2M] = "hugetlb2m",
+	[LAYOUT_HUGETLB1G] = "hugetlb1g",
+	[LAYOUT_NR] = NULL,
+};
+
+size_t layout_page_size(enum layout_kind kind)
+{
+	switch (kind) {
+	case LAYOUT_THP:
+	case LAYOUT_HUGETLB2M:
+		return SZ_2M;
+	case LAYOUT_HUGETLB1G:
+		return SZ_1G;
+	default:
+		return SZ_4K;
+	}
+}
+
+size_t layout_granule(enum layout_kind kind)
+{
+	switch (kind) {
+	case LAYOUT_DENSE4K:
+	case LAYOUT_EMPTY:
+		return SZ_4K;
+	case LAYOUT_HUGETLB1G:
+		return SZ_1G;
+	default:
+		return SZ_2M;
+	}
+}
+
+bool layout_is_hugetlb(enum layout_kind kind)
+{
+	return kind == LAYOUT_HUGETLB2M || kind == LAYOUT_HUGETLB1G;
+}
+
+bool layout_is_dense(enum layout_kind kind)
+{
+	return kind == LAYOUT_DENSE4K || kind == LAYOUT_THP || layout_is_hugetlb(kind);
+}
+
+static void bit_set(uint64_t *map, size_t i)
+{
+	map[i / 64] |= 1ULL << (i % 64);
+}
+
+static bool bit_test(const uint64_t *map, size_t i)
+{
+	return map[i / 64] >> (i % 64) & 1;
+}
+
+bool layout_pmd_populated(const struct layout *l, uintptr_t addr)
+{
+	uintptr_t base = (uintptr_t)l->resv;
+
+	if (addr < base || addr >= base + l->resv_len)
+		return false;
+	return bit_test(l->pmd_map, (addr - base) / SZ_2M);
+}
+
+bool layout_pud_populated(const struct layout *l, uintptr_t addr)
+{
+	uintptr_t base = (uintptr_t)l->resv;
+
+	if (addr < base || addr >= base + l->resv_len)
+		return false;
+	return bit_test(l->pud_map, (addr - base) / SZ_1G);
+}
+
+/* Writes one byte per stride and records the page tables that now exist. */
+static void touch(struct layout *l, size_t stride)
+{
+	uintptr_t base = (uintptr_t)l->resv;
+
+	for (size_t off = 0; off < l->len; off += stride) {
+		uintptr_t a = (uintptr_t)l->buf + off;
+
+		*(volatile char *)a = 1;
+		l->touched++;
+		bit_set(l->pmd_map, (a - base) / SZ_2M);
+		bit_set(l->pud_map, (a - base) / SZ_1G);
+	}
+}
+
+static uint64_t meminfo_kb(const char *key)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	uint64_t v = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtoull(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+struct smaps_vma {
+	bool found;
+	uint64_t rss_kb, anon_huge_kb, kernel_page_kb, private_hugetlb_kb;
+};
+
+/* smaps fields of the VMA that starts at addr. */
+static void smaps_of(uintptr_t addr, struct smaps_vma *v)
+{
+	char line[512];
+	bool in = false;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	memset(v, 0, sizeof(*v));
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		uintptr_t s, e;
+		char name[64];
+		uint64_t kb;
+
+		/* VMA lines start with a lowercase hex address, field lines with a capital. */
+		if (isxdigit((unsigned char)line[0]) && !isupper((unsigned char)line[0]) &&
+		    sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2) {
+			if (in)
+				break;
+			in = s == addr;
+			v->found |= in;
+			continue;
+		}
+		if (!in || sscanf(line, "%63[^:]: %" SCNu64, name, &kb) != 2)
+			continue;
+		if (!strcmp(name, "Rss"))
+			v->rss_kb = kb;
+		else if (!strcmp(name, "AnonHugePages"))
+			v->anon_huge_kb = kb;
+		else if (!strcmp(name, "KernelPageSize"))
+			v->kernel_page_kb = kb;
+		else if (!strcmp(name, "Private_Hugetlb"))
+			v->private_hugetlb_kb = kb;
+	}
+	fclose(f);
+}
+
+/* Reserves pages in the hugetlb pool (knobs restore it). */
+static int reserve_hugetlb(size_t page, size_t need, char *reason, size_t rlen)
+{
+	char nr_path[128], free_path[128];
+	unsigned long nr, nfree;
+
+	snprintf(nr_path, sizeof(nr_path), KNOB_HUGETLB_FMT, page >> 10, "nr_hugepages");
+	snprintf(free_path, sizeof(free_path), KNOB_HUGETLB_FMT, page >> 10, "free_hugepages");
+	if (knob_read_ulong(nr_path, &nr) || knob_read_ulong(free_path, &nfree)) {
+		snprintf(reason, rlen, "no hugetlb pool for %zu kB pages (%s)", page >> 10, nr_path);
+		return NB_EXIT_SKIP;
+	}
+	if (nfree >= need)
+		return NB_EXIT_OK;
+	if (knob_set_ulong(nr_path, nr + need - nfree) < 0 || knob_read_ulong(free_path, &nfree) ||
+	    nfree < need) {
+		snprintf(reason, rlen, "could not reserve %zu hugetlb pages of %zu kB (%lu free)", need,
+			 page >> 10, nfree);
+		return NB_EXIT_SKIP;
+	}
+	return NB_EXIT_OK;
+}
+
+static int verify(struct layout *l, char *reason, size_t rlen)
+{
+	struct smaps_vma v;
+	uint64_t len_kb = l->len >> 10;
+	bool ok;
+
+	smaps_of((uintptr_t)l->buf, &v);
+	if (!v.found) {
+		snprintf(reason, rlen, "no VMA at %p in /proc/self/smaps", l->buf);
+		return NB_EXIT_FAIL;
+	}
+	snprintf(l->verified, sizeof(l->verified),
+		 "smaps: Rss %" PRIu64 " kB, AnonHugePages %" PRIu64 " kB, Private_Hugetlb %" PRIu64
+		 " kB, KernelPageSize %" PRIu64 " kB",
+		 v.rss_kb, v.anon_huge_kb, v.private_hugetlb_kb, v.kernel_page_kb);
+	switch (l->kind) {
+	case LAYOUT_DENSE4K:
+		ok = v.rss_kb == len_kb && v.anon_huge_kb == 0;
+		break;
+	case LAYOUT_THP:
+		ok = v.anon_huge_kb == len_kb;
+		break;
+	case LAYOUT_SPARSE2M:
+	case LAYOUT_SPARSE1G:
+	case LAYOUT_EMPTY:
+		ok = v.rss_kb == l->touched * 4 && v.anon_huge_kb == 0;
+		break;
+	default:
+		ok = v.kernel_page_kb == l->page_size >> 10 && v.private_hugetlb_kb == len_kb;
+		break;
+	}
+	if (!ok) {
+		snprintf(reason, rlen, "layout %s of %zu kB not obtained: %s", layout_names[l->kind],
+			 l->len >> 10, l->verified);
+		return NB_EXIT_SKIP;
+	}
+	return NB_EXIT_OK;
+}
+
+int layout_create(struct layout *l, enum layout_kind kind, size_t len, enum layout_align align,
+		  char *reason, size_t rlen)
+{
+	size_t off = SZ_1G, slack, raw_len;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, ret;
+	char *raw;
+
+	memset(l, 0, sizeof(*l));
+	l->kind = kind;
+	l->align = align;
+	l->len = len;
+	l->page_size = layout_page_size(kind);
+	if (align == ALIGN_STRADDLE) {
+		/* Half the buffer (up to 512 MiB, 2 MiB-aligned) below a 1 GiB boundary. */
+		size_t h = len / 2 & ~(SZ_2M - 1);
+
+		h = h < SZ_2M ? SZ_2M : h > SZ_1G / 2 ? SZ_1G / 2 : h;
+		off = 2 * SZ_1G - h;
+	}
+	if (layout_is_dense(kind) && !layout_is_hugetlb(kind)) {
+		uint64_t avail = meminfo_kb("MemAvailable") << 10;
+
+		if (len + (512UL << 20) > avail) {
+			snprintf(reason, rlen, "layout %s needs %zu MiB of RAM, %" PRIu64 " MiB available",
+				 layout_names[kind], len >> 20, avail >> 20);
+			return NB_EXIT_SKIP;
+		}
+	}
+	/* Guard >= 1 GiB on each side, rounded to whole 1 GiB slots. */
+	l->resv_len = (off + len + SZ_1G - 1 + SZ_1G) & ~(SZ_1G - 1);
+	slack = SZ_1G;
+	raw_len = l->resv_len + slack;
+	raw = mmap(NULL, raw_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED) {
+		snprintf(reason, rlen, "cannot reserve %zu GiB of address space: %s", raw_len >> 30,
+			 strerror(errno));
+		return NB_EXIT_SKIP;
+	}
+	l->resv = (char *)(((uintptr_t)raw + SZ_1G - 1) & ~(SZ_1G - 1));
+	if (l->resv > raw)
+		munmap(raw, l->resv - raw);
+	if (raw + raw_len > l->resv + l->resv_len)
+		munmap(l->resv + l->resv_len, raw + raw_len - (l->resv + l->resv_len));
+	l->buf = l->resv + off;
+	l->pmd_map = calloc(l->resv_len / SZ_2M / 64 + 1, sizeof(uint64_t));
+	l->pud_map = calloc(l->resv_len / SZ_1G / 64 + 1, sizeof(uint64_t));
+	if (!l->pmd_map || !l->pud_map) {
+		snprintf(reason, rlen, "out of memory");
+		ret = NB_EXIT_FAIL;
+		goto fail;
+	}
+
+	if (layout_is_hugetlb(kind)) {
+		ret = reserve_hugetlb(l->page_size, len / l->page_size, reason, rlen);
+		if (ret)
+			goto fail;
+		flags |= MAP_HUGETLB | (kind == LAYOUT_HUGETLB1G ? 30 : 21) << MAP_HUGE_SHIFT;
+	} else {
+		flags |= MAP_NORESERVE;
+	}
+	if (mmap(l->buf, len, PROT_READ | PROT_WRITE, flags, -1, 0) == MAP_FAILED) {
+		snprintf(reason, rlen, "mmap of %zu MiB for layout %s: %s", len >> 20,
+			 layout_names[kind], strerror(errno));
+		ret = NB_EXIT_SKIP;
+		goto fail;
+	}
+
+	switch (kind) {
+	case LAYOUT_THP: {
+		char mode[32];
+
+		if (knob_read(KNOB_THP_ENABLED, mode, sizeof(mode)) == 0 && !strcmp(mode, "never") &&
+		    knob_set(KNOB_THP_ENABLED, "madvise") < 0) {
+			snprintf(reason, rlen, "THP is disabled and " KNOB_THP_ENABLED " cannot be set");
+			ret = NB_EXIT_SKIP;
+			goto fail;
+		}
+		if (madvise(l->buf, len, MADV_HUGEPAGE)) {
+			snprintf(reason, rlen, "MADV_HUGEPAGE: %s", strerror(errno));
+			ret = NB_EXIT_SKIP;
+			goto fail;
+		}
+		touch(l, SZ_2M);
+		/* Fragmented memory may have given 4 KiB pages: try to collapse them. */
+		if (verify(l, reason, rlen) != NB_EXIT_OK)
+			madvise(l->buf, len, MADV_COLLAPSE);
+		break;
+	}
+	case LAYOUT_HUGETLB2M:
+	case LAYOUT_HUGETLB1G:
+		touch(l, l->page_size);
+		break;
+	default:
+		/* 4 KiB mappings only: no THP may fill a 2 MiB slot. */
+		madvise(l->buf, len, MADV_NOHUGEPAGE);
+		if (kind == LAYOUT_DENSE4K)
+			touch(l, SZ_4K);
+		else if (kind == LAYOUT_SPARSE2M)
+			touch(l, SZ_2M);
+		else if (kind == LAYOUT_SPARSE1G)
+			touch(l, SZ_1G);
+		break;
+	}
+	ret = verify(l, reason, rlen);
+	if (ret)
+		goto fail;
+	return NB_EXIT_OK;
+fail:
+	layout_destroy(l);
+	return ret;
+}
+
+void layout_destroy(struct layout *l)
+{
+	if (l->resv)
+		munmap(l->resv, l->resv_len);
+	free(l->pmd_map);
+	free(l->pud_map);
+	l->resv = l->buf = NULL;
+	l->pmd_map = l->pud_map = NULL;
+}

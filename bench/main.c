@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * notibench: command line. `list`, `run <benchmark> [options]`, `--help`.
+ * Every option is validated here (exit 2 naming it) before anything runs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "backend.h"
+#include "bench.h"
+#include "harness.h"
+#include "knobs.h"
+
+#ifndef NB_GIT_REV
+#define NB_GIT_REV "unknown"
+#endif
+
+#define DEFAULT_SAMPLES 30
+#define QUICK_SAMPLES 10
+
+static const char *prog = "notibench";
+
+static void usage_main(FILE *f)
+{
+	fprintf(f,
+		"usage: %s [--help] [--version] <command>\n"
+		"\n"
+		"commands:\n"
+		"  list                        the benchmarks\n"
+		"  run <benchmark> [options]   run one (`%s run <benchmark> --help` for its options)\n"
+		"\n"
+		"Exit status: 0 ok, 1 failure (incl. a failed self-check), 2 bad usage, 4 skipped\n"
+		"(the reason is printed). Details: bench/README.md.\n",
+		prog, prog);
+}
+
+static const char *const type_names[] = { "SIZE", "N", "CHOICE" };
+
+static void usage_run(FILE *f, const struct bench *b)
+{
+	fprintf(f, "usage: %s run %s [options]\n\n%s\n\nharness options:\n", prog, b->name,
+		b->summary);
+	fprintf(f,
+		"  --backend SPEC        what is attached to the mm; repeat for several configurations,\n"
+		"                        sampled interleaved (default: none):\n"
+		"                          none | kvm | kmod:<model>[,k=K][,cb=start+end+...]\n"
+		"                          [,events=protection_vma+...][,ns=N[,N...]][,threshold=PAGES]\n"
+		"                          [,global=NS][,mode=ops|interval][,ring=0|1]\n"
+		"                        models: count spin spin_range sleep smmu fail; a list of ns\n"
+		"                        values is a cost sweep (one configuration per value)\n"
+		"  --samples N           samples per configuration (default %d, --quick %d)\n"
+		"  --quick               fewer samples, shorter warm-up and samples\n"
+		"  --out DIR             where the CSV goes (default .)\n"
+		"  --cpu N               pin to CPU N (default: the last allowed CPU)\n"
+		"  --min-sample-us N     a sample lasts at least N us (default 1000, --quick 200)\n"
+		"                        and at least 200 clock_gettime calls\n"
+		"  --batch N             ops per sample instead of calibrating\n"
+		"  --no-check            do not run the benchmark's self-check\n"
+		"  --no-knobs            leave numa_balancing and KSM as they are\n"
+		"\n%s options:\n",
+		DEFAULT_SAMPLES, QUICK_SAMPLES, b->name);
+	for (unsigned int i = 0; i < b->ops->nr_opts; i++) {
+		const struct bench_opt *o = &b->ops->opts[i];
+		char head[64];
+
+		snprintf(head, sizeof(head), "--%s %s", o->name, type_names[o->type]);
+		fprintf(f, "  %-20s  %s\n", head, o->help);
+		if (o->type == OPT_CHOICE) {
+			fprintf(f, "  %-20s  one of:", "");
+			for (const char *const *c = o->choices; *c; c++)
+				fprintf(f, " %s", *c);
+			fprintf(f, "\n");
+		}
+		fprintf(f, "  %-20s  default: %s\n", "", o->def);
+	}
+}
+
+/* "2M", "64G", "4096", "1GiB": bytes. */
+static int parse_size(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned int shift = 0;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
+		end += strlen(end);
+	if (*end || (shift && *v > (UINT64_MAX >> shift)))
+		return -1;
+	*v <<= shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+static int bad(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, a, b);
+	fprintf(stderr, "\n");
+	return NB_EXIT_USAGE;
+}
+
+static int set_bench_opt(const struct bench_opt *o, const char *val, struct bench_val *out)
+{
+	char range[96];
+
+	out->str = val;
+	switch (o->type) {
+	case OPT_CHOICE:
+		for (int i = 0; o->choices[i]; i++)
+			if (!strcmp(val, o->choices[i])) {
+				out->choice = i;
+				return 0;
+			}
+		fprintf(stderr, "%s: --%s '%s': not one of:", prog, o->name, val);
+		for (int i = 0; o->choices[i]; i++)
+			fprintf(stderr, " %s", o->choices[i]);
+		fprintf(stderr, "\n");
+		return NB_EXIT_USAGE;
+	case OPT_SIZE:
+	case OPT_UINT:
+		if ((o->type == OPT_SIZE ? parse_size(val, &out->u) : parse_uint(val, &out->u)) ||
+		    out->u < o->min || out->u > o->max) {
+			snprintf(range, sizeof(range), "%llu..%llu%s", (unsigned long long)o->min,
+				 (unsigned long long)o->max, o->type == OPT_SIZE ? " bytes" : "");
+			fprintf(stderr, "%s: --%s '%s': not a %s in %s\n", prog, o->name, val,
+				o->type == OPT_SIZE ? "size (e.g. 2M, 64G)" : "number", range);
+			return NB_EXIT_USAGE;
+		}
+		return 0;
+	}
+	return NB_EXIT_USAGE;
+}
+
+static bool is_harness_opt(const char *name)
+{
+	static const char *const names[] = { "backend", "samples", "out", "cpu", "min-sample-us",
+					     "batch" };
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+static const struct bench_opt *find_opt(const struct bench *b, const char *name)
+{
+	for (unsigned int k = 0; k < b->ops->nr_opts; k++)
+		if (!strcmp(name, b->ops->opts[k].name))
+			return &b->ops->opts[k];
+	return NULL;
+}
+
+static int cmd_list(void)
+{
+	for (unsigned int i = 0; i < bench_count; i++)
+		printf("%-12s %s\n", bench_table[i].name, bench_table[i].summary);
+	return NB_EXIT_OK;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const struct bench *b;
+	struct bench_val *vals;
+	struct run_opts o = { .cpu = -1, .out_dir = "." };
+	uint64_t u, min_us = 0;
+	bool samples_given = false, min_given = false;
+	char msg[BENCH_REASON_LEN] = "", cmdline[4096] = "";
+	int ret;
+
+	if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+		if (argc < 1) {
+			fprintf(stderr, "%s: run: which benchmark? (`%s list`)\n", prog, prog);
+			return NB_EXIT_USAGE;
+		}
+		usage_main(stdout);
+		return NB_EXIT_OK;
+	}
+	b = bench_find(argv[0]);
+	if (!b)
+		return bad("run: unknown benchmark '%s' (`%s list` shows them)", argv[0], prog);
+	vals = calloc(b->ops->nr_opts + 1, sizeof(*vals));
+	if (!vals)
+		return NB_EXIT_FAIL;
+	for (unsigned int i = 0; i < b->ops->nr_opts; i++) {
+		ret = set_bench_opt(&b->ops->opts[i], b->ops->opts[i].def, &vals[i]);
+		if (ret) {
+			fprintf(stderr, "%s: BUG: bad default for --%s\n", prog, b->ops->opts[i].name);
+			return NB_EXIT_FAIL;
+		}
+	}
+	snprintf(cmdline, sizeof(cmdline), "%s run", prog);
+	for (int i = 0; i < argc; i++)
+		snprintf(cmdline + strlen(cmdline), sizeof(cmdline) - strlen(cmdline), " %s", argv[i]);
+	o.cmdline = cmdline;
+
+	for (int i = 1; i < argc; i++) {
+		char name[64];
+		const char *arg = argv[i], *val = NULL, *eq;
+		bool flag;
+
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage_run(stdout, b);
+			return NB_EXIT_OK;
+		}
+		if (strncmp(arg, "--", 2) || strlen(arg) >= sizeof(name))
+			return bad("run %s: unexpected argument '%s' (options start with --)", b->name, arg);
+		eq = strchr(arg, '=');
+		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg - 2) : (int)strlen(arg + 2),
+			 arg + 2);
+		flag = !strcmp(name, "quick") || !strcmp(name, "no-check") || !strcmp(name, "no-knobs");
+		if (!flag && !is_harness_opt(name) && !find_opt(b, name))
+			return bad("run %s: unknown option '--%s' (see --help)", b->name, name);
+		if (flag) {
+			if (eq)
+				return bad("--%s takes no value%s", name, "");
+		} else if (eq) {
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			return bad("--%s needs a value%s", name, "");
+		}
+
+		if (!strcmp(name, "quick")) {
+			o.quick = true;
+		} else if (!strcmp(name, "no-check")) {
+			o.no_check = true;
+		} else if (!strcmp(name, "no-knobs")) {
+			o.no_knobs = true;
+		} else if (!strcmp(name, "backend")) {
+			ret = backend_parse(val, &o.cfg, &o.ncfg, msg, sizeof(msg));
+			if (ret) {
+				fprintf(stderr, "%s: %s\n", prog, msg);
+				return ret;
+			}
+		} else if (!strcmp(name, "samples")) {
+			if (parse_uint(val, &u) || u < 2 || u > 100000)
+				return bad("--samples '%s': not a number in 2..100000%s", val, "");
+			o.samples = (unsigned int)u;
+			samples_given = true;
+		} else if (!strcmp(name, "out")) {
+			if (!*val)
+				return bad("--out: empty directory name%s%s", "", "");
+			o.out_dir = val;
+		} else if (!strcmp(name, "cpu")) {
+			if (parse_uint(val, &u) || u > 4095)
+				return bad("--cpu '%s': not a CPU number%s", val, "");
+			o.cpu = (int)u;
+		} else if (!strcmp(name, "min-sample-us")) {
+			if (parse_uint(val, &min_us) || min_us > 10000000)
+				return bad("--min-sample-us '%s': not a number in 0..10000000%s", val, "");
+			min_given = true;
+		} else if (!strcmp(name, "batch")) {
+			if (parse_uint(val, &o.batch) || o.batch < 1 || o.batch > (1ull << 30))
+				return bad("--batch '%s': not a number in 1..1073741824%s", val, "");
+		} else {
+			const struct bench_opt *bo = find_opt(b, name);
+
+			ret = set_bench_opt(bo, val, &vals[bo - b->ops->opts]);
+			if (ret)
+				return ret;
+		}
+	}
+	if (!samples_given)
+		o.samples = o.quick ? QUICK_SAMPLES : DEFAULT_SAMPLES;
+	o.min_sample_ns = (min_given ? min_us : o.quick ? 200 : 1000) * 1000;
+	if (!o.ncfg && backend_parse("none", &o.cfg, &o.ncfg, msg, sizeof(msg)))
+		return NB_EXIT_FAIL;
+	if (b->ops->validate) {
+		ret = b->ops->validate(vals, msg, sizeof(msg));
+		if (ret) {
+			fprintf(stderr, "%s: %s\n", prog, msg);
+			return ret;
+		}
+	}
+	ret = harness_run(b, vals, &o);
+	free(vals);
+	free(o.cfg);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	knobs_init();
+	if (argc < 2) {
+		usage_main(stderr);
+		return NB_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage_main(stdout);
+		return NB_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("notibench %s (module ABI %d)\n", NB_GIT_REV, NB_ABI_VERSION);
+		return NB_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "list"))
+		return argc == 2 ? cmd_list() : bad("list takes no arguments%s%s", "", "");
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 2, argv + 2);
+	return bad("unknown command '%s' (list, run, --help)%s", argv[1], "");
+}
