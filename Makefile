@@ -30,7 +30,8 @@ LIBPERF   := $(B)/libperf
 LIBPERF_A := $(LIBPERF)/lib64/libperf.a
 BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/csv.c \
 	     bench/env.c bench/knobs.c bench/counters.c bench/layout.c bench/backend.c \
-	     bench/backend_kvm.c bench/backend_kmod.c bench/bench_mprotect.c $(NBDEV_SRC)
+	     bench/backend_kvm.c bench/backend_kmod.c \
+	     bench/bench_mprotect.c $(NBDEV_SRC)
 BENCH_HDR := $(wildcard bench/*.h) include/notibench.h
 BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
 BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -lm
@@ -57,11 +58,11 @@ $(B)/tests/stats_test: tests/stats_test.c bench/stats.c bench/stats.h tests/tap.
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< bench/stats.c -lm
 
-$(B)/tests/%: tests/%.c $(NBDEV_SRC) bench/nbdev.h include/notibench.h
+$(B)/tests/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(NBDEV_SRC)
 
-$(B)/static/%: tests/%.c $(NBDEV_SRC) bench/nbdev.h include/notibench.h
+$(B)/static/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC)
 
@@ -69,8 +70,8 @@ kmod:
 	@test -d "$(KDIR)" || { echo "make kmod: no kernel build dir at KDIR=$(KDIR)" \
 		"(install linux-headers-<release> or pass KDIR=)" >&2; exit 2; }
 	@if [ "$(KMOD_OUT)" != kmod ]; then mkdir -p "$(KMOD_OUT)" && \
-		cp kmod/*.c kmod/*.h kmod/Kbuild kmod/probe.sh "$(KMOD_OUT)/" && \
-		mkdir -p "$(KMOD_OUT)/probes" && cp kmod/probes/*.c "$(KMOD_OUT)/probes/"; fi
+		cp -p kmod/nb*.c kmod/nb.h kmod/Kbuild kmod/probe.sh "$(KMOD_OUT)/" && \
+		mkdir -p "$(KMOD_OUT)/probes" && cp -p kmod/probes/*.c "$(KMOD_OUT)/probes/"; fi
 	kmod/probe.sh "$(KDIR)" "$(abspath $(KMOD_OUT))"
 	$(MAKE) -C "$(KDIR)" M="$(abspath $(KMOD_OUT))" NB_INCLUDE="$(abspath include)" modules
 

@@ -134,6 +134,7 @@ static void nb_put_subs(struct nb_attachment *att, unsigned int n)
 			mmu_notifier_put(&att->subs[i].mn);
 		/* One SRCU barrier for all K: every free_notifier has run. */
 		mmu_notifier_synchronize();
+		WARN_ON_ONCE(atomic_read(&att->live_subs));
 	}
 	for (i = 0; att->isubs && i < n; i++)
 		mmu_interval_notifier_remove(&att->isubs[i].mni);

@@ -36,5 +36,6 @@ if ! grep -q '^#define' "$tmp/nb_probes.h"; then
 	tail -n 20 "$tmp/log" >&2
 	exit 1
 fi
-mv "$tmp/nb_probes.h" "$out/nb_probes.h"
+# Unchanged answers keep the old file, so Kbuild need not rebuild.
+cmp -s "$tmp/nb_probes.h" "$out/nb_probes.h" || mv "$tmp/nb_probes.h" "$out/nb_probes.h"
 cat "$out/nb_probes.h"

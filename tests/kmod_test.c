@@ -1,0 +1,1715 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmod_test: notibench.ko against a real kernel (root, in the QEMU guest that
+ * scripts/vm boots; statically linked). Debian 6.1 and 6.12 are the targets:
+ * which behaviour to expect comes from NB_IOC_VERSION's features and from the
+ * release in uname (6.1 vs 6.12: the mprotect notifier moved from PMD to PUD
+ * level in 6.12, seed 003).
+ *
+ * Every test opens its own session and declares how many TAP results it
+ * prints; a test that stops early has its missing results reported as
+ * failures. Buffers are 2 MiB-aligned VMAs of their own between PROT_NONE
+ * guards, so that fork and mprotect see exactly the ranges we chose.
+ * The module unload test must stay last.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nbdev.h"
+#include "tap.h"
+
+#define KiB		1024UL
+#define MiB		(1024 * KiB)
+#define GiB		(1024 * MiB)
+#define PAGE		(4 * KiB)
+#define PMD_SIZE_	(2 * MiB)
+
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+#define NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
+#define MODULE_REFCNT	"/sys/module/notibench/refcnt"
+
+static struct utsname uts;
+static int kmajor, kminor;
+static struct nb_version ver;
+static long refcnt_base = -1;	/* /sys/module/notibench/refcnt with nothing open */
+static struct nb_stats *st;	/* scratch statistics, read by stats_read() */
+static struct nb_ring_entry ring[NB_RING_SIZE];
+static unsigned int ring_n;
+
+static bool kernel_at_least(int major, int minor)
+{
+	return kmajor > major || (kmajor == major && kminor >= minor);
+}
+
+/* Seed 003: from 6.12 mprotect brackets each 512 GiB (PUD-level) chunk, not each 1 GiB. */
+static bool mprotect_notifies_per_pud(void)
+{
+	return kernel_at_least(6, 12);
+}
+
+/* ---- small system helpers ---- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static bool read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+static bool write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text);
+}
+
+static long module_refcnt(void)
+{
+	char buf[32];
+
+	return read_text(MODULE_REFCNT, buf, sizeof(buf)) ? strtol(buf, NULL, 10) : -1;
+}
+
+/* Sessions are freed after an SRCU grace period: give the count up to ~1 s. */
+static bool refcnt_settles(long want, long *got)
+{
+	for (int i = 0; i < 100; i++) {
+		*got = module_refcnt();
+		if (*got == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* QEMU's TCG names its CPU model so; absolute timings mean little there. */
+static bool cpu_is_emulated(void)
+{
+	static char buf[8192];
+
+	return read_text("/proc/cpuinfo", buf, sizeof(buf)) && strstr(buf, "QEMU TCG");
+}
+
+static uint64_t median(uint64_t *v, size_t n)
+{
+	/* insertion sort: n is a few hundred, and this stays obviously right */
+	for (size_t i = 1; i < n; i++) {
+		uint64_t x = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- memory regions ---- */
+
+enum backing { BACK_4K, BACK_THP };
+enum placement { PLACE_IN_GIB, PLACE_STRADDLE_GIB };
+
+struct region {
+	char *base;
+	size_t len;
+	void *resv;
+	size_t resv_len;
+};
+
+static uintptr_t align_up(uintptr_t x, uintptr_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+/*
+ * A 2 MiB-aligned anonymous VMA of len bytes between PROT_NONE guards (so it
+ * never merges with a neighbour), either inside one 1 GiB chunk or straddling
+ * a 1 GiB boundary at its middle. 4K backing gets MADV_NOHUGEPAGE so that
+ * khugepaged leaves it alone.
+ */
+static bool region_map(struct region *r, size_t len, enum backing b, enum placement p)
+{
+	const size_t guard = PMD_SIZE_;
+	uintptr_t lo, base;
+
+	memset(r, 0, sizeof(*r));
+	r->resv_len = len + 2 * guard + GiB + 64 * MiB;
+	r->resv = mmap(NULL, r->resv_len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->resv == MAP_FAILED) {
+		tap_diag("reserve %zu bytes: %s", r->resv_len, strerror(errno));
+		r->resv = NULL;
+		return false;
+	}
+	lo = (uintptr_t)r->resv + guard;
+	if (p == PLACE_STRADDLE_GIB) {
+		base = align_up(lo + len / 2, GiB) - len / 2;
+	} else {
+		base = align_up(lo, PMD_SIZE_);
+		if (base / GiB != (base + len - 1) / GiB)
+			base = align_up(base, GiB);
+	}
+	r->base = mmap((void *)base, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (r->base == MAP_FAILED) {
+		tap_diag("map %zu bytes at %#lx: %s", len, (unsigned long)base, strerror(errno));
+		r->base = NULL;
+		return false;
+	}
+	r->len = len;
+	if (madvise(r->base, len, b == BACK_THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+		tap_diag("madvise %s: %s", b == BACK_THP ? "HUGEPAGE" : "NOHUGEPAGE",
+			 strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Write every 4 KiB page: private, present, writable, exclusive. */
+static void region_touch(struct region *r)
+{
+	for (size_t off = 0; off < r->len; off += PAGE)
+		r->base[off] = 1;
+}
+
+static void region_unmap(struct region *r)
+{
+	if (r->resv)
+		munmap(r->resv, r->resv_len);
+	memset(r, 0, sizeof(*r));
+}
+
+static uintptr_t region_end(const struct region *r)
+{
+	return (uintptr_t)r->base + r->len;
+}
+
+/* AnonHugePages of the VMA starting at base, in kB; -1 if not found. */
+static long smaps_anon_huge_kb(const void *base)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512];
+	bool in_vma = false;
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {	/* a VMA's header line */
+			in_vma = start == (uintptr_t)base;
+			continue;
+		}
+		if (in_vma && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/* 64 MiB of THP, touched, and checked to be all PMD-mapped (one result). */
+static bool thp_region(struct region *r, enum placement p)
+{
+	long kb;
+
+	if (!region_map(r, 64 * MiB, BACK_THP, p))
+		return tap_ok(false, "map a 64 MiB THP region");
+	region_touch(r);
+	kb = smaps_anon_huge_kb(r->base);
+	return tap_ok(kb == (long)(r->len / KiB), "64 MiB region at %p is all THP (AnonHugePages %ld kB)",
+		      r->base, kb);
+}
+
+static bool protect(void *p, size_t len, int prot)
+{
+	if (mprotect(p, len, prot) == 0)
+		return true;
+	tap_diag("mprotect(%p, %zu, %d): %s", p, len, prot, strerror(errno));
+	return false;
+}
+
+/* RW -> RO -> RW of [p, p + len), n times. */
+static bool toggle(void *p, size_t len, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!protect(p, len, PROT_READ) || !protect(p, len, PROT_READ | PROT_WRITE))
+			return false;
+	return true;
+}
+
+/* ---- sessions, statistics, ring ---- */
+
+static int session(void)
+{
+	int fd = nbdev_open();
+
+	if (fd < 0)
+		tap_diag("open " NB_DEVICE ": %s", nbdev_strerror(fd));
+	return fd;
+}
+
+static bool attach(int fd, const struct nb_attach *a)
+{
+	int ret = nbdev_attach(fd, a);
+
+	if (ret)
+		tap_diag("attach (mode %s, K %u, callbacks %#x): %s", nb_mode_name(a->mode),
+			 a->nr_subscribers, a->callbacks, strerror(-ret));
+	return ret == 0;
+}
+
+static bool stats_read(int fd)
+{
+	int ret = nbdev_stats(fd, st);
+
+	if (ret)
+		tap_diag("NB_IOC_STATS: %s", strerror(-ret));
+	return ret == 0;
+}
+
+static bool reset(int fd)
+{
+	int ret = nbdev_reset(fd);
+
+	if (ret)
+		tap_diag("NB_IOC_RESET: %s", strerror(-ret));
+	return ret == 0;
+}
+
+static bool ring_read(int fd)
+{
+	int ret = nbdev_ring(fd, ring, NB_RING_SIZE, &ring_n);
+
+	if (ret)
+		tap_diag("NB_IOC_RING: %s", strerror(-ret));
+	return ret == 0;
+}
+
+/* Ring entries of callback cb and event ev; end == 0 means any range. */
+static unsigned int ring_count(unsigned int cb, unsigned int ev, uint64_t start, uint64_t end)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < ring_n; i++)
+		if (ring[i].callback == cb && ring[i].event == ev &&
+		    (!end || (ring[i].start == start && ring[i].end == end)))
+			n++;
+	return n;
+}
+
+/*
+ * Minimum and median time of the ring's calls of cb on ev; returns how many.
+ * Per-call times from the ring let a check ignore the rare multi-millisecond
+ * stall of a TCG guest that would swamp a mean.
+ */
+static unsigned int ring_ns(unsigned int cb, unsigned int ev, uint64_t *min, uint64_t *med)
+{
+	static uint64_t ns[NB_RING_SIZE];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < ring_n; i++)
+		if (ring[i].callback == cb && ring[i].event == ev)
+			ns[n++] = ring[i].ns;
+	*min = *med = 0;
+	if (n) {
+		*med = median(ns, n);
+		*min = ns[0];	/* median() sorted them */
+	}
+	return n;
+}
+
+static void ring_diag(void)
+{
+	tap_diag("ring: %u entries", ring_n);
+	for (unsigned int i = 0; i < ring_n && i < 24; i++)
+		tap_diag("  [%u] seq %llu %s/%s [%#llx, %#llx) blockable %u failed %u ns %llu", i,
+			 (unsigned long long)ring[i].seq, nb_callback_name(ring[i].callback),
+			 nb_event_name(ring[i].event), (unsigned long long)ring[i].start,
+			 (unsigned long long)ring[i].end, ring[i].blockable, ring[i].failed,
+			 (unsigned long long)ring[i].ns);
+}
+
+static void cell_diag(const char *what, enum nb_callback cb, enum nb_event_slot ev)
+{
+	const struct nb_cell *c = nb_cell_of(st, cb, ev);
+
+	tap_diag("%s: %s/%s calls %llu bytes %llu ns %llu (mean %.0f, max %llu) nonblock %llu "
+		 "fallback %llu failed %llu capped %llu", what, nb_callback_name(cb), nb_event_name(ev),
+		 (unsigned long long)c->calls, (unsigned long long)c->bytes,
+		 (unsigned long long)c->ns, nb_cell_mean_ns(c), (unsigned long long)c->ns_max,
+		 (unsigned long long)c->nonblock, (unsigned long long)c->fallback,
+		 (unsigned long long)c->failed, (unsigned long long)c->capped);
+}
+
+/* Every non-empty cell, for explaining unexpected counts. */
+static void stats_diag(void)
+{
+	for (int cb = 0; cb < NB_CB_NR; cb++)
+		for (int ev = 0; ev < NB_EV_NR; ev++)
+			if (st->cell[cb][ev].calls)
+				cell_diag("  cell", cb, ev);
+}
+
+#define CLOSE(fd)	do { if ((fd) >= 0) nbdev_close(fd); (fd) = -1; } while (0)
+
+/* fork(); the child runs fn and exits with its return value. */
+static pid_t spawn(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn(arg));
+	if (pid < 0)
+		tap_diag("fork: %s", strerror(errno));
+	return pid;
+}
+
+/* Exit status of pid, or -1 if it did not exit normally. */
+static int reap(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		tap_diag("child killed by signal %d", WTERMSIG(status));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* ---- tests ---- */
+
+static void t_version(void)
+{
+	int fd = session();
+	uint32_t must = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END) | NB_CB_BIT(NB_CB_TLB) |
+			NB_CB_BIT(NB_CB_CLEAR_FLUSH_YOUNG) | NB_CB_BIT(NB_CB_CLEAR_YOUNG) |
+			NB_CB_BIT(NB_CB_TEST_YOUNG) | NB_CB_BIT(NB_CB_RELEASE) |
+			NB_CB_BIT(NB_CB_INTERVAL);
+	bool tlb_arch = kernel_at_least(6, 6), change_pte = !kernel_at_least(6, 10);
+	struct nb_version v;
+	int ret;
+
+	if (fd < 0)
+		return;
+	ret = nbdev_version(fd, &v);
+	if (!tap_ok(ret == 0 && v.abi_version == NB_ABI_VERSION, "NB_IOC_VERSION: abi %u (ret %d)",
+		    v.abi_version, ret))
+		goto out;
+	tap_diag("kernel %.64s, module %.32s, features %#x, callbacks %#x", v.kernel_release,
+		 v.module_version, v.features, v.callbacks);
+	tap_ok(!strncmp(v.kernel_release, uts.release, sizeof(v.kernel_release)),
+	       "kernel_release is uname's (%s)", uts.release);
+	/* seed 002: invalidate_range became arch_invalidate_secondary_tlbs in 6.6 */
+	tap_ok(!!(v.features & NB_FEAT_TLB_IS_ARCH) == tlb_arch,
+	       "TLB hook is %s on %d.%d", tlb_arch ? "arch_invalidate_secondary_tlbs" : "invalidate_range",
+	       kmajor, kminor);
+	/* change_pte was removed in 6.10 */
+	tap_ok(!!(v.features & NB_FEAT_CHANGE_PTE) == change_pte &&
+	       !!(v.callbacks & NB_CB_BIT(NB_CB_CHANGE_PTE)) == change_pte,
+	       "change_pte %s (feature and callbacks bit)", change_pte ? "present" : "absent");
+	tap_ok((v.callbacks & must) == must && !(v.callbacks >> NB_CB_NR) && v.module_version[0],
+	       "callbacks %#x include every callback all kernels have, module_version set",
+	       v.callbacks);
+out:
+	CLOSE(fd);
+}
+
+static void t_attach_lifecycle(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	uint64_t calls;
+	int fd = session(), ret;
+
+	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	ret = nbdev_attach(fd, &a);
+	if (!stats_read(fd))
+		goto out;
+	if (!tap_ok(ret == 0 && (st->state & NB_STATE_ATTACHED) &&
+		    st->nr_subscribers == 1 && st->callbacks == a.callbacks,
+		    "attach: ret %d, state %#x, K %u, callbacks %#x", ret, st->state,
+		    st->nr_subscribers, st->callbacks))
+		goto out;
+	ret = nbdev_attach(fd, &a);
+	tap_ok(ret == -EBUSY, "second attach is -EBUSY (%d)", ret);
+	toggle(r.base, PAGE, 1);
+	calls = stats_read(fd) ? nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) : 0;
+	tap_ok(calls == 2, "one toggle counts 2 PROTECTION_VMA starts (%llu)",
+	       (unsigned long long)calls);
+	ret = nbdev_detach(fd);
+	if (!stats_read(fd))
+		goto out;
+	tap_ok(ret == 0 && !(st->state & NB_STATE_ATTACHED),
+	       "detach: ret %d, state %#x", ret, st->state);
+	ret = nbdev_detach(fd);
+	tap_ok(ret == -EINVAL, "detach when not attached is -EINVAL (%d)", ret);
+	tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) == calls && calls,
+	       "statistics survive detach (%llu starts)",
+	       (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA));
+	ret = nbdev_attach(fd, &a);
+	tap_ok(ret == 0, "attach again after detach (%d)", ret);
+	if (reset(fd) && stats_read(fd) && ring_read(fd))
+		tap_ok(nb_calls_all(st) == 0 && ring_n == 0 && st->ring_seq == 0 &&
+		       (st->state & NB_STATE_ATTACHED),
+		       "reset clears counters and ring, stays attached (calls %llu, ring %u, seq %llu)",
+		       (unsigned long long)nb_calls_all(st), ring_n,
+		       (unsigned long long)st->ring_seq);
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+struct child_attach {
+	int fd;
+	struct nb_attach a;
+};
+
+static int attach_and_exit(void *arg)
+{
+	struct child_attach *c = arg;
+	int ret = nbdev_attach(c->fd, &c->a);
+
+	return ret ? 100 + -ret : 0;	/* exit with the mm still attached */
+}
+
+static void t_exit_without_detach(void)
+{
+	enum { K = 3 };
+	struct child_attach arg;
+	long got = -1;
+	int fd = session(), status, ret;
+	pid_t pid;
+
+	if (fd < 0)
+		return;
+	nb_attach_init(&arg.a, NB_MODE_OPS, K);
+	nb_set_cost(&arg.a, NB_CB_RELEASE, NB_MODEL_COUNT, 0);
+	arg.fd = fd;
+	pid = spawn(attach_and_exit, &arg);
+	status = pid > 0 ? reap(pid) : -1;
+	if (!tap_ok(status == 0, "child attached its own mm and exited (status %d)", status))
+		goto out;
+	if (!stats_read(fd))
+		goto out;
+	tap_ok(nb_calls_total(st, NB_CB_RELEASE) == K && nb_calls(st, NB_CB_RELEASE, NB_EV_NONE) == K,
+	       "release called once per subscriber (%llu, K=%d)",
+	       (unsigned long long)nb_calls_total(st, NB_CB_RELEASE), K);
+	tap_ok(st->state & NB_STATE_RELEASED, "state RELEASED (state %#x)", st->state);
+	ret = nbdev_detach(fd);
+	tap_diag("detach after release: %d", ret);
+	CLOSE(fd);
+	if (refcnt_base < 0)
+		tap_skip("no " MODULE_REFCNT, "module refcount back to baseline after close");
+	else if (!tap_ok(refcnt_settles(refcnt_base, &got),
+			 "module refcount back to baseline after close"))
+		tap_diag("refcnt %ld after 1 s, baseline %ld", got, refcnt_base);
+out:
+	CLOSE(fd);
+}
+
+/* mprotect of 64 MiB THP inside one 1 GiB chunk: one pair on every kernel. */
+static void t_mprotect_thp(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	int fd = session();
+
+	if (fd < 0 || !thp_region(&r, PLACE_IN_GIB))
+		goto out;
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	if (!attach(fd, &a) || !protect(r.base, r.len, PROT_READ) || !stats_read(fd) || !ring_read(fd))
+		goto out;
+	if (!tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) == 1 &&
+		    nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == 1,
+		    "RW->RO: one PROTECTION_VMA start and one end"))
+		stats_diag();
+	if (!tap_ok(ring_count(NB_CB_START, NB_EV_PROTECTION_VMA, 0, 0) == 1 &&
+		    ring_count(NB_CB_START, NB_EV_PROTECTION_VMA, (uintptr_t)r.base, region_end(&r)) == 1,
+		    "the start covers exactly [%p, %#lx)", r.base, region_end(&r)))
+		ring_diag();
+	/* adding permissions is bracketed too: the walk is the same */
+	if (!reset(fd) || !protect(r.base, r.len, PROT_READ | PROT_WRITE) || !stats_read(fd))
+		goto out;
+	if (!tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) == 1 &&
+		    nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == 1,
+		    "RO->RW: one PROTECTION_VMA start and one end"))
+		stats_diag();
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/* Seed 003: < 6.12 one pair per 1 GiB chunk, >= 6.12 one per 512 GiB chunk. */
+static void t_mprotect_straddle(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	uintptr_t b, e, gib;
+	bool per_pud = mprotect_notifies_per_pud(), ok;
+	uint64_t want = per_pud ? 1 : 2;
+	int fd = session();
+
+	if (fd < 0 || !thp_region(&r, PLACE_STRADDLE_GIB))
+		goto out;
+	b = (uintptr_t)r.base;
+	e = region_end(&r);
+	gib = align_up(b, GiB);
+	tap_diag("region [%#lx, %#lx) straddles %#lx; kernel %d.%d expects %llu pair(s)", b, e, gib,
+		 kmajor, kminor, (unsigned long long)want);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	if (!attach(fd, &a) || !protect(r.base, r.len, PROT_READ) || !stats_read(fd) || !ring_read(fd))
+		goto out;
+	if (!tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) == want &&
+		    nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == want,
+		    "%llu PROTECTION_VMA pair(s) (%s level)", (unsigned long long)want,
+		    per_pud ? "PUD" : "PMD"))
+		stats_diag();
+	if (per_pud)
+		ok = tap_ok(ring_count(NB_CB_START, NB_EV_PROTECTION_VMA, b, e) == 1,
+			    "one start over the whole region");
+	else
+		ok = tap_ok(ring_count(NB_CB_START, NB_EV_PROTECTION_VMA, b, gib) == 1 &&
+			    ring_count(NB_CB_START, NB_EV_PROTECTION_VMA, gib, e) == 1,
+			    "starts split at the 1 GiB boundary");
+	if (!ok)
+		ring_diag();
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+static void t_madv_dontneed(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_CLEAR);
+	int fd = session();
+
+	if (fd < 0 || !thp_region(&r, PLACE_IN_GIB))
+		goto out;
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	if (!attach(fd, &a))
+		goto out;
+	if (madvise(r.base, r.len, MADV_DONTNEED)) {
+		tap_diag("MADV_DONTNEED: %s", strerror(errno));
+		goto out;
+	}
+	if (!stats_read(fd))
+		goto out;
+	cell_diag("DONTNEED", NB_CB_START, NB_EV_CLEAR);
+	tap_ok(c->calls > 0 && c->bytes >= r.len, "MADV_DONTNEED: CLEAR starts covering >= 64 MiB");
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+static void t_munmap(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	int fd = session();
+
+	if (fd < 0 || !region_map(&r, 4 * MiB, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	if (!attach(fd, &a))
+		goto out;
+	if (munmap(r.base, r.len)) {
+		tap_diag("munmap: %s", strerror(errno));
+		goto out;
+	}
+	if (!stats_read(fd) || !ring_read(fd))
+		goto out;
+	tap_ok(nb_calls(st, NB_CB_START, NB_EV_UNMAP) > 0 && nb_calls(st, NB_CB_END, NB_EV_UNMAP) > 0,
+	       "munmap: UNMAP start and end (%llu, %llu)",
+	       (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_UNMAP),
+	       (unsigned long long)nb_calls(st, NB_CB_END, NB_EV_UNMAP));
+	if (!tap_ok(ring_count(NB_CB_START, NB_EV_UNMAP, (uintptr_t)r.base, region_end(&r)) == 1,
+		    "one UNMAP start over exactly the region"))
+		ring_diag();
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+static int exit_at_once(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+/* fork write-protects the parent's COW-able VMAs: one range per VMA (copy_page_range). */
+static void t_fork(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	unsigned int inside = 0, crossing = 0;
+	uintptr_t b, e;
+	int fd = session(), status;
+	pid_t pid;
+
+	if (fd < 0 || !region_map(&r, 4 * MiB, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	b = (uintptr_t)r.base;
+	e = region_end(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	if (!attach(fd, &a))
+		goto out;
+	pid = spawn(exit_at_once, NULL);
+	status = pid > 0 ? reap(pid) : -1;
+	if (status != 0 || !stats_read(fd) || !ring_read(fd))
+		goto out;
+	tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_PAGE) > 0,
+	       "fork: PROTECTION_PAGE starts in the parent (%llu)",
+	       (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_PROTECTION_PAGE));
+	for (unsigned int i = 0; i < ring_n; i++) {
+		if (ring[i].callback != NB_CB_START || ring[i].event != NB_EV_PROTECTION_PAGE)
+			continue;
+		if (ring[i].start >= b && ring[i].end <= e)
+			inside++;
+		else if (ring[i].start < e && ring[i].end > b)
+			crossing++;
+	}
+	if (!tap_ok(inside >= 1 && crossing == 0,
+		    "ranges touching the region lie inside it (%u inside, %u crossing; exactly the VMA: %u)",
+		    inside, crossing, ring_count(NB_CB_START, NB_EV_PROTECTION_PAGE, b, e)))
+		ring_diag();
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+static int wait_for_parent(void *arg)
+{
+	char c;
+
+	return read(*(int *)arg, &c, 1) == 1 ? 0 : 1;
+}
+
+/*
+ * A write fault on a page shared with a live child copies it: a CLEAR of one
+ * page. (The child must still be alive, or the parent simply reuses the page.)
+ * TLB hook: on < 6.6 the COW path calls invalidate_range exactly once
+ * (ptep_clear_flush_notify, then invalidate_range_only_end: seed 001); on
+ * >= 6.6 x86's flush of the old PTE calls arch_invalidate_secondary_tlbs.
+ */
+/*
+ * A session with only the TLB hook: from 6.6 the kernel refuses a subscriber
+ * that has it together with start/end, so tests pair it with a second session.
+ */
+static int tlb_session(void)
+{
+	struct nb_attach a;
+	int fd = session();
+
+	if (fd < 0)
+		return -1;
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_TLB));
+	if (!attach(fd, &a))
+		CLOSE(fd);
+	return fd;
+}
+
+static void t_cow(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	const struct nb_cell *tlb = nb_cell_of(st, NB_CB_TLB, NB_EV_NONE);
+	int fd = session(), fd_tlb = tlb_session(), pipefd[2] = { -1, -1 }, status;
+	uint64_t tlb_calls, tlb_4k;
+	unsigned int tlb_exact;
+	uintptr_t page;
+	pid_t pid = -1;
+	bool ok;
+
+	if (fd < 0 || fd_tlb < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	if (!attach(fd, &a) || pipe(pipefd))
+		goto out;
+	pid = spawn(wait_for_parent, &pipefd[0]);
+	/*
+	 * fork write-protected every private page: break COW now on the
+	 * buffers the parent writes while measuring, so that the one page
+	 * below is the only COW fault measured (the stack already was).
+	 */
+	memset(st, 0, sizeof(*st));
+	memset(ring, 0, sizeof(ring));
+	if (pid < 0 || !reset(fd) || !reset(fd_tlb))
+		goto out;
+	page = (uintptr_t)r.base + 5 * PAGE;
+	((volatile char *)page)[17] = 2;
+	ok = stats_read(fd_tlb) && ring_read(fd_tlb);
+	tlb_calls = tlb->calls;
+	tlb_4k = tlb->hist[1];
+	tlb_exact = ring_count(NB_CB_TLB, NB_EV_NONE, page, page + PAGE);
+	ok = ok && stats_read(fd) && ring_read(fd);
+	if (write(pipefd[1], "x", 1) != 1)
+		tap_diag("pipe write: %s", strerror(errno));
+	status = reap(pid);
+	pid = -1;
+	if (!ok || status != 0)
+		goto out;
+	tap_ok(nb_calls(st, NB_CB_START, NB_EV_CLEAR) >= 1,
+	       "COW write fault: CLEAR start (%llu)",
+	       (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_CLEAR));
+	if (!tap_ok(ring_count(NB_CB_START, NB_EV_CLEAR, page, page + PAGE) == 1,
+		    "the CLEAR covers exactly the 4 KiB page %#lx", page))
+		ring_diag();
+	tap_diag("COW: TLB calls %llu, of 4 KiB %llu, for the page %u", (unsigned long long)tlb_calls,
+		 (unsigned long long)tlb_4k, tlb_exact);
+	if (ver.features & NB_FEAT_TLB_IS_ARCH)
+		tap_ok(tlb_exact >= 1, "TLB hook (arch_invalidate_secondary_tlbs) called for the page");
+	else
+		tap_ok(tlb_calls == 1 && tlb_exact == 1,
+		       "TLB hook (invalidate_range) called exactly once, for the page");
+out:
+	if (pid > 0) {
+		if (write(pipefd[1], "x", 1) != 1)
+			kill(pid, SIGKILL);
+		reap(pid);
+	}
+	if (pipefd[0] >= 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+	}
+	CLOSE(fd);
+	CLOSE(fd_tlb);
+	region_unmap(&r);
+}
+
+/*
+ * TLB hook on mprotect RW->RO of a populated page: on >= 6.6 x86's flush
+ * calls arch_invalidate_secondary_tlbs. On < 6.6 invalidate_range is called
+ * twice for one page: by the mmu_gather flush (tlb_flush_mmu_tlbonly; mprotect
+ * uses mmu_gather since 6.0) and by invalidate_range_end.
+ */
+static void t_tlb_mprotect(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	int fd = session(), fd_tlb = tlb_session();
+	uint64_t tlb, ends;
+
+	if (fd < 0 || fd_tlb < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	if (!attach(fd, &a) || !reset(fd_tlb) || !protect(r.base, PAGE, PROT_READ) ||
+	    !stats_read(fd))
+		goto out;
+	ends = nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA);
+	if (!stats_read(fd_tlb))
+		goto out;
+	tlb = nb_calls_total(st, NB_CB_TLB);
+	if (ver.features & NB_FEAT_TLB_IS_ARCH)
+		tap_ok(tlb > 0, "RW->RO: arch_invalidate_secondary_tlbs called (%llu)",
+		       (unsigned long long)tlb);
+	else
+		tap_ok(ends == 1 && tlb == ends + 1,
+		       "RW->RO: invalidate_range from the flush and from the end (%llu, ends %llu)",
+		       (unsigned long long)tlb, (unsigned long long)ends);
+	/* only reported: whether adding write permission flushes differs by arch and kernel */
+	if (reset(fd_tlb) && protect(r.base, PAGE, PROT_READ | PROT_WRITE) && stats_read(fd_tlb))
+		tap_diag("RO->RW: TLB calls %llu", (unsigned long long)nb_calls_total(st, NB_CB_TLB));
+out:
+	CLOSE(fd);
+	CLOSE(fd_tlb);
+	region_unmap(&r);
+}
+
+static void t_clear_refs(void)
+{
+	struct nb_attach a;
+	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_SOFT_DIRTY);
+	int fd = session();
+
+	if (fd < 0)
+		return;
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	if (!attach(fd, &a))
+		goto out;
+	if (!write_text("/proc/self/clear_refs", "4")) {
+		tap_diag("write 4 to /proc/self/clear_refs: %s", strerror(errno));
+		goto out;
+	}
+	if (!stats_read(fd))
+		goto out;
+	cell_diag("clear_refs", NB_CB_START, NB_EV_SOFT_DIRTY);
+	tap_ok(c->calls >= 1, "clear_refs 4: SOFT_DIRTY start");
+	/* clear_refs notifies over the whole address space, 0..ULONG_MAX */
+	tap_ok(c->hist[NB_HIST_FULL] == c->calls && c->calls, "its range is the full range");
+out:
+	CLOSE(fd);
+}
+
+static void t_callback_left_out(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	int fd = session();
+
+	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
+	if (!attach(fd, &a) || !toggle(r.base, PAGE, 2) || !stats_read(fd))
+		goto out;
+	tap_ok(nb_calls_total(st, NB_CB_START) >= 4 && nb_calls_total(st, NB_CB_END) == 0,
+	       "START only: starts %llu, ends %llu",
+	       (unsigned long long)nb_calls_total(st, NB_CB_START),
+	       (unsigned long long)nb_calls_total(st, NB_CB_END));
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/*
+ * SPIN on START and END, measured from user space: toggles of one populated
+ * page with COUNT and SPIN 1000, 10000 and 50000 ns, interleaved in rounds and
+ * compared by medians. The calls per toggle come from the statistics (on 6.1
+ * a toggle is 6 calls: the VMA split adds a 2 MiB CLEAR pair).
+ *  - slope: SPIN 50000 minus SPIN 10000 per call must be 40000 ns (+-30 %):
+ *    both are far above the cost of a clock read, so their overshoot is
+ *    alike and cancels, on any clocksource; and 240 us more per toggle
+ *    stands well clear of TCG's toggle-to-toggle noise;
+ *  - SPIN 1000 minus COUNT per call must be 1000 ns (+-30 %), except on an
+ *    emulated CPU: under QEMU's TCG the spin loop's own instructions and
+ *    clock reads (an MMIO access each with hpet) take 1-3 us of wall time,
+ *    measured 2000-3300 ns per call for SPIN 1000 on tsc and on hpet.
+ */
+static void t_cost_spin(void)
+{
+	enum { ROUNDS = 10, PER_ROUND = 100, NR = ROUNDS * PER_ROUND, MODELS = 4 };
+	static const uint64_t spin_ns[MODELS] = { 0, 1000, 10000, 50000 };
+	static uint64_t t[MODELS][NR];
+	struct region r = { 0 };
+	struct nb_attach a[MODELS];
+	int fd[MODELS] = { -1, -1, -1, -1 };
+	uint64_t med[MODELS], min_ns = 0, calls;
+	unsigned int toggles = 0, n;
+	double per_toggle, slope, fixed;
+	char clock[32] = "?";
+
+	for (int m = 0; m < MODELS; m++) {
+		fd[m] = session();
+		if (fd[m] < 0)
+			goto out;
+		nb_attach_init(&a[m], NB_MODE_OPS, 1);
+		if (spin_ns[m]) {
+			nb_set_cost(&a[m], NB_CB_START, NB_MODEL_SPIN, spin_ns[m]);
+			nb_set_cost(&a[m], NB_CB_END, NB_MODEL_SPIN, spin_ns[m]);
+		}
+	}
+	if (!region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	for (int round = 0; round < ROUNDS; round++) {
+		for (int i = 0; i < MODELS; i++) {
+			int m = (i + round) % MODELS;	/* rotate the order against drift */
+
+			/* attach is not timed; one warm-up toggle after it */
+			if (!attach(fd[m], &a[m]) || !toggle(r.base, PAGE, 1))
+				goto out;
+			for (int k = 0; k < PER_ROUND; k++) {
+				uint64_t t0 = now_ns();
+
+				if (!toggle(r.base, PAGE, 1))
+					goto out;
+				t[m][round * PER_ROUND + k] = now_ns() - t0;
+			}
+			nbdev_detach(fd[m]);
+		}
+		toggles += PER_ROUND + 1;
+	}
+	for (int m = 0; m < MODELS; m++)
+		med[m] = median(t[m], NR);
+	if (!stats_read(fd[1]) || !ring_read(fd[1]))
+		goto out;
+	stats_diag();
+	calls = nb_calls_total(st, NB_CB_START) + nb_calls_total(st, NB_CB_END);
+	per_toggle = (double)calls / toggles;
+	slope = ((double)med[3] - (double)med[2]) / per_toggle / (double)(spin_ns[3] - spin_ns[2]);
+	fixed = ((double)med[1] - (double)med[0]) / per_toggle;
+	read_text("/sys/devices/system/clocksource/clocksource0/current_clocksource", clock,
+		  sizeof(clock));
+	clock[strcspn(clock, "\n")] = '\0';
+	tap_diag("toggle medians: count %llu, spin 1000 %llu, 10000 %llu, 50000 %llu ns; %.2f "
+		 "calls per toggle; clocksource %s", (unsigned long long)med[0], (unsigned long long)med[1],
+		 (unsigned long long)med[2], (unsigned long long)med[3], per_toggle, clock);
+	tap_ok(slope >= 0.7 && slope <= 1.3,
+	       "SPIN 50000 vs 10000: %.2f ns of user-visible time per configured ns per call", slope);
+	if (cpu_is_emulated())
+		tap_skip("emulated CPU (QEMU TCG)", "SPIN 1000 vs COUNT: %.0f ns per call", fixed);
+	else
+		tap_ok(fixed >= 700 && fixed <= 1300, "SPIN 1000 vs COUNT: %.0f ns per call (+-30%%)",
+		       fixed);
+	/* each call spins at least the configured time by the module's own clock */
+	n = 0;
+	for (unsigned int i = 0; i < ring_n; i++) {
+		if (ring[i].callback > NB_CB_END)
+			continue;
+		if (!n++ || ring[i].ns < min_ns)
+			min_ns = ring[i].ns;
+	}
+	tap_ok(n > 0 && min_ns >= spin_ns[1] &&
+	       nb_cell_mean_ns(nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA)) >= spin_ns[1] &&
+	       nb_cell_mean_ns(nb_cell_of(st, NB_CB_END, NB_EV_PROTECTION_VMA)) >= spin_ns[1],
+	       "module-measured time per call >= 1000 ns (min %llu ns over the last %u calls)",
+	       (unsigned long long)min_ns, n);
+out:
+	for (int m = 0; m < MODELS; m++)
+		CLOSE(fd[m]);
+	region_unmap(&r);
+}
+
+/* SPIN_RANGE 1 ns per 4 KiB over a 2 MiB mprotect: at least 512 ns per call. */
+static void t_cost_spin_range(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	int fd = session();
+
+	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_SPIN_RANGE, 1);
+	if (!attach(fd, &a) || !protect(r.base, r.len, PROT_READ) || !stats_read(fd))
+		goto out;
+	cell_diag("spin_range", NB_CB_START, NB_EV_PROTECTION_VMA);
+	tap_ok(c->calls == 1 && c->bytes == r.len && nb_cell_mean_ns(c) >= 512,
+	       "one 2 MiB start charged >= 512 ns (%.0f)", nb_cell_mean_ns(c));
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/*
+ * SMMU: 1000 ns per page up to 16 pages, else one 20 us global invalidation.
+ * A 2 MiB range (512 pages) must cost the global 20 us, far below 512 us;
+ * a 4 KiB range costs 1 us per call, below the global cost.
+ */
+static void t_cost_smmu(void)
+{
+	enum { PER_PAGE = 1000, THRESHOLD = 16, GLOBAL = 20000 };
+	struct region r = { 0 };
+	struct nb_attach a;
+	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	int fd = session();
+	uint64_t min, med;
+	unsigned int n;
+
+	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_smmu(&a, NB_CB_START, PER_PAGE, THRESHOLD, GLOBAL);
+	if (!attach(fd, &a) || !toggle(r.base, r.len, 1) || !stats_read(fd) || !ring_read(fd))
+		goto out;
+	cell_diag("smmu 2 MiB", NB_CB_START, NB_EV_PROTECTION_VMA);
+	n = ring_ns(NB_CB_START, NB_EV_PROTECTION_VMA, &min, &med);
+	/* half of per-page x pages leaves room for TCG noise and still tells them apart */
+	tap_ok(c->calls == 2 && n == 2 && min >= GLOBAL && min < PER_PAGE * 512 / 2,
+	       "512 pages > threshold: charged global %d ns (fastest call %llu ns)", GLOBAL,
+	       (unsigned long long)min);
+	if (!reset(fd) || !toggle(r.base, PAGE, 20) || !stats_read(fd) || !ring_read(fd))
+		goto out;
+	cell_diag("smmu 4 KiB", NB_CB_START, NB_EV_PROTECTION_VMA);
+	n = ring_ns(NB_CB_START, NB_EV_PROTECTION_VMA, &min, &med);
+	tap_ok(c->calls == 40 && n == 40 && min >= PER_PAGE && med < GLOBAL,
+	       "1 page <= threshold: charged per page (min %llu, median %llu ns)",
+	       (unsigned long long)min, (unsigned long long)med);
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/* SLEEP 50 us on START: mprotect is blockable, so it really sleeps. */
+static void t_cost_sleep(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	int fd = session();
+	uint64_t min, med;
+	unsigned int n;
+
+	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_SLEEP, 50000);
+	if (!attach(fd, &a) || !toggle(r.base, PAGE, 10) || !stats_read(fd) || !ring_read(fd))
+		goto out;
+	cell_diag("sleep", NB_CB_START, NB_EV_PROTECTION_VMA);
+	n = ring_ns(NB_CB_START, NB_EV_PROTECTION_VMA, &min, &med);
+	tap_ok(c->calls == 20 && n == 20 && min >= 50000, "every call slept >= 50 us (min %llu ns)",
+	       (unsigned long long)min);
+	tap_ok(c->fallback == 0 && c->nonblock == 0, "mprotect is blockable: no spin fallback");
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+static void t_cost_fail(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	int fd = session(), ret;
+
+	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	/* the 5.12 rule: a start that can fail must not have an end */
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_FAIL, 0);
+	ret = nbdev_attach(fd, &a);
+	tap_ok(ret == -EINVAL, "FAIL on START with END is -EINVAL (%d)", ret);
+	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
+	ret = nbdev_attach(fd, &a);
+	if (!tap_ok(ret == 0, "FAIL on START alone attaches (%d)", ret))
+		goto out;
+	if (!toggle(r.base, PAGE, 5) || !stats_read(fd))
+		goto out;
+	tap_ok(c->calls == 10 && c->failed == 0 && c->nonblock == 0,
+	       "blockable mprotect never fails (calls %llu, failed %llu)",
+	       (unsigned long long)c->calls, (unsigned long long)c->failed);
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/* event_mask: SPIN 100 us only on UNMAP; PROTECTION_VMA is counted but free. */
+static void t_event_filter(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	const struct nb_cell *pv = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	const struct nb_cell *un = nb_cell_of(st, NB_CB_START, NB_EV_UNMAP);
+	int fd = session();
+	uint64_t min, med;
+	unsigned int n;
+
+	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_SPIN, 100000);
+	a.event_mask = NB_EV_BIT(NB_EV_UNMAP);
+	if (!attach(fd, &a) || !toggle(r.base, PAGE, 5))
+		goto out;
+	if (munmap(r.base, r.len)) {
+		tap_diag("munmap: %s", strerror(errno));
+		goto out;
+	}
+	if (!stats_read(fd) || !ring_read(fd))
+		goto out;
+	cell_diag("filter", NB_CB_START, NB_EV_PROTECTION_VMA);
+	cell_diag("filter", NB_CB_START, NB_EV_UNMAP);
+	n = ring_ns(NB_CB_START, NB_EV_PROTECTION_VMA, &min, &med);
+	tap_ok(pv->calls == 10 && n == 10 && med < 50000,
+	       "PROTECTION_VMA not charged (median %llu ns)", (unsigned long long)med);
+	n = ring_ns(NB_CB_START, NB_EV_UNMAP, &min, &med);
+	tap_ok(un->calls >= 1 && n == un->calls && min >= 100000,
+	       "every UNMAP charged 100 us (min %llu ns)", (unsigned long long)min);
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/* SPIN_RANGE 1000 ns per 4 KiB over 64 MiB would be 16.8 ms: clamped to 1 ms. */
+static void t_cost_capped(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	int fd = session();
+
+	if (fd < 0 || !thp_region(&r, PLACE_IN_GIB))
+		goto out;
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_SPIN_RANGE, 1000);
+	if (!attach(fd, &a) || !protect(r.base, r.len, PROT_READ) || !stats_read(fd))
+		goto out;
+	cell_diag("capped", NB_CB_START, NB_EV_PROTECTION_VMA);
+	tap_ok(c->calls == 1 && c->capped == 1, "the call is counted as capped");
+	/* below half of the unclamped 16.8 ms: room for TCG noise */
+	tap_ok(c->ns >= NB_MAX_CALL_NS && c->ns_max < 8 * NB_MAX_CALL_NS,
+	       "it spun about NB_MAX_CALL_NS (%llu ns)", (unsigned long long)c->ns_max);
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+static void t_subscribers(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	int fd = session(), ret;
+
+	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 0);
+	ret = nbdev_attach(fd, &a);
+	tap_ok(ret == -EINVAL, "K=0 is -EINVAL (%d)", ret);
+	a.nr_subscribers = NB_MAX_SUBSCRIBERS + 1;
+	ret = nbdev_attach(fd, &a);
+	tap_ok(ret == -EINVAL, "K=%d is -EINVAL (%d)", NB_MAX_SUBSCRIBERS + 1, ret);
+	a.nr_subscribers = NB_MAX_SUBSCRIBERS;
+	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
+	ret = nbdev_attach(fd, &a);
+	if (!tap_ok(ret == 0, "K=%d attaches (%d)", NB_MAX_SUBSCRIBERS, ret))
+		goto out;
+	if (!protect(r.base, PAGE, PROT_READ) || !stats_read(fd) || !ring_read(fd))
+		goto out;
+	tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) == NB_MAX_SUBSCRIBERS,
+	       "one mprotect: %d starts (%llu)", NB_MAX_SUBSCRIBERS,
+	       (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA));
+	if (!tap_ok(ring_count(NB_CB_START, NB_EV_PROTECTION_VMA, 0, 0) == 1,
+		    "the ring records subscriber 0 only: one entry"))
+		ring_diag();
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+static void t_interval(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	int fd = session(), ret;
+	uint64_t n;
+
+	/* interval over the first 4 MiB of an 8 MiB region */
+	if (fd < 0 || !region_map(&r, 8 * MiB, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_INTERVAL, 1);
+	nb_set_range(&a, (uintptr_t)r.base, 4 * MiB);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_COUNT, 0);
+	ret = nbdev_attach(fd, &a);
+	tap_ok(ret == -EINVAL, "START in INTERVAL mode is -EINVAL (%d)", ret);
+	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_INTERVAL));
+	if (!tap_ok(nbdev_attach(fd, &a) == 0, "INTERVAL mode over 4 MiB attaches"))
+		goto out;
+	if (!protect(r.base + MiB, PAGE, PROT_READ) || !stats_read(fd))
+		goto out;
+	n = nb_calls(st, NB_CB_INTERVAL, NB_EV_PROTECTION_VMA);
+	tap_ok(n == 1, "mprotect inside: one INTERVAL call, PROTECTION_VMA (%llu)",
+	       (unsigned long long)n);
+	/* the page right after the interval: catches an off-by-one in [start, start + len) */
+	if (!reset(fd) || !protect(r.base + 4 * MiB, PAGE, PROT_READ) || !stats_read(fd))
+		goto out;
+	tap_ok(nb_calls_total(st, NB_CB_INTERVAL) == 0, "mprotect of the next page: no call (%llu)",
+	       (unsigned long long)nb_calls_total(st, NB_CB_INTERVAL));
+	if (!reset(fd) || !protect(r.base + 6 * MiB, 2 * MiB, PROT_READ) || !stats_read(fd))
+		goto out;
+	tap_ok(nb_calls_total(st, NB_CB_INTERVAL) == 0, "mprotect of a disjoint range: no call (%llu)",
+	       (unsigned long long)nb_calls_total(st, NB_CB_INTERVAL));
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/*
+ * The ZAP model's software page table over 2 MiB of 4K pages: device accesses
+ * fault entries in, invalidations zap them, the next access refaults.
+ */
+static void zap_refault(enum nb_attach_mode mode)
+{
+	enum { PAGES = 512 };
+	struct region r = { 0 };
+	struct nb_attach a;
+	struct nb_access acc;
+	int fd = session(), ret;
+	uint64_t len = PAGES * PAGE;
+
+	if (fd < 0 || !region_map(&r, len, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, mode, 1);
+	nb_set_range(&a, (uintptr_t)r.base, len);
+	if (mode == NB_MODE_OPS)
+		nb_set_cost(&a, NB_CB_START, NB_MODEL_ZAP, 0);	/* END stays COUNT */
+	else
+		nb_set_cost(&a, NB_CB_INTERVAL, NB_MODEL_ZAP, 0);
+	if (!tap_ok(nbdev_attach(fd, &a) == 0, "attach with ZAP over 2 MiB"))
+		goto out;
+
+	ret = nbdev_access(fd, (uintptr_t)r.base, len, 0, &acc);
+	if (!stats_read(fd))
+		goto out;
+	tap_ok(ret == 0 && acc.faults == PAGES && acc.hits == 0 &&
+	       st->mirror.cold == PAGES && st->mirror.entries == PAGES,
+	       "first read access: 512 cold faults (ret %d, faults %llu, cold %llu, entries %llu)",
+	       ret, (unsigned long long)acc.faults, (unsigned long long)st->mirror.cold,
+	       (unsigned long long)st->mirror.entries);
+	ret = nbdev_access(fd, (uintptr_t)r.base, len, 0, &acc);
+	tap_ok(ret == 0 && acc.hits == PAGES && acc.faults == 0,
+	       "second read access: 512 hits (ret %d, hits %llu, faults %llu)", ret,
+	       (unsigned long long)acc.hits, (unsigned long long)acc.faults);
+
+	/* both directions notify, and the module cannot tell an upgrade apart: both zap */
+	if (!toggle(r.base, len, 1) || !stats_read(fd))
+		goto out;
+	tap_ok(st->mirror.zapped >= PAGES && st->mirror.entries == 0,
+	       "mprotect RO then RW zaps every entry (zapped %llu, entries %llu)",
+	       (unsigned long long)st->mirror.zapped, (unsigned long long)st->mirror.entries);
+	ret = nbdev_access(fd, (uintptr_t)r.base, len, 0, &acc);
+	if (!stats_read(fd))
+		goto out;
+	tap_ok(ret == 0 && acc.faults == PAGES && st->mirror.refaults == PAGES,
+	       "read access after the zap: 512 refaults (ret %d, faults %llu, refaults %llu)", ret,
+	       (unsigned long long)acc.faults, (unsigned long long)st->mirror.refaults);
+	/* entries from a read access are read-only even if the CPU PTE is writable */
+	ret = nbdev_access(fd, (uintptr_t)r.base, len, NB_ACCESS_WRITE, &acc);
+	if (!stats_read(fd))
+		goto out;
+	tap_ok(ret == 0 && acc.faults == PAGES && st->mirror.upgrades == PAGES,
+	       "write access after read: 512 upgrades (ret %d, faults %llu, upgrades %llu)", ret,
+	       (unsigned long long)acc.faults, (unsigned long long)st->mirror.upgrades);
+	if (stats_read(fd))
+		tap_diag("mirror: entries %llu zapped %llu hits %llu cold %llu refaults %llu "
+			 "upgrades %llu retries %llu", (unsigned long long)st->mirror.entries,
+			 (unsigned long long)st->mirror.zapped, (unsigned long long)st->mirror.hits,
+			 (unsigned long long)st->mirror.cold, (unsigned long long)st->mirror.refaults,
+			 (unsigned long long)st->mirror.upgrades,
+			 (unsigned long long)st->mirror.retries);
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+static void t_zap_ops(void)
+{
+	zap_refault(NB_MODE_OPS);
+}
+
+static void t_zap_interval(void)
+{
+	zap_refault(NB_MODE_INTERVAL);
+}
+
+struct child_access {
+	int fd;
+	uintptr_t addr;
+};
+
+static int access_from_child(void *arg)
+{
+	const struct child_access *c = arg;
+	struct nb_access acc;
+
+	return -nbdev_access(c->fd, c->addr, PAGE, 0, &acc);
+}
+
+static void t_zap_invalid(void)
+{
+	struct region r = { 0 };
+	struct child_access child_arg;
+	struct nb_attach a;
+	struct nb_access acc;
+	int fd = session(), ret, status;
+	pid_t pid;
+
+	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	nb_attach_init(&a, NB_MODE_OPS, 2);
+	nb_set_range(&a, (uintptr_t)r.base, r.len);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_ZAP, 0);
+	ret = nbdev_attach(fd, &a);
+	tap_ok(ret == -EINVAL, "ZAP with K=2 is -EINVAL (%d)", ret);
+	a.nr_subscribers = 1;
+	nb_set_range(&a, 0, 0);
+	ret = nbdev_attach(fd, &a);
+	tap_ok(ret == -EINVAL, "ZAP without a range is -EINVAL (%d)", ret);
+	nb_set_range(&a, (uintptr_t)r.base, r.len);
+	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
+	ret = nbdev_attach(fd, &a);
+	tap_ok(ret == -EINVAL, "ZAP on START without END is -EINVAL (%d)", ret);
+	ret = nbdev_access(fd, (uintptr_t)r.base, PAGE, 0, &acc);
+	tap_ok(ret == -EINVAL, "ACCESS when not attached is -EINVAL (%d)", ret);
+
+	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END));
+	if (!attach(fd, &a))
+		goto out;
+	child_arg = (struct child_access){ .fd = fd, .addr = (uintptr_t)r.base };
+	pid = spawn(access_from_child, &child_arg);
+	status = pid > 0 ? reap(pid) : -1;
+	tap_ok(status == EINVAL, "ACCESS from a forked child (another mm) is -EINVAL (child got -%d)",
+	       status);
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/* Attach must refuse each of these with -EINVAL; table-driven, one result each. */
+struct bad_attach {
+	const char *what;
+	void (*spoil)(struct nb_attach *a);
+};
+
+static void spoil_version(struct nb_attach *a) { a->abi_version = NB_ABI_VERSION + 1; }
+static void spoil_mode(struct nb_attach *a) { a->mode = NB_MODE_INTERVAL + 1; }
+static void spoil_model(struct nb_attach *a) { a->cost[NB_CB_START].model = NB_MODEL_NR; }
+static void spoil_ns(struct nb_attach *a)
+{
+	nb_set_cost(a, NB_CB_START, NB_MODEL_SPIN, NB_MAX_NS + 1);
+}
+static void spoil_reserved(struct nb_attach *a) { a->cost[NB_CB_END].reserved = 1; }
+static void spoil_cb_bits(struct nb_attach *a) { a->callbacks |= NB_CB_BIT(NB_CB_NR); }
+static void spoil_cb_interval(struct nb_attach *a) { a->callbacks |= NB_CB_BIT(NB_CB_INTERVAL); }
+static void spoil_flags(struct nb_attach *a) { a->flags = NB_ATTACH_FLAGS << 1; }
+static void spoil_k(struct nb_attach *a) { a->nr_subscribers = 0; }
+static void spoil_sleep_tlb(struct nb_attach *a)
+{
+	nb_set_cost(a, NB_CB_TLB, NB_MODEL_SLEEP, 1000);
+}
+static void spoil_range_young(struct nb_attach *a)
+{
+	nb_set_cost(a, NB_CB_TEST_YOUNG, NB_MODEL_SPIN_RANGE, 1);
+}
+static void spoil_fail_end(struct nb_attach *a) { nb_set_cost(a, NB_CB_END, NB_MODEL_FAIL, 0); }
+static void spoil_threshold(struct nb_attach *a)
+{
+	nb_set_smmu(a, NB_CB_START, 1, NB_MAX_THRESHOLD + 1, 1000);
+}
+static void spoil_global(struct nb_attach *a) { nb_set_smmu(a, NB_CB_START, 1, 16, NB_MAX_NS + 1); }
+static void spoil_interval_len(struct nb_attach *a)
+{
+	a->mode = NB_MODE_INTERVAL;
+	nb_set_callbacks(a, NB_CB_BIT(NB_CB_INTERVAL));
+	nb_set_range(a, 2 * MiB, 0);
+}
+static void spoil_interval_align(struct nb_attach *a)
+{
+	spoil_interval_len(a);
+	nb_set_range(a, 2 * MiB + 1, 2 * MiB);
+}
+
+static const struct bad_attach bad_attaches[] = {
+	{ "wrong abi_version", spoil_version },
+	{ "unknown mode", spoil_mode },
+	{ "unknown model NB_MODEL_NR", spoil_model },
+	{ "cost ns > NB_MAX_NS", spoil_ns },
+	{ "nonzero cost reserved", spoil_reserved },
+	{ "unknown callback bit", spoil_cb_bits },
+	{ "INTERVAL callback in OPS mode", spoil_cb_interval },
+	{ "unknown flag", spoil_flags },
+	{ "K=0", spoil_k },
+	{ "SLEEP on TLB", spoil_sleep_tlb },
+	{ "SPIN_RANGE on TEST_YOUNG", spoil_range_young },
+	{ "FAIL on END", spoil_fail_end },
+	{ "SMMU threshold > NB_MAX_THRESHOLD", spoil_threshold },
+	{ "SMMU global_ns > NB_MAX_NS", spoil_global },
+	{ "INTERVAL mode without a range", spoil_interval_len },
+	{ "INTERVAL mode with an unaligned start", spoil_interval_align },
+};
+
+#define NR_BAD_ATTACH	(sizeof(bad_attaches) / sizeof(bad_attaches[0]))
+
+static void t_bad_attach(void)
+{
+	struct nb_attach a;
+	int fd = session(), ret;
+
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < NR_BAD_ATTACH; i++) {
+		nb_attach_init(&a, NB_MODE_OPS, 1);
+		bad_attaches[i].spoil(&a);
+		ret = nbdev_attach(fd, &a);
+		tap_ok(ret == -EINVAL, "%s is -EINVAL (%d)", bad_attaches[i].what, ret);
+		if (ret == 0)
+			nbdev_detach(fd);
+	}
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_cost(&a, NB_CB_CHANGE_PTE, NB_MODEL_COUNT, 0);
+	ret = nbdev_attach(fd, &a);
+	if (ver.features & NB_FEAT_CHANGE_PTE) {
+		tap_ok(ret == 0, "CHANGE_PTE on a kernel that has it attaches (%d)", ret);
+		nbdev_detach(fd);
+	} else {
+		tap_ok(ret == -EOPNOTSUPP, "CHANGE_PTE on a kernel without it is -EOPNOTSUPP (%d)", ret);
+	}
+	/* >= 6.6 refuses the TLB hook with start/end in one subscriber */
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_cost(&a, NB_CB_TLB, NB_MODEL_COUNT, 0);
+	ret = nbdev_attach(fd, &a);
+	if (ver.features & NB_FEAT_TLB_IS_ARCH)
+		tap_ok(ret == -EINVAL, "TLB with START and END on >= 6.6 is -EINVAL (%d)", ret);
+	else
+		tap_ok(ret == 0, "TLB with START and END on < 6.6 attaches (%d)", ret);
+	if (ret == 0)
+		nbdev_detach(fd);
+	/* diagnostics only: the README does not say what unknown event bits do */
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	a.event_mask = NB_EV_ALL + 1;
+	ret = nbdev_attach(fd, &a);
+	tap_diag("unknown event_mask bit: %d", ret);
+	if (ret == 0)
+		nbdev_detach(fd);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	ret = nbdev_attach(fd, &a);
+	tap_ok(ret == 0, "after all the refusals a valid attach works (%d)", ret);
+	CLOSE(fd);
+}
+
+static int open_as_nobody(void *arg)
+{
+	(void)arg;
+	if (setgid(65534) || setuid(65534))
+		return 200;
+	return -nbdev_open();	/* an fd (success) gives a status that is not EPERM */
+}
+
+static void t_bad_ioctl(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	struct nb_buf b;
+	struct stat sb;
+	int fd = session(), ret, status = -1;
+	pid_t pid;
+
+	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+		goto out;
+	region_touch(&r);
+	ret = nbdev_ioctl(fd, NB_IOC_ATTACH, NULL);
+	tap_ok(ret == -EFAULT, "ATTACH from NULL is -EFAULT (%d)", ret);
+	ret = nbdev_ioctl(fd, NB_IOC_ATTACH, (void *)1);
+	tap_ok(ret == -EFAULT, "ATTACH from (void *)1 is -EFAULT (%d)", ret);
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	/* a non-empty ring, so that a bad ring buffer must be written to */
+	if (!attach(fd, &a) || !toggle(r.base, PAGE, 1))
+		goto out;
+	ret = nbdev_ioctl(fd, NB_IOC_STATS, NULL);
+	tap_ok(ret == -EFAULT, "STATS with a NULL nb_buf is -EFAULT (%d)", ret);
+	b = (struct nb_buf){ .ptr = 0, .size = sizeof(struct nb_stats) };
+	ret = nbdev_ioctl(fd, NB_IOC_STATS, &b);
+	tap_ok(ret == -EFAULT, "STATS into NULL is -EFAULT (%d)", ret);
+	b.ptr = 1;
+	ret = nbdev_ioctl(fd, NB_IOC_STATS, &b);
+	tap_ok(ret == -EFAULT, "STATS into (void *)1 is -EFAULT (%d)", ret);
+	b = (struct nb_buf){ .ptr = (uintptr_t)st, .size = sizeof(struct nb_stats) - 8 };
+	ret = nbdev_ioctl(fd, NB_IOC_STATS, &b);
+	tap_ok(ret == -EINVAL, "STATS with size - 8 is -EINVAL (%d)", ret);
+	b.size = sizeof(struct nb_stats) + 8;
+	ret = nbdev_ioctl(fd, NB_IOC_STATS, &b);
+	tap_ok(ret == -EINVAL, "STATS with size + 8 is -EINVAL (%d)", ret);
+	b = (struct nb_buf){ .ptr = 0, .size = NB_RING_SIZE };
+	ret = nbdev_ioctl(fd, NB_IOC_RING, &b);
+	tap_ok(ret == -EFAULT, "RING into NULL is -EFAULT (%d)", ret);
+	b.ptr = 1;
+	ret = nbdev_ioctl(fd, NB_IOC_RING, &b);
+	tap_ok(ret == -EFAULT, "RING into (void *)1 is -EFAULT (%d)", ret);
+	ret = nbdev_ioctl(fd, _IO(NB_IOC_MAGIC, 99), NULL);
+	tap_ok(ret == -ENOTTY, "unknown ioctl number is -ENOTTY (%d)", ret);
+	/* st is large enough for whatever a wrong decoding would copy out */
+	ret = nbdev_ioctl(fd, _IOR(NB_IOC_MAGIC, 0, struct nb_access), st);
+	tap_ok(ret == -ENOTTY, "VERSION's number with another size is -ENOTTY (%d)", ret);
+
+	/*
+	 * CAP_SYS_ADMIN is the module's check: open the node's mode up for
+	 * the duration, so that the VFS permission check does not answer first.
+	 */
+	if (stat(NB_DEVICE, &sb) || chmod(NB_DEVICE, 0666)) {
+		tap_diag("stat/chmod " NB_DEVICE ": %s", strerror(errno));
+		goto out;
+	}
+	pid = spawn(open_as_nobody, NULL);
+	if (pid > 0)
+		status = reap(pid);
+	chmod(NB_DEVICE, sb.st_mode & 07777);
+	tap_ok(status == EPERM, "open by uid 65534 is -EPERM (child got %d)", status);
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/* Last: the module cannot go while attached, and can once everything is closed. */
+static void t_unload(void)
+{
+	struct nb_attach a;
+	long got = -1;
+	int fd = session(), ret;
+
+	if (fd < 0)
+		return;
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	if (!attach(fd, &a))
+		goto out;
+	ret = syscall(SYS_delete_module, "notibench", O_NONBLOCK) ? -errno : 0;
+	tap_ok(ret == -EWOULDBLOCK || ret == -EBUSY, "delete_module while attached fails (%d)", ret);
+	if (ret == 0)
+		goto out;	/* gone: nothing else to check */
+	nbdev_detach(fd);
+	CLOSE(fd);
+	if (refcnt_base >= 0 && !refcnt_settles(refcnt_base, &got))
+		tap_diag("refcnt %ld, baseline %ld", got, refcnt_base);
+	ret = syscall(SYS_delete_module, "notibench", O_NONBLOCK) ? -errno : 0;
+	tap_ok(ret == 0, "delete_module after close succeeds (%d)", ret);
+	fd = nbdev_open();
+	tap_ok(fd == -ENOENT || fd == -ENODEV || fd == -ENXIO, "no device after unload (%d)", fd);
+out:
+	CLOSE(fd);
+}
+
+struct test {
+	const char *name;
+	unsigned int results;
+	void (*fn)(void);
+};
+
+static const struct test tests[] = {
+	{ "version", 5, t_version },
+	{ "attach lifecycle", 8, t_attach_lifecycle },
+	{ "exit without detach", 4, t_exit_without_detach },
+	{ "mprotect THP", 4, t_mprotect_thp },
+	{ "mprotect straddling 1 GiB", 3, t_mprotect_straddle },
+	{ "MADV_DONTNEED", 2, t_madv_dontneed },
+	{ "munmap", 2, t_munmap },
+	{ "fork", 2, t_fork },
+	{ "COW", 3, t_cow },
+	{ "TLB hook on mprotect", 1, t_tlb_mprotect },
+	{ "clear_refs", 2, t_clear_refs },
+	{ "callback left out", 1, t_callback_left_out },
+	{ "SPIN", 3, t_cost_spin },
+	{ "SPIN_RANGE", 1, t_cost_spin_range },
+	{ "SMMU", 2, t_cost_smmu },
+	{ "SLEEP", 2, t_cost_sleep },
+	{ "FAIL", 3, t_cost_fail },
+	{ "event filter", 2, t_event_filter },
+	{ "capped", 3, t_cost_capped },
+	{ "K subscribers", 5, t_subscribers },
+	{ "interval", 5, t_interval },
+	{ "ZAP ops", 6, t_zap_ops },
+	{ "ZAP interval", 6, t_zap_interval },
+	{ "ZAP invalid", 5, t_zap_invalid },
+	{ "bad attach", NR_BAD_ATTACH + 3, t_bad_attach },
+	{ "bad ioctl", 12, t_bad_ioctl },
+	{ "unload", 3, t_unload },	/* must stay last */
+};
+
+/* System settings the counts depend on; restored at exit. */
+struct setting {
+	const char *path, *want;
+	char saved[128];
+};
+
+static struct setting settings[] = {
+	{ THP_ENABLED, "madvise", "" },		/* 4K regions stay 4K; THP ones ask */
+	{ NUMA_BALANCING, "0", "" },		/* no hinting-fault PROTECTION_VMA */
+};
+
+static void settings_apply(void)
+{
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		struct setting *s = &settings[i];
+		char buf[128], *l, *r;
+
+		if (!read_text(s->path, buf, sizeof(buf)))
+			continue;
+		/* "always [madvise] never" -> "madvise" */
+		l = strchr(buf, '[');
+		r = l ? strchr(l, ']') : NULL;
+		if (l && r) {
+			*r = '\0';
+			memmove(buf, l + 1, strlen(l + 1) + 1);
+		}
+		buf[strcspn(buf, "\n")] = '\0';
+		snprintf(s->saved, sizeof(s->saved), "%s", buf);
+		if (!write_text(s->path, s->want))
+			tap_diag("could not set %s to %s", s->path, s->want);
+	}
+}
+
+static void settings_restore(void)
+{
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+		if (settings[i].saved[0])
+			write_text(settings[i].path, settings[i].saved);
+}
+
+int main(void)
+{
+	unsigned int plan = 0;
+	int fd;
+
+	if (geteuid() != 0)
+		tap_skip_all("needs root (CAP_SYS_ADMIN) and notibench.ko: run it in scripts/vm");
+	if (uname(&uts) || sscanf(uts.release, "%d.%d", &kmajor, &kminor) != 2)
+		tap_bail("cannot parse the kernel release");
+	fd = nbdev_open();
+	if (fd < 0)
+		tap_bail(nbdev_strerror(fd));
+	if (nbdev_version(fd, &ver))
+		tap_bail("NB_IOC_VERSION failed");
+	nbdev_close(fd);
+	st = nbdev_stats_new();
+	if (!st)
+		tap_bail("out of memory");
+
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		plan += tests[i].results;
+	tap_plan(plan);
+	tap_diag("kernel %s (%d.%d), mprotect notifies per %s", uts.release, kmajor, kminor,
+		 mprotect_notifies_per_pud() ? "PUD" : "PMD");
+	refcnt_base = module_refcnt();
+	tap_diag("module refcnt baseline %ld", refcnt_base);
+	settings_apply();
+	atexit(settings_restore);
+
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		tap_group_begin(tests[i].name, tests[i].results);
+		tests[i].fn();
+		tap_group_end();
+	}
+	free(st);
+	return tap_finish();
+}
