@@ -81,14 +81,18 @@ deps:
 check: deps
 	tests/run
 
+# The benchmark binary, the ABI header, and the module's sources laid out so
+# that `kmod/probe.sh KDIR kmod && make -C KDIR M=$PWD/kmod` builds them there.
+SHARE = $(DESTDIR)$(PREFIX)/share/notibench
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/notibench/tests \
-		$(DESTDIR)$(PREFIX)/lib/notibench/kmod $(DESTDIR)$(PREFIX)/lib/notibench/scripts
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+		$(SHARE)/include $(SHARE)/kmod/probes
+	install -m 0755 $(B)/notibench $(DESTDIR)$(PREFIX)/bin/notibench
 	install -m 0644 include/notibench.h $(DESTDIR)$(PREFIX)/include/notibench.h
-	install -m 0755 $(GUEST_TESTS) $(HOST_TESTS) $(DESTDIR)$(PREFIX)/lib/notibench/tests/
-	install -m 0644 kmod/*.c kmod/*.h kmod/Kbuild $(DESTDIR)$(PREFIX)/lib/notibench/kmod/
-	install -m 0755 kmod/probe.sh $(DESTDIR)$(PREFIX)/lib/notibench/kmod/
-	install -m 0755 scripts/vm scripts/deps $(DESTDIR)$(PREFIX)/lib/notibench/scripts/
+	install -m 0644 include/notibench.h $(SHARE)/include/notibench.h
+	install -m 0644 kmod/nb*.c kmod/nb.h kmod/Kbuild kmod/README.md $(SHARE)/kmod/
+	install -m 0644 kmod/probes/*.c $(SHARE)/kmod/probes/
+	install -m 0755 kmod/probe.sh $(SHARE)/kmod/
 
 clean:
 	rm -rf $(B)
