@@ -1573,6 +1573,21 @@ out:
 }
 
 /* Last: the module cannot go while attached, and can once everything is closed. */
+/* The module's leak counters (module parameters, read-only). */
+static bool param_is_zero(const char *name)
+{
+	char path[128], buf[32] = "";
+
+	snprintf(path, sizeof(path), "/sys/module/notibench/parameters/%s", name);
+	if (!read_text(path, buf, sizeof(buf))) {
+		tap_diag("cannot read %s", path);
+		return false;
+	}
+	if (strcmp(buf, "0\n"))
+		tap_diag("%s = %s", name, buf);
+	return !strcmp(buf, "0\n");
+}
+
 static void t_unload(void)
 {
 	struct nb_attach a;
@@ -1592,6 +1607,9 @@ static void t_unload(void)
 	CLOSE(fd);
 	if (refcnt_base >= 0 && !refcnt_settles(refcnt_base, &got))
 		tap_diag("refcnt %ld, baseline %ld", got, refcnt_base);
+	/* every session and attachment of every test before this one is freed */
+	tap_ok(param_is_zero("live_sessions") && param_is_zero("live_attachments"),
+	       "no session or attachment left (leak check)");
 	ret = syscall(SYS_delete_module, "notibench", O_NONBLOCK) ? -errno : 0;
 	tap_ok(ret == 0, "delete_module after close succeeds (%d)", ret);
 	fd = nbdev_open();
@@ -1633,7 +1651,7 @@ static const struct test tests[] = {
 	{ "ZAP invalid", 5, t_zap_invalid },
 	{ "bad attach", NR_BAD_ATTACH + 3, t_bad_attach },
 	{ "bad ioctl", 12, t_bad_ioctl },
-	{ "unload", 3, t_unload },	/* must stay last */
+	{ "unload", 4, t_unload },	/* must stay last */
 };
 
 /* System settings the counts depend on; restored at exit. */
