@@ -30,8 +30,8 @@ LIBPERF   := $(B)/libperf
 LIBPERF_A := $(LIBPERF)/lib64/libperf.a
 BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/csv.c \
 	     bench/env.c bench/knobs.c bench/counters.c bench/layout.c bench/backend.c \
-	     bench/backend_kvm.c bench/backend_kmod.c \
-	     bench/bench_mprotect.c $(NBDEV_SRC)
+	     bench/backend_kvm.c bench/backend_kmod.c bench/helper.c bench/bench_cow.c \
+	     bench/bench_mprotect.c bench/bench_upgrade.c $(NBDEV_SRC)
 BENCH_HDR := $(wildcard bench/*.h) include/notibench.h
 BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
 BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -lm

@@ -123,6 +123,19 @@ void backend_describe(const struct backend *b, const char *prefix,
 		kmod_describe(b, prefix, emit);
 }
 
+bool backend_has_device(const struct backend *b)
+{
+	return b->kind == BACKEND_KMOD && b->zap;
+}
+
+int backend_device_access(struct backend *b, void *buf, size_t len, bool write,
+			  struct nb_access *out)
+{
+	if (!backend_has_device(b) || !b->attached)
+		return -EINVAL;
+	return kmod_device_access(b, buf, len, write, out);
+}
+
 double backend_charged_calls(const struct backend *b)
 {
 	return b->kind == BACKEND_KMOD ? kmod_charged_calls(b) : 0;

@@ -8,7 +8,8 @@
  *   kvm                       a KVM VM with one memslot over the buffer
  *   kmod:<model>[,k=K][,cb=start+end+...][,events=a+b][,ns=N[,N...]]
  *        [,threshold=P][,global=NS][,mode=ops|interval][,ring=0|1]
- *                             /dev/notibench with K subscribers
+ *                             /dev/notibench with K subscribers; model zap
+ *                             (K = 1, END enabled) mirrors the buffer
  *
  * Lifecycle: open (once; an unavailable backend is a skip) -> attach over the
  * buffer -> for each sample: sample_begin, the timed batch, sample_end ->
@@ -36,6 +37,7 @@ struct backend {
 
 	/* kmod */
 	struct nb_attach attach;
+	bool zap;			/* the ZAP model: a mirror over the buffer (range set at attach) */
 	int nb_fd;
 	struct nb_version version;
 	struct nb_stats *stats;		/* the last sample's */
@@ -69,6 +71,16 @@ void backend_close(struct backend *b);
 /* Metadata lines for this configuration (key prefix given). */
 void backend_describe(const struct backend *b, const char *prefix,
 		      void (*emit)(const char *key, const char *value));
+
+/*
+ * The kmod zap model keeps a software secondary page table (a mirror) over
+ * the buffer; a "device access" faults it in. Only benchmarks that declare
+ * bench_ops.device_access get such a backend (harness_run checks).
+ */
+bool backend_has_device(const struct backend *b);
+/* Device access to [buf, buf + len): 0 or -errno; out gets hits, faults, retries. */
+int backend_device_access(struct backend *b, void *buf, size_t len, bool write,
+			  struct nb_access *out);
 
 /* Calls per sample on which the cost is charged (for the sweep self-check). */
 double backend_charged_calls(const struct backend *b);

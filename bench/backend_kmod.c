@@ -104,16 +104,13 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 	snprintf(tmp, sizeof(tmp), "%s", spec);
 	tok = strtok_r(tmp, ",", &save);
 	if (!tok)
-		USAGE("--backend kmod: needs a model (count, spin, spin_range, sleep, smmu, fail)");
+		USAGE("--backend kmod: needs a model (count, spin, spin_range, sleep, smmu, fail, zap)");
 	for (s.model = 0; s.model < NB_MODEL_NR; s.model++)
 		if (!strcmp(tok, nb_model_name(s.model)))
 			break;
 	if (s.model == NB_MODEL_NR)
 		USAGE("--backend kmod:%s: unknown model '%s' (count, spin, spin_range, sleep, smmu, "
-		      "fail)", spec, tok);
-	if (s.model == NB_MODEL_ZAP)
-		USAGE("--backend kmod:zap: the zap model needs device accesses to refill its mirror "
-		      "between operations; no benchmark drives them yet");
+		      "fail, zap)", spec, tok);
 	while ((tok = strtok_r(NULL, ",", &save))) {
 		char *eq = strchr(tok, '=');
 		const char *val = tok;
@@ -187,6 +184,17 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 	if (s.model == NB_MODEL_FAIL && (s.cbs & CB(START)) && (s.cbs & CB(END)))
 		USAGE("--backend kmod:%s: a start that can fail forbids end (kernel rule since 5.12): "
 		      "use cb=start", spec);
+	if (s.model == NB_MODEL_ZAP) {
+		/* The module's rules (kmod/README.md): one subscriber, and END closes the invalidation. */
+		if (s.k != 1)
+			USAGE("--backend kmod:%s: the zap model keeps one mirror: k must be 1", spec);
+		if (s.mode == NB_MODE_OPS && !(s.cbs & CB(END)))
+			USAGE("--backend kmod:%s: the zap model needs end (it closes the invalidation): "
+			      "use cb=start+end", spec);
+		if (!(s.cbs & CB(START)) && s.mode == NB_MODE_OPS)
+			USAGE("--backend kmod:%s: the zap model zaps from start: cb must include start",
+			      spec);
+	}
 	if (!s.nr_ns)
 		s.ns[s.nr_ns++] = 0;
 
@@ -213,6 +221,7 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 		if (!b)
 			USAGE("out of memory");
 		b->kind = BACKEND_KMOD;
+		b->zap = s.model == NB_MODEL_ZAP;
 		nb_attach_init(&b->attach, s.mode, s.k);
 		nb_set_callbacks(&b->attach, s.cbs);
 		b->attach.event_mask = s.events;
@@ -285,8 +294,14 @@ int kmod_attach(struct backend *b, void *buf, size_t len, char *reason, size_t r
 	int ret;
 
 	/* The module wants a range only where it uses one (interval mode, zap). */
-	if (b->attach.mode == NB_MODE_INTERVAL)
+	if (b->attach.mode == NB_MODE_INTERVAL || b->zap)
 		nb_set_range(&b->attach, (uintptr_t)buf, len);
+	if (b->zap && len > (NB_MAX_MIRROR_ENTRIES << 12)) {
+		snprintf(reason, rlen, "backend %s: the mirror holds at most %llu GiB; the buffer is "
+			 "%zu MiB: use a smaller --size", b->label,
+			 (unsigned long long)(NB_MAX_MIRROR_ENTRIES << 12 >> 30), len >> 20);
+		return NB_EXIT_USAGE;
+	}
 	ret = nbdev_attach(b->nb_fd, &b->attach);
 	if (ret < 0) {
 		snprintf(reason, rlen, "backend %s: NB_IOC_ATTACH: %s", b->label, nbdev_strerror(ret));
@@ -350,6 +365,14 @@ void kmod_describe(const struct backend *b, const char *prefix,
 				 ":global=%" PRIu64 "ns", (uint64_t)c->threshold, (uint64_t)c->global_ns);
 	}
 	emit(key, v);
+	if (b->zap) {
+		snprintf(key, sizeof(key), "%s.kmod_mirror", prefix);
+		snprintf(v, sizeof(v), "zap: software secondary page table over the buffer %#llx + %llu "
+			 "KiB, zapped by every invalidation (events ignored, like KVM); the harness "
+			 "reads the buffer through it before each batch (fill) and after it (refaults)",
+			 (unsigned long long)a->start, (unsigned long long)a->len >> 10);
+		emit(key, v);
+	}
 	if (b->nb_fd >= 0 || b->version.abi_version) {
 		snprintf(key, sizeof(key), "%s.module", prefix);
 		snprintf(v, sizeof(v), "abi=%u version=%s kernel=%s features=%s%s%s callbacks=0x%x",
@@ -360,6 +383,11 @@ void kmod_describe(const struct backend *b, const char *prefix,
 			 b->version.callbacks);
 		emit(key, v);
 	}
+}
+
+int kmod_device_access(struct backend *b, void *buf, size_t len, bool write, struct nb_access *out)
+{
+	return nbdev_access(b->nb_fd, (uintptr_t)buf, len, write ? NB_ACCESS_WRITE : 0, out);
 }
 
 double kmod_charged_calls(const struct backend *b)

@@ -63,13 +63,47 @@ struct bench_ctx {
 	const char *op_unit;		/* e.g. "toggle" */
 	const char *call_unit;		/* e.g. "mprotect" */
 	uint64_t calls_per_op;
+	/*
+	 * out, optional: the largest batch run() can take (e.g. the pages of the
+	 * buffer when every op consumes one); 0: no limit. Calibration stops
+	 * there; a larger --batch is a usage error.
+	 */
+	uint64_t max_batch;
 	/* out: a skip or failure reason (setup's return says which) */
 	char reason[BENCH_REASON_LEN];
+};
+
+/*
+ * One batch, as prepare() and finish() see it. prepare() gets nops; finish()
+ * may report what helper processes did and, on failure, why.
+ */
+struct bench_sample {
+	uint64_t nops;
+	/*
+	 * out of finish(): page faults that helper processes of the benchmark
+	 * (e.g. a forked child that did the writing) took during the batch;
+	 * -1 (the default) when there were none to report.
+	 */
+	int64_t helper_faults;
+	char reason[160];		/* out: why prepare()/finish() failed */
 };
 
 /* Counters of one sample, for check(). NULL/0 when not collected. */
 struct bench_counters {
 	uint64_t nops;
+	/*
+	 * Minor faults of the benchmark thread during the timed batch (perf
+	 * minor-faults, else getrusage(RUSAGE_THREAD)); -1 when neither works.
+	 */
+	int64_t faults;
+	int64_t helper_faults;			/* from finish(), -1: none */
+	/*
+	 * Device accesses (kmod zap model, device_access benchmarks), -1
+	 * otherwise: faults of the read access that filled the mirror before
+	 * the batch, and of the one that re-read the buffer after it (entries
+	 * the batch's invalidations zapped).
+	 */
+	int64_t dev_fill_faults, dev_refaults;
 	/* kmod backend */
 	const struct nb_stats *nb;
 	const struct nb_attach *nb_attach;	/* K, callbacks, mode */
@@ -90,8 +124,18 @@ struct bench_ops {
 	int (*validate)(const struct bench_val *opt, char *msg, size_t len);
 	/* NB_EXIT_OK, NB_EXIT_SKIP or NB_EXIT_FAIL (ctx->reason says why). */
 	int (*setup)(struct bench_ctx *ctx, void **state);
+	/*
+	 * Optional, untimed: called before every batch (timed or warm-up) with
+	 * the nops run() will get, and after it. prepare() sets up what the batch
+	 * consumes (e.g. forks a child that shares the pages), finish() tears it
+	 * down and restores the layout. The harness resets the backend counters
+	 * after prepare(): its notifier traffic is not the sample's. 0 or -errno
+	 * (s->reason may say why). finish() is called even when run() failed.
+	 */
+	int (*prepare)(void *state, struct bench_sample *s);
 	/* Runs nops operations; 0 or -errno. */
 	int (*run)(void *state, uint64_t nops);
+	int (*finish)(void *state, struct bench_sample *s);
 	void (*teardown)(void *state);
 	/*
 	 * Optional: validates one sample's counters. NB_EXIT_OK, or NB_EXIT_FAIL
@@ -100,6 +144,14 @@ struct bench_ops {
 	int (*check)(void *state, const struct bench_counters *c, char *msg, size_t len);
 	/* Optional: metadata lines ("key", "value") describing what setup obtained. */
 	void (*describe)(void *state, void (*emit)(const char *key, const char *value));
+	/*
+	 * The buffer stays mapped and readable between prepare() and finish(),
+	 * and the benchmark wants a device to read it: with the kmod zap model
+	 * the harness fills the mirror (a read access over the buffer) after
+	 * prepare() and reads the buffer again after the batch, counting the
+	 * refaults. Other benchmarks refuse the zap model.
+	 */
+	bool device_access;
 };
 
 struct bench {

@@ -8,8 +8,12 @@
  *   reversed every other round (ABBA...), so a linear drift hits every
  *   configuration alike -> statistics -> CSV renamed into place.
  * A sample: attach the configuration if it is not attached (then a short
- * untimed warm-up), reset its counters, read the perf counters, time one
- * batch with CLOCK_MONOTONIC, read everything again, check().
+ * untimed warm-up), the benchmark's untimed prepare(), a device read of the
+ * buffer (kmod zap model only: fills the mirror), reset the backend's
+ * counters, read the perf counters, time one batch with CLOCK_MONOTONIC,
+ * read everything again, a second device read (zap: counts the refaults),
+ * the benchmark's untimed finish(), check(). Every batch the harness runs,
+ * warm-up and calibration included, is bracketed by prepare() and finish().
  */
 #include "harness.h"
 
@@ -17,6 +21,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,10 +125,20 @@ enum nb_field { NBF_CALLS, NBF_BYTES, NBF_NS, NBF_NONBLOCK, NBF_FALLBACK, NBF_FA
 static const char *const nbf_names[NBF_NR] = { "calls", "bytes", "ns", "nonblock", "fallback",
 					       "failed", "capped" };
 
+/* Device-access (kmod zap model) columns, in this order. */
+enum dev_col { DEV_ZAPPED, DEV_ZAPPED_PER_OP, DEV_ENTRIES, DEV_RETRIES, DEV_FILL_FAULTS,
+	       DEV_REFAULTS, DEV_REFAULTS_PER_OP, DEV_NR };
+static const char *const dev_names[DEV_NR] = {
+	"nb_mirror_zapped", "nb_mirror_zapped_per_op", "nb_mirror_entries", "nb_mirror_retries",
+	"nb_dev_fill_faults", "nb_dev_refaults", "nb_dev_refaults_per_op",
+};
+
 struct layout_cols {
 	int counters;			/* first counter column */
 	int kvm_unmap_per_call;
 	int kvm;			/* first of KVM_STAT_NR */
+	int faults_per_op, helper_faults;
+	int dev;			/* first of DEV_NR, -1 without a zap configuration */
 	uint32_t nb_cbs;		/* callbacks with columns */
 	int nb[NB_CB_NR];		/* first column of callback cb: NBF_NR, then 2 per event, hist */
 	int nb_ranges_per_call, nb_range_bytes_mean, nb_charged_calls;
@@ -164,6 +179,15 @@ static void make_columns(struct run_result *r, struct layout_cols *lc, const str
 		snprintf(name, sizeof(name), "kvm_%s", kvm_stat_names[i]);
 		add_col(r, name, false);
 	}
+	lc->faults_per_op = add_col(r, "faults_per_op", false);
+	lc->helper_faults = add_col(r, "helper_faults", false);
+	lc->dev = -1;
+	for (unsigned int k = 0; k < o->ncfg; k++)
+		if (backend_has_device(&o->cfg[k]))
+			lc->dev = (int)r->ncols;
+	if (lc->dev >= 0)
+		for (int i = 0; i < DEV_NR; i++)
+			add_col(r, dev_names[i], false);
 	lc->nb_cbs = 0;
 	for (unsigned int k = 0; k < o->ncfg; k++)
 		if (o->cfg[k].kind == BACKEND_KMOD)
@@ -237,6 +261,73 @@ struct sample_ctx {
 	bool no_check;
 };
 
+/* The benchmark's untimed hooks around a batch of n ops. NB_EXIT_OK or NB_EXIT_FAIL with msg. */
+static int batch_prepare(struct sample_ctx *sc, struct bench_sample *bs, uint64_t n, char *msg,
+			 size_t len)
+{
+	int ret;
+
+	memset(bs, 0, sizeof(*bs));
+	bs->nops = n;
+	bs->helper_faults = -1;
+	if (!sc->bench->ops->prepare)
+		return NB_EXIT_OK;
+	ret = sc->bench->ops->prepare(sc->state, bs);
+	if (!ret)
+		return NB_EXIT_OK;
+	snprintf(msg, len, "the benchmark's prepare() failed: %s", bs->reason[0] ? bs->reason :
+		 strerror(-ret));
+	return NB_EXIT_FAIL;
+}
+
+static int batch_finish(struct sample_ctx *sc, struct bench_sample *bs, char *msg, size_t len)
+{
+	int ret;
+
+	if (!sc->bench->ops->finish)
+		return NB_EXIT_OK;
+	bs->reason[0] = 0;
+	ret = sc->bench->ops->finish(sc->state, bs);
+	if (!ret)
+		return NB_EXIT_OK;
+	snprintf(msg, len, "the benchmark's finish() failed: %s", bs->reason[0] ? bs->reason :
+		 strerror(-ret));
+	return NB_EXIT_FAIL;
+}
+
+static int op_failed(int err, char *msg, size_t len)
+{
+	snprintf(msg, len, "the benchmark's operation failed: %s", strerror(-err));
+	return NB_EXIT_FAIL;
+}
+
+/* prepare, run n ops untimed, finish. If dt is given, it gets run()'s wall time. */
+static int run_batch(struct sample_ctx *sc, uint64_t n, uint64_t *dt, char *msg, size_t len)
+{
+	struct bench_sample bs;
+	uint64_t t0;
+	int ret = batch_prepare(sc, &bs, n, msg, len), err;
+
+	if (ret)
+		return ret;
+	t0 = now_ns();
+	err = sc->bench->ops->run(sc->state, n);
+	if (dt)
+		*dt = now_ns() - t0;
+	ret = batch_finish(sc, &bs, msg, len);
+	if (err)
+		return op_failed(err, msg, len);
+	return ret;
+}
+
+/* Minor faults of this thread from getrusage (the fallback when perf cannot count them). */
+static uint64_t rusage_minflt(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_THREAD, &ru) ? 0 : (uint64_t)ru.ru_minflt;
+}
+
 static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round, char *msg,
 		       size_t len)
 {
@@ -246,26 +337,51 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	double *v = &cr->v[cr->n * sc->r->ncols];
 	char **text = &cr->text[cr->n * sc->r->ncols];
 	const struct layout_cols *lc = sc->lc;
-	uint64_t t0, t1, calls = sc->batch * sc->bctx->calls_per_op;
-	int ret;
+	uint64_t t0, t1, calls = sc->batch * sc->bctx->calls_per_op, f0, f1;
+	struct bench_sample bs;
+	struct nb_access fill = { 0 }, after = { 0 };
+	bool dev = backend_has_device(b);
+	int64_t faults = -1;
+	int ret, err = 0;
 
-	if (backend_sample_begin(b)) {
-		snprintf(msg, len, "%s: resetting counters failed", b->label);
+	ret = batch_prepare(sc, &bs, sc->batch, msg, len);
+	if (ret)
+		return ret;
+	/* zap: the device reads the buffer, so the mirror holds it when the batch starts. */
+	if (dev && (err = backend_device_access(b, sc->bctx->buf, sc->bctx->len, false, &fill)))
+		snprintf(msg, len, "%s: device access (NB_IOC_ACCESS) before the batch: %s", b->label,
+			 nbdev_strerror(err));
+	else if (backend_sample_begin(b))
+		snprintf(msg, len, "%s: resetting counters failed", b->label), err = -EIO;
+	if (err) {
+		batch_finish(sc, &bs, msg + strlen(msg), 0);
 		return NB_EXIT_FAIL;
 	}
+	f0 = rusage_minflt();
 	counters_read(&c0);
 	t0 = now_ns();
 	ret = sc->bench->ops->run(sc->state, sc->batch);
 	t1 = now_ns();
 	counters_read(&c1);
+	f1 = rusage_minflt();
 	if (ret) {
 		snprintf(msg, len, "%s: the benchmark's operation failed: %s", b->label, strerror(-ret));
+		batch_finish(sc, &bs, msg + strlen(msg), 0);
 		return NB_EXIT_FAIL;
 	}
-	if (backend_sample_end(b)) {
-		snprintf(msg, len, "%s: reading counters failed", b->label);
+	if (backend_sample_end(b))
+		snprintf(msg, len, "%s: reading counters failed", b->label), err = -EIO;
+	/* zap: the entries the batch's invalidations removed fault in again. */
+	else if (dev && (err = backend_device_access(b, sc->bctx->buf, sc->bctx->len, false, &after)))
+		snprintf(msg, len, "%s: device access (NB_IOC_ACCESS) after the batch: %s", b->label,
+			 nbdev_strerror(err));
+	if (err) {
+		batch_finish(sc, &bs, msg + strlen(msg), 0);
 		return NB_EXIT_FAIL;
 	}
+	ret = batch_finish(sc, &bs, msg, len);
+	if (ret)
+		return ret;
 	for (unsigned int c = 0; c < sc->r->ncols; c++)
 		v[c] = NAN;
 	v[COL_NOPS] = (double)sc->batch;
@@ -280,6 +396,26 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	if (b->kind == BACKEND_KVM)
 		for (int i = 0; i < KVM_STAT_NR; i++)
 			v[lc->kvm + i] = b->kvm_stat[i] < 0 ? NAN : b->kvm_stat[i];
+	if (counter_available(CNT_MINOR_FAULTS))
+		faults = (int64_t)(c1.v[CNT_MINOR_FAULTS] - c0.v[CNT_MINOR_FAULTS]);
+	else if (f1 >= f0 && f1)
+		faults = (int64_t)(f1 - f0);
+	if (faults >= 0)
+		v[lc->faults_per_op] = (double)(faults + (bs.helper_faults > 0 ? bs.helper_faults : 0)) /
+				       (double)sc->batch;
+	if (bs.helper_faults >= 0)
+		v[lc->helper_faults] = (double)bs.helper_faults;
+	if (dev) {
+		const struct nb_mirror_stats *m = &b->stats->mirror;
+
+		v[lc->dev + DEV_ZAPPED] = (double)m->zapped;
+		v[lc->dev + DEV_ZAPPED_PER_OP] = (double)m->zapped / (double)sc->batch;
+		v[lc->dev + DEV_ENTRIES] = (double)m->entries;
+		v[lc->dev + DEV_RETRIES] = (double)(m->retries + after.retries);
+		v[lc->dev + DEV_FILL_FAULTS] = (double)fill.faults;
+		v[lc->dev + DEV_REFAULTS] = (double)after.faults;
+		v[lc->dev + DEV_REFAULTS_PER_OP] = (double)after.faults / (double)sc->batch;
+	}
 	if (b->kind == BACKEND_KMOD) {
 		unsigned int main_cb = b->attach.mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
 		struct nb_cell sum;
@@ -318,6 +454,10 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	if (sc->bench->ops->check && !sc->no_check) {
 		struct bench_counters bc = {
 			.nops = sc->batch,
+			.faults = faults,
+			.helper_faults = bs.helper_faults,
+			.dev_fill_faults = dev ? (int64_t)fill.faults : -1,
+			.dev_refaults = dev ? (int64_t)after.faults : -1,
 			.kvm_unmap_hva_range = counter_available(CNT_KVM_UNMAP_HVA_RANGE) ?
 				(int64_t)(c1.v[CNT_KVM_UNMAP_HVA_RANGE] - c0.v[CNT_KVM_UNMAP_HVA_RANGE]) : -1,
 			.kvm = b->kind == BACKEND_KVM,
@@ -342,24 +482,31 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	return NB_EXIT_OK;
 }
 
-/* Runs ops untimed for at least ms milliseconds (and min_ops ops). */
-static int warm_up(struct sample_ctx *sc, uint64_t ms, uint64_t min_ops)
+/*
+ * Runs ops untimed for at least ms milliseconds (and min_ops ops), in batches
+ * of 1, 2, 4, ... ops (at most max_batch), each bracketed by prepare/finish.
+ */
+static int warm_up(struct sample_ctx *sc, uint64_t ms, uint64_t min_ops, uint64_t max_batch,
+		   char *msg, size_t len)
 {
-	uint64_t t_end = now_ns() + ms * 1000000ull, done = 0;
+	uint64_t t_end = now_ns() + ms * 1000000ull, done = 0, n = 1;
 
 	while (done < min_ops || now_ns() < t_end) {
-		int ret = sc->bench->ops->run(sc->state, 1);
+		int ret = run_batch(sc, n, NULL, msg, len);
 
 		if (ret)
 			return ret;
-		if (++done >= 1000000)
+		done += n;
+		if (done >= 1000000)
 			break;
+		n = n * 2 > max_batch ? max_batch : n * 2;
 	}
-	return 0;
+	return NB_EXIT_OK;
 }
 
-/* Doubles the batch until one lasts target_ns (median of 3 tries). */
-static int calibrate(struct sample_ctx *sc, uint64_t target_ns, uint64_t *batch)
+/* Doubles the batch until one lasts target_ns (median of 3 tries) or reaches max_batch. */
+static int calibrate(struct sample_ctx *sc, uint64_t target_ns, uint64_t max_batch,
+		     uint64_t *batch, char *msg, size_t len)
 {
 	uint64_t n = 1;
 
@@ -367,23 +514,23 @@ static int calibrate(struct sample_ctx *sc, uint64_t target_ns, uint64_t *batch)
 		uint64_t d[3];
 
 		for (int i = 0; i < 3; i++) {
-			uint64_t t0 = now_ns();
-			int ret = sc->bench->ops->run(sc->state, n);
+			int ret = run_batch(sc, n, &d[i], msg, len);
 
 			if (ret)
 				return ret;
-			d[i] = now_ns() - t0;
 		}
 		qsort(d, 3, sizeof(d[0]), cmp_u64);
-		if (d[1] >= target_ns || n >= (1ull << 30))
+		if (d[1] >= target_ns || n >= max_batch)
 			break;
 		/* Jump close to the target, at most 16x at a time, at least 2x. */
 		uint64_t f = d[1] ? (target_ns * 5 / 4) / d[1] + 1 : 16;
 
 		n *= f < 2 ? 2 : f > 16 ? 16 : f;
+		if (n > max_batch)
+			n = max_batch;
 	}
 	*batch = n;
-	return 0;
+	return NB_EXIT_OK;
 }
 
 static void print_summary(const struct bench *bench, const struct run_result *r,
@@ -397,6 +544,9 @@ static void print_summary(const struct bench *bench, const struct run_result *r,
 		printf(" %12s", "ranges/call");
 	if (counter_available(CNT_KVM_UNMAP_HVA_RANGE))
 		printf(" %10s", "kvm_unmap");
+	printf(" %9s", "faults/op");
+	if (lc->dev >= 0)
+		printf(" %9s %10s", "zapped/op", "refault/op");
 	printf("\n");
 	for (unsigned int k = 0; k < r->ncfg; k++) {
 		const struct config_result *cr = &r->cfg[k];
@@ -407,13 +557,24 @@ static void print_summary(const struct bench *bench, const struct run_result *r,
 		printf("%-28s %12.1f %23s %10.1f %10.1f %10.1f %6.2f", cr->b->label, s->median, ci,
 		       cr->st[cp].median, s->p90, s->p99, 100 * s->cv);
 		if (lc->nb_cbs) {
-			if (cr->b->kind == BACKEND_KMOD)
+			if (cr->b->kind == BACKEND_KMOD && cr->st[lc->nb_ranges_per_call].n)
 				printf(" %12.3f", cr->st[lc->nb_ranges_per_call].median);
 			else
 				printf(" %12s", "-");
 		}
 		if (counter_available(CNT_KVM_UNMAP_HVA_RANGE))
 			printf(" %10.3f", cr->st[lc->kvm_unmap_per_call].median);
+		if (cr->st[lc->faults_per_op].n)
+			printf(" %9.3f", cr->st[lc->faults_per_op].median);
+		else
+			printf(" %9s", "-");
+		if (lc->dev >= 0) {
+			if (backend_has_device(cr->b))
+				printf(" %9.3f %10.3f", cr->st[lc->dev + DEV_ZAPPED_PER_OP].median,
+				       cr->st[lc->dev + DEV_REFAULTS_PER_OP].median);
+			else
+				printf(" %9s %10s", "-", "-");
+		}
 		printf("\n");
 	}
 	printf("(%s: one op = one %s = %" PRIu64 " %s call%s)\n", bench->name, bctx->op_unit,
@@ -492,9 +653,26 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 				 .no_check = o->no_check };
 	char msg[BENCH_REASON_LEN] = "", tmp[4096] = "", final[4096] = "", key[64];
 	double timer_ns;
-	uint64_t target_ns;
+	uint64_t target_ns, max_batch;
 	int ret, cur = -1;
 	bool set_up = false;
+
+	/* The zap model needs a benchmark whose buffer a device may read between batches. */
+	for (unsigned int k = 0; k < o->ncfg; k++) {
+		char names[256] = "";
+
+		if (!backend_has_device(&o->cfg[k]) || bench->ops->device_access)
+			continue;
+		for (unsigned int i = 0; i < bench_count; i++)
+			if (bench_table[i].ops->device_access)
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+					 names[0] ? ", " : "", bench_table[i].name);
+		snprintf(msg, sizeof(msg), "--backend %s: the zap model needs a benchmark that lets "
+			 "a device read its buffer between batches (%s); %s does not", o->cfg[k].label,
+			 names[0] ? names : "none", bench->name);
+		ret = NB_EXIT_USAGE;
+		goto out;
+	}
 
 	env_capture();
 	meta_put("benchmark", bench->name);
@@ -531,6 +709,19 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 	set_up = true;
 	if (bench->ops->describe)
 		bench->ops->describe(sc.state, emit_meta);
+	max_batch = bctx.max_batch ? bctx.max_batch : 1ull << 30;
+	if (o->batch > max_batch) {
+		snprintf(msg, sizeof(msg), "--batch %" PRIu64 ": %s takes at most %" PRIu64 " ops per "
+			 "batch with these options (%s)", o->batch, bench->name, max_batch,
+			 bctx.max_batch ? "its own limit, e.g. the pages of its buffer" :
+			 "the harness's limit");
+		ret = NB_EXIT_USAGE;
+		goto out;
+	}
+	meta_add("faults_source", "%s%s", counter_available(CNT_MINOR_FAULTS) ?
+		 "perf minor-faults of the benchmark thread" :
+		 "getrusage(RUSAGE_THREAD) ru_minflt of the benchmark thread",
+		 bench->ops->finish ? ", plus the faults of helper processes the benchmark reports" : "");
 
 	r.ncfg = o->ncfg;
 	r.cfg = calloc(o->ncfg, sizeof(*r.cfg));
@@ -565,20 +756,19 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 	if (ret)
 		goto out;
 	cur = 0;
-	ret = warm_up(&sc, o->quick ? 20 : 200, 2);
-	if (!ret) {
-		if (o->batch)
-			sc.batch = o->batch;
-		else
-			ret = calibrate(&sc, target_ns, &sc.batch);
-	}
-	if (ret) {
-		snprintf(msg, sizeof(msg), "the benchmark's operation failed: %s", strerror(-ret));
-		ret = NB_EXIT_FAIL;
+	ret = warm_up(&sc, o->quick ? 20 : 200, 2, max_batch, msg, sizeof(msg));
+	if (ret)
 		goto out;
-	}
+	if (o->batch)
+		sc.batch = o->batch;
+	else
+		ret = calibrate(&sc, target_ns, max_batch, &sc.batch, msg, sizeof(msg));
+	if (ret)
+		goto out;
 	meta_add("batch", "%" PRIu64 " ops per sample (%s; target %.0f ns = max(200 x timer, "
-		 "--min-sample-us))", sc.batch, o->batch ? "--batch" : "calibrated", (double)target_ns);
+		 "--min-sample-us)%s)", sc.batch, o->batch ? "--batch" : "calibrated", (double)target_ns,
+		 !o->batch && sc.batch == bctx.max_batch ? "; capped by what the benchmark's buffer "
+		 "holds: a sample may be shorter than the target" : "");
 	meta_add("samples", "%u per configuration", o->samples);
 	meta_add("interleave", "round r samples configurations 0..%u in order for even r, reversed "
 		 "for odd r; warm-up of ceil(batch/4) ops after each attach", o->ncfg - 1);
@@ -595,13 +785,9 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 				if (ret)
 					goto out;
 				cur = (int)k;
-				ret = bench->ops->run(sc.state, (sc.batch + 3) / 4);
-				if (ret) {
-					snprintf(msg, sizeof(msg), "the benchmark's operation failed: %s",
-						 strerror(-ret));
-					ret = NB_EXIT_FAIL;
+				ret = run_batch(&sc, (sc.batch + 3) / 4, NULL, msg, sizeof(msg));
+				if (ret)
 					goto out;
-				}
 			}
 			ret = take_sample(&sc, k, round, msg, sizeof(msg));
 			if (ret)

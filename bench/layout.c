@@ -128,13 +128,12 @@ static uint64_t meminfo_kb(const char *key)
 	return v;
 }
 
-struct smaps_vma {
-	bool found;
-	uint64_t rss_kb, anon_huge_kb, kernel_page_kb, private_hugetlb_kb;
-};
+uint64_t layout_mem_available(void)
+{
+	return meminfo_kb("MemAvailable") << 10;
+}
 
-/* smaps fields of the VMA that starts at addr. */
-static void smaps_of(uintptr_t addr, struct smaps_vma *v)
+void layout_smaps(uintptr_t addr, struct layout_smaps *v)
 {
 	char line[512];
 	bool in = false;
@@ -196,11 +195,11 @@ static int reserve_hugetlb(size_t page, size_t need, char *reason, size_t rlen)
 
 static int verify(struct layout *l, char *reason, size_t rlen)
 {
-	struct smaps_vma v;
+	struct layout_smaps v;
 	uint64_t len_kb = l->len >> 10;
 	bool ok;
 
-	smaps_of((uintptr_t)l->buf, &v);
+	layout_smaps((uintptr_t)l->buf, &v);
 	if (!v.found) {
 		snprintf(reason, rlen, "no VMA at %p in /proc/self/smaps", l->buf);
 		return NB_EXIT_FAIL;

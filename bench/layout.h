@@ -69,6 +69,15 @@ int layout_create(struct layout *l, enum layout_kind kind, size_t len, enum layo
 		  char *reason, size_t rlen);
 void layout_destroy(struct layout *l);
 
+/* smaps fields of the VMA that starts at addr (found = false when there is none). */
+struct layout_smaps {
+	bool found;
+	uint64_t rss_kb, anon_huge_kb, kernel_page_kb, private_hugetlb_kb;
+};
+void layout_smaps(uintptr_t addr, struct layout_smaps *v);
+/* MemAvailable from /proc/meminfo, in bytes (0 if unreadable). */
+uint64_t layout_mem_available(void);
+
 /* Page-table state inside the reservation (false outside it). */
 bool layout_pmd_populated(const struct layout *l, uintptr_t addr);
 bool layout_pud_populated(const struct layout *l, uintptr_t addr);

@@ -7,11 +7,17 @@
 
 #include "bench.h"
 
+extern const struct bench_ops bench_cow_ops;
 extern const struct bench_ops bench_mprotect_ops;
+extern const struct bench_ops bench_upgrade_ops;
 
 const struct bench bench_table[] = {
+	{ "cow", "COW faults after fork (4K, THP, zero page; parent or child writes) and fork "
+		 "itself; notifier calls per fault", &bench_cow_ops },
 	{ "mprotect", "mprotect toggle/walk of 4K, THP, sparse, empty and hugetlb regions; "
 		      "notifier ranges per call (PMD vs PUD level)", &bench_mprotect_ops },
+	{ "upgrade", "permission-upgrade faults (mprotect, wp-reuse, read-then-write, soft-dirty); "
+		     "notifier events, zapped entries and refaults per upgrade", &bench_upgrade_ops },
 };
 
 const unsigned int bench_count = sizeof(bench_table) / sizeof(bench_table[0]);
