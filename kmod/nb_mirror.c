@@ -234,7 +234,13 @@ again:
 		if (need == NB_HIT)
 			continue;
 		v |= NB_PTE_PRESENT | (write ? NB_PTE_WRITE : 0);
-		__xa_store(&m->xa, first + i, xa_mk_value(v), GFP_NOWAIT);
+		/* The slot was reserved above: this cannot need memory. */
+		if (xa_is_err(__xa_store(&m->xa, first + i, xa_mk_value(v),
+					 GFP_NOWAIT))) {
+			counts[need]--;
+			ret = -ENOMEM;
+			break;
+		}
 		if (need != NB_UPGRADE)
 			m->nr_present++;
 	}
@@ -243,6 +249,8 @@ again:
 	for (i = 0; i < n; i++)
 		put_page(pages[i]);
 
+	if (ret)
+		return ret;
 	atomic64_add(counts[NB_HIT], &mc->hits);
 	atomic64_add(counts[NB_COLD], &mc->cold);
 	atomic64_add(counts[NB_REFAULT], &mc->refaults);
