@@ -35,10 +35,13 @@ BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/c
 BENCH_HDR := $(wildcard bench/*.h) include/notibench.h
 BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
 BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -lm
+# scripts/compare runs this (bench/compare.h); it needs no libperf.
+COMPARE_SRC := bench/compare_main.c bench/compare_runs.c bench/compare_env.c \
+	       bench/compare_table.c bench/compare_print.c bench/csv_read.c bench/stats.c
 
 .PHONY: all static kmod check install clean deps
 
-all: $(HOST_TESTS) $(B)/notibench static
+all: $(HOST_TESTS) $(B)/notibench $(B)/notibench-compare static
 
 static: $(GUEST_TESTS) $(B)/static/notibench
 
@@ -48,6 +51,10 @@ $(LIBPERF_A):
 $(B)/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A)
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(BENCH_CFLAGS) -o $@ $(BENCH_SRC) $(BENCH_LIBS)
+
+$(B)/notibench-compare: $(COMPARE_SRC) bench/compare.h bench/csv_read.h bench/stats.h
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) -o $@ $(COMPARE_SRC) -lm
 
 $(B)/static/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A)
 	@mkdir -p $(@D)

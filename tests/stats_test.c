@@ -4,6 +4,10 @@
  * percentiles computed by hand (and R's quantile()), sample stdev, and the
  * distribution-free CI of the median against published tables of binomial
  * order statistics (n = 10: ranks 2..9, n = 20: 6..15, n = 100: 40..61).
+ * The Mann-Whitney U test, Holm adjustment and geometric mean against R 4.2
+ * (wilcox.test(x, y) with its defaults, p.adjust(p, "holm")) and, where the
+ * exact p is small enough, by hand: complete separation of samples of sizes
+ * m and n has one arrangement in C(m + n, m) at each extreme, p = 2 / C(m + n, m).
  */
 #include <math.h>
 #include <stdbool.h>
@@ -16,6 +20,27 @@
 static bool near(double a, double b)
 {
 	return fabs(a - b) <= 1e-9 * (fabs(b) > 1 ? fabs(b) : 1);
+}
+
+/* Relative tolerance for p-values R printed with 15 significant digits. */
+static bool near_p(double a, double b)
+{
+	return fabs(a - b) <= 1e-12 * fabs(b);
+}
+
+static bool check_mwu(const double *x, size_t nx, const double *y, size_t ny, double want_u,
+		      double want_p, enum mwu_method want_method)
+{
+	struct mwu r;
+	int ret = stats_mann_whitney(x, nx, y, ny, &r);
+
+	if (ret || !near(r.u, want_u) || !near_p(r.p, want_p) || r.method != want_method) {
+		tap_diag("ret %d U %.17g p %.17g method %s; want U %g p %.17g method %s", ret, r.u,
+			 r.p, r.method == MWU_EXACT ? "exact" : "normal", want_u, want_p,
+			 want_method == MWU_EXACT ? "exact" : "normal");
+		return false;
+	}
+	return true;
 }
 
 static bool check_ci(size_t n, size_t want_lo, size_t want_hi, double want_cov)
@@ -45,8 +70,31 @@ int main(void)
 	size_t lo, hi;
 	double cov, slope, icpt, r2;
 	double big[100];
+	/* R's ?wilcox.test example (Hollander & Wolfe 1973, p. 69): W = 35, one-sided p = 0.1272. */
+	const double hw_x[] = { 0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46 };
+	const double hw_y[] = { 1.15, 0.88, 0.90, 0.74, 1.21 };
+	const double lo5[] = { 1, 2, 3, 4, 5 }, hi5[] = { 6, 7, 8, 9, 10 };
+	const double a3[] = { 3, 1, 2 }, b4[] = { 6, 5, 4, 7 };
+	const double mid_x[] = { 1, 4 }, mid_y[] = { 2, 3 };
+	/*
+	 * Ties: pooled ranks 1 | 2.5 2.5 | 4.5 4.5 | 7 7 7 | 10 10 10 | 12.5 12.5 | 14 |
+	 * 15.5 15.5; x's ranks sum to 50, U = 50 - 36 = 14, tie groups 2,2,3,3,2,2 give
+	 * sum(t^3 - t) = 72, sigma^2 = 64/12 (17 - 72/240) = 89.0667,
+	 * z = (14 - 32 + 0.5) / 9.4375 = -1.8543.
+	 */
+	const double tie_x[] = { 1, 2, 2, 3, 4, 5, 5, 6 }, tie_y[] = { 3, 4, 4, 5, 6, 7, 8, 8 };
+	const double same4[] = { 1, 1, 1, 1 }, same5[] = { 10, 20, 30, 40, 50 };
+	double x12[12], y12[12], x60[60], y60[60];
+	/* p.adjust(c(0.01, 0.04, 0.03, 0.005), "holm") = 0.03 0.06 0.06 0.02 (by hand:
+	 * sorted 0.005 x 4, 0.01 x 3, 0.03 x 2, 0.04 x 1 = 0.02 0.03 0.06 0.04, then the
+	 * running maximum). p.adjust(c(0.5, 0.001, 0.02, 0.9, 0.04), "holm") =
+	 * 1 0.005 0.08 1 0.12. */
+	double holm1[] = { 0.01, 0.04, 0.03, 0.005 }, holm2[] = { 0.5, 0.001, 0.02, 0.9, 0.04 };
+	double holm_nan[] = { 0.01, NAN, 0.04, 0.03, NAN, 0.005 }, adj[6];
+	const double gm1[] = { 1, 2, 4 }, gm2[] = { 1.1, 0.9 }, gm_bad[] = { 1, 0, 2 };
+	struct mwu r;
 
-	tap_plan(17);
+	tap_plan(35);
 
 	stats_compute(odd, N(odd), &s);
 	tap_ok(near(s.median, 3), "median of odd n {5,1,3} is 3 (got %g)", s.median);
@@ -86,5 +134,59 @@ int main(void)
 
 	tap_ok(stats_linfit(lx, ly, 4, &slope, &icpt, &r2) == 0 && near(slope, 2) && near(icpt, 1) &&
 	       near(r2, 1), "linfit of y = 2x + 1: slope 2, intercept 1, r2 1");
+
+	tap_ok(check_mwu(hw_x, N(hw_x), hw_y, N(hw_y), 35, 0.254412254412254, MWU_EXACT),
+	       "Mann-Whitney, R's example (Hollander & Wolfe): W = 35, exact two-sided p = 0.2544");
+	tap_ok(check_mwu(lo5, 5, hi5, 5, 0, 2.0 / 252, MWU_EXACT),
+	       "Mann-Whitney 1..5 vs 6..10: U = 0, exact p = 2 / C(10, 5) = 0.00794");
+	tap_ok(check_mwu(a3, 3, b4, 4, 0, 2.0 / 35, MWU_EXACT) &&
+	       check_mwu(b4, 4, a3, 3, 12, 2.0 / 35, MWU_EXACT),
+	       "Mann-Whitney {3,1,2} vs {6,5,4,7}: U = 0 (swapped: 12), p = 2 / 35 both ways");
+	for (int i = 0; i < 12; i++) {
+		x12[i] = i + 1;
+		y12[i] = i + 13;
+	}
+	tap_ok(check_mwu(x12, 12, y12, 12, 0, 7.39602301050679e-07, MWU_EXACT),
+	       "Mann-Whitney 1..12 vs 13..24: p = 2 / C(24, 12) = 7.396e-7");
+	tap_ok(check_mwu(mid_x, 2, mid_y, 2, 2, 1, MWU_EXACT),
+	       "Mann-Whitney {1,4} vs {2,3}: U at the mean, p = min(1, 2 x 4/6) = 1");
+	tap_ok(check_mwu(tie_x, N(tie_x), tie_y, N(tie_y), 14, 0.0636959768977908, MWU_NORMAL),
+	       "Mann-Whitney with ties: U = 14, normal approx. with tie and continuity "
+	       "correction, p = 0.0637 (R)");
+	stats_mann_whitney(tie_x, N(tie_x), tie_y, N(tie_y), &r);
+	tap_ok(r.ties && fabs(r.z - (14 - 32 + 0.5) / sqrt(64.0 / 12 * (17 - 72.0 / 240))) < 1e-12,
+	       "ties detected, z = (U - mn/2 + 1/2) / sigma with the tie term (got %g)", r.z);
+	for (int i = 0; i < 60; i++) {
+		x60[i] = 2.0 * (i + 1);
+		y60[i] = 2.0 * (i + 1) + 41;
+	}
+	tap_ok(check_mwu(x60, 60, y60, 60, 780, 8.74756772289352e-08, MWU_NORMAL),
+	       "Mann-Whitney n = 60 each (>= 50: normal approx. without ties): U = 780, "
+	       "p = 8.75e-8 (R)");
+	tap_ok(check_mwu(same4, 4, same4, 4, 8, 1, MWU_NORMAL),
+	       "Mann-Whitney of identical constant samples: p = 1 (R: NaN)");
+	tap_ok(check_mwu(same5, 5, same5, 5, 12.5, 1, MWU_NORMAL),
+	       "Mann-Whitney of identical samples {10..50}: U = 12.5, p = 1 (R)");
+	tap_ok(stats_mann_whitney(lo5, 0, hi5, 5, &r) == -1 &&
+	       stats_mann_whitney(lo5, 5, hi5, 0, &r) == -1, "Mann-Whitney of an empty sample fails");
+
+	stats_holm(holm1, N(holm1), adj);
+	tap_ok(near(adj[0], 0.03) && near(adj[1], 0.06) && near(adj[2], 0.06) && near(adj[3], 0.02),
+	       "Holm: p.adjust(c(0.01, 0.04, 0.03, 0.005)) = 0.03 0.06 0.06 0.02 (got %g %g %g %g)",
+	       adj[0], adj[1], adj[2], adj[3]);
+	stats_holm(holm2, N(holm2), holm2);
+	tap_ok(near(holm2[0], 1) && near(holm2[1], 0.005) && near(holm2[2], 0.08) &&
+	       near(holm2[3], 1) && near(holm2[4], 0.12),
+	       "Holm in place: p.adjust(c(0.5, 0.001, 0.02, 0.9, 0.04)) = 1 0.005 0.08 1 0.12");
+	stats_holm(holm_nan, N(holm_nan), adj);
+	tap_ok(near(adj[0], 0.03) && isnan(adj[1]) && near(adj[2], 0.06) && near(adj[3], 0.06) &&
+	       isnan(adj[4]) && near(adj[5], 0.02),
+	       "Holm leaves NaN (no test) out of m = 4 and NaN");
+	tap_ok(stats_holm(holm1, 0, adj) == 0, "Holm of no p-values");
+
+	tap_ok(near(stats_geomean(gm1, 3), 2), "geomean {1,2,4} = 2");
+	tap_ok(near(stats_geomean(gm2, 2), sqrt(0.99)), "geomean {1.1,0.9} = sqrt(0.99)");
+	tap_ok(isnan(stats_geomean(gm_bad, 3)) && isnan(stats_geomean(gm1, 0)),
+	       "geomean with a 0 or of nothing is NaN");
 	return tap_finish();
 }

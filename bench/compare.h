@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * notibench-compare (scripts/compare): compares two or more runs of notibench.
+ * Usage, statistics and exit status: results/README.md, "Comparing runs".
+ *
+ * compare_runs.c   loads a RUN (one CSV, or a run directory of <item-id>.csv)
+ * compare_env.c    what differs in the runs' environments
+ * compare_table.c  per item x configuration: median, CI, test, Holm, geomeans
+ * compare_print.c  the plain-text report and the CSV
+ * compare_main.c   options and exit status
+ */
+#ifndef NB_COMPARE_H
+#define NB_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "csv_read.h"
+#include "stats.h"
+
+/* Exit status (the project's convention, usable by `git bisect run`). */
+enum {
+	CMP_EXIT_OK = 0,		/* no significant regression beyond the threshold */
+	CMP_EXIT_REGRESSION = 1,
+	CMP_EXIT_USAGE = 2,		/* bad usage, unreadable or malformed run */
+};
+
+/* Below this many samples per side the normal approximation is not used. */
+#define CMP_MIN_N_APPROX 8
+
+struct cmp_opts {
+	const char *metric;		/* column compared (default ns_per_op) */
+	double threshold_pct;		/* regression: significant and change > this */
+	double alpha;			/* significance of the Holm-adjusted p */
+	const char *csv_path;		/* --csv, or NULL */
+};
+
+/*
+ * A matrix item of a run: <id>.csv, or its repeats <id>.r1.csv .. <id>.rN.csv
+ * (bench/all --repeat N).
+ */
+struct run_item {
+	char *id;			/* file name without .csv and .rN */
+	struct csv_file *rep;		/* by N; one for <id>.csv */
+	size_t nrep;
+};
+
+struct run {
+	const char *path;		/* as given */
+	bool is_dir;
+	struct run_item *items;		/* sorted by id */
+	size_t nitems;
+};
+
+/* compare_runs.c */
+/* Loads path (a notibench CSV, or a directory of them). 0, or -1 with err. */
+int run_load(const char *path, const char *metric, struct run *r, char *err, size_t errlen);
+/*
+ * When every run is a single file, names their one item alike so they match:
+ * their common file name, else run 1's `benchmark`. 0, or -1 on ENOMEM.
+ */
+int runs_name_single_files(struct run *runs, size_t nruns);
+/* The item with this id, or NULL. */
+const struct run_item *run_find(const struct run *r, const char *id);
+/* The configuration with this label in repeat rep, or NULL. */
+const struct csv_config *item_config(const struct run_item *it, size_t rep, const char *label);
+/* Whether some repeat of the item has a configuration with this label. */
+bool item_has_config(const struct run_item *it, const char *label);
+void run_free(struct run *r);
+
+/*
+ * compare_env.c: one environment key whose value differs between runs; per
+ * item keys that differ alike in several items are one entry.
+ */
+struct env_diff {
+	char *items;			/* NULL: a run-wide key; else the items, ", "-separated */
+	size_t nitems;
+	bool all_items;			/* every item present in all runs */
+	char *key;
+	char **val;			/* per run; "(absent)" when missing */
+};
+
+int env_diff_compute(const struct run *runs, size_t nruns, struct env_diff **out, size_t *nout);
+void env_diff_free(struct env_diff *d, size_t n, size_t nruns);
+
+/* compare_table.c */
+enum cmp_status {
+	CMP_BASELINE,			/* run 1: nothing to compare with */
+	CMP_TESTED,			/* p and p_holm are set */
+	CMP_NO_DATA,			/* this run or run 1 has no value of the metric */
+	CMP_TOO_SMALL,			/* ties and fewer than CMP_MIN_N_APPROX samples a side */
+};
+
+/*
+ * One item x configuration x run. Its values: the samples (of every repeat),
+ * or when every run has two or more repeats of the item x configuration the
+ * repeats' medians, so that the test sees the variation between runs.
+ */
+struct cmp_row {
+	const char *item, *config, *benchmark;
+	size_t run;			/* 0-based; 0 is the baseline */
+	size_t nrep;			/* repeats with values of the metric */
+	bool by_repeat;			/* values: the repeats' medians */
+	struct stats st;		/* of the values; st.n == 0: no data */
+	double min_p;			/* smallest p the test could give with these n (exact) */
+	enum cmp_status status;
+	struct mwu test;
+	double ratio;			/* median / run 1's median; NaN when undefined */
+	double change_pct;		/* (ratio - 1) x 100; +inf when run 1's median is 0 */
+	double p_holm;
+	bool significant;		/* p_holm < alpha */
+	bool regression;		/* significant and change_pct > threshold */
+};
+
+/* An item x configuration not present in every run. */
+struct cmp_missing {
+	const char *item, *config;	/* config NULL: the whole item */
+	bool *present;			/* per run */
+};
+
+/* Geometric mean of the ratios of medians, per benchmark and run k > 1. */
+struct cmp_geomean {
+	const char *benchmark;
+	size_t run;
+	double ratio;			/* NaN when no pair qualifies */
+	size_t npairs;			/* item x configuration pairs in it */
+	size_t nleft_out;		/* pairs without a positive ratio (no data, median 0) */
+};
+
+struct cmp_table {
+	struct cmp_row *rows;
+	size_t nrows;
+	struct cmp_missing *missing;
+	size_t nmissing;
+	struct cmp_geomean *geo;
+	size_t ngeo;
+	size_t ntests, nsignificant, nregressions, nimprovements, ntoo_small;
+	size_t nsingle;			/* item x configurations tested on samples of one repeat */
+	size_t nunderpowered;		/* tests whose min_p x ntests >= alpha */
+	const struct cmp_row *weakest;	/* the one of those with the largest min_p */
+};
+
+int cmp_table_compute(const struct run *runs, size_t nruns, const struct cmp_opts *o,
+		      struct cmp_table *t);
+void cmp_table_free(struct cmp_table *t);
+
+/* compare_print.c */
+void cmp_print_text(FILE *out, const struct run *runs, size_t nruns, const struct cmp_opts *o,
+		    const struct env_diff *d, size_t nd, const struct cmp_table *t);
+/* Writes the CSV atomically (temp file + rename). 0, or -1 with err. */
+int cmp_write_csv(const char *path, const struct run *runs, size_t nruns,
+		  const struct cmp_opts *o, const struct env_diff *d, size_t nd,
+		  const struct cmp_table *t, char *err, size_t errlen);
+
+#endif /* NB_COMPARE_H */

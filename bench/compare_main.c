@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * notibench-compare: options and exit status; scripts/compare runs it.
+ * Every option and run is validated (exit 2 with a message) before
+ * anything is printed on stdout.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+
+static const char *prog = "compare";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s RUN RUN [RUN...] [--csv FILE] [--threshold PCT] [--alpha A] [--metric COLUMN]\n"
+		"\n"
+		"Compares notibench runs against the first. A RUN is a notibench CSV or a run\n"
+		"directory of <item-id>.csv files (bench/all); items match by item-id (two single\n"
+		"files match each other), configurations by label.\n"
+		"\n"
+		"  --csv FILE         also write the table as CSV (atomically)\n"
+		"  --threshold PCT    a regression is a significant rise of the median by more\n"
+		"                     than PCT %% (default 5)\n"
+		"  --alpha A          significance level of the Holm-adjusted p (default 0.05)\n"
+		"  --metric COLUMN    the column compared (default ns_per_op; lower is better)\n"
+		"\n"
+		"Exit status: 0 no significant regression beyond the threshold, 1 one or more,\n"
+		"2 bad usage or an unreadable run. Details: results/README.md, \"Comparing runs\".\n",
+		prog);
+}
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (--help for usage)\n");
+	return CMP_EXIT_USAGE;
+}
+
+static int parse_double(const char *s, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	return !*s || *end || errno || !isfinite(*v) ? -1 : 0;
+}
+
+static int run_compare(const char **paths, size_t nruns, const struct cmp_opts *o)
+{
+	struct run *runs = calloc(nruns, sizeof(*runs));
+	struct env_diff *diffs = NULL;
+	struct cmp_table table = { 0 };
+	size_t ndiffs = 0, loaded = 0;
+	bool has_column = false;
+	char err[4608];
+	int ret = CMP_EXIT_USAGE;
+
+	if (!runs)
+		goto nomem;
+	for (; loaded < nruns; loaded++)
+		if (run_load(paths[loaded], o->metric, &runs[loaded], err, sizeof(err))) {
+			fprintf(stderr, "%s: %s\n", prog, err);
+			goto out;
+		}
+	for (size_t r = 0; r < nruns; r++)
+		for (size_t i = 0; i < runs[r].nitems; i++)
+			for (size_t k = 0; k < runs[r].items[i].nrep; k++)
+				has_column |= runs[r].items[i].rep[k].has_column;
+	if (!has_column) {
+		fprintf(stderr, "%s: --metric %s: no such column in any of the CSVs\n", prog,
+			o->metric);
+		goto out;
+	}
+	if (runs_name_single_files(runs, nruns) || env_diff_compute(runs, nruns, &diffs, &ndiffs) ||
+	    cmp_table_compute(runs, nruns, o, &table))
+		goto nomem;
+	cmp_print_text(stdout, runs, nruns, o, diffs, ndiffs, &table);
+	fflush(stdout);
+	if (o->csv_path &&
+	    cmp_write_csv(o->csv_path, runs, nruns, o, diffs, ndiffs, &table, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		goto out;
+	}
+	ret = table.nregressions ? CMP_EXIT_REGRESSION : CMP_EXIT_OK;
+	goto out;
+nomem:
+	fprintf(stderr, "%s: out of memory\n", prog);
+out:
+	cmp_table_free(&table);
+	env_diff_free(diffs, ndiffs, nruns);
+	for (size_t r = 0; r < loaded && runs; r++)
+		run_free(&runs[r]);
+	free(runs);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmp_opts o = { .metric = "ns_per_op", .threshold_pct = 5, .alpha = 0.05 };
+	const char **paths = calloc((size_t)argc, sizeof(*paths));
+	size_t npaths = 0;
+	bool only_paths = false;
+	int ret = 0;
+
+	if (getenv("NB_COMPARE_NAME"))
+		prog = getenv("NB_COMPARE_NAME");
+	if (!paths)
+		return CMP_EXIT_USAGE;
+	for (int i = 1; i < argc && !ret; i++) {
+		const char *arg = argv[i], *val, *eq;
+		char name[32];
+
+		if (only_paths || arg[0] != '-' || !strcmp(arg, "-")) {
+			paths[npaths++] = arg;
+			continue;
+		}
+		if (!strcmp(arg, "--")) {
+			only_paths = true;
+			continue;
+		}
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			goto out;
+		}
+		eq = strchr(arg, '=');
+		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+		if (strcmp(name, "--csv") && strcmp(name, "--threshold") && strcmp(name, "--alpha") &&
+		    strcmp(name, "--metric")) {
+			ret = usage_error("unknown option '%s'", arg);
+			break;
+		}
+		if (eq) {
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			ret = usage_error("%s needs a value", name);
+			break;
+		}
+		if (!strcmp(name, "--csv")) {
+			o.csv_path = val;
+			if (!*val)
+				ret = usage_error("--csv: empty file name");
+		} else if (!strcmp(name, "--threshold")) {
+			if (parse_double(val, &o.threshold_pct) || o.threshold_pct < 0)
+				ret = usage_error("--threshold '%s': not a percentage >= 0", val);
+		} else if (!strcmp(name, "--alpha")) {
+			if (parse_double(val, &o.alpha) || o.alpha <= 0 || o.alpha >= 1)
+				ret = usage_error("--alpha '%s': not a number between 0 and 1", val);
+		} else {
+			o.metric = val;
+			if (!*val)
+				ret = usage_error("--metric: empty column name");
+		}
+	}
+	if (ret)
+		goto out;
+	if (npaths == 0)
+		ret = usage_error("no runs given; compare needs at least 2");
+	else if (npaths == 1)
+		ret = usage_error("one run given (%s); compare needs at least 2", paths[0]);
+	else
+		ret = run_compare(paths, npaths, &o);
+out:
+	free(paths);
+	return ret;
+}

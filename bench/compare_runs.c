@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Loading a RUN: one notibench CSV, or a run directory as bench/all writes
+ * it (one <item-id>.csv per matrix item, or <item-id>.rN.csv per repeat N;
+ * other files, hidden files and CSVs that are not notibench's are ignored).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compare.h"
+
+/* The item id of a CSV: its file name without .csv and without a .rN (repeat) suffix. */
+static char *item_id_of(const char *path)
+{
+	const char *base = strrchr(path, '/'), *rep;
+	size_t len;
+
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	if (len > 4 && !strcmp(base + len - 4, ".csv"))
+		len -= 4;
+	for (rep = base + len; rep > base && rep[-1] >= '0' && rep[-1] <= '9'; rep--)
+		;
+	if (rep < base + len && rep - base > 2 && rep[-1] == 'r' && rep[-2] == '.')
+		len = (size_t)(rep - 2 - base);
+	return strndup(base, len);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+	return strcmp(((const struct run_item *)a)->id, ((const struct run_item *)b)->id);
+}
+
+/*
+ * Reads path into the run: a new item, or the next repeat of an item read
+ * before. CSV_READ_NOT_NOTIBENCH and errors are returned with err.
+ */
+static enum csv_read_status add_file(struct run *r, const char *path, const char *metric,
+				     char *err, size_t errlen)
+{
+	struct run_item *it = NULL;
+	struct csv_file f, *reps;
+	enum csv_read_status st = csv_read(path, metric, &f, err, errlen);
+	char *id;
+
+	if (st != CSV_READ_OK)
+		return st;
+	id = item_id_of(path);
+	if (!id)
+		goto nomem;
+	for (size_t i = 0; i < r->nitems && !it; i++)
+		if (!strcmp(r->items[i].id, id))
+			it = &r->items[i];
+	if (!it) {
+		it = realloc(r->items, (r->nitems + 1) * sizeof(*it));
+		if (!it)
+			goto nomem;
+		r->items = it;
+		it = &r->items[r->nitems++];
+		memset(it, 0, sizeof(*it));
+		it->id = id;
+		id = NULL;
+	}
+	free(id);
+	reps = realloc(it->rep, (it->nrep + 1) * sizeof(*reps));
+	if (!reps)
+		goto nomem;
+	it->rep = reps;
+	it->rep[it->nrep++] = f;
+	return CSV_READ_OK;
+nomem:
+	free(id);
+	csv_file_free(&f);
+	snprintf(err, errlen, "%s: out of memory", path);
+	return CSV_READ_ERROR;
+}
+
+static bool is_csv_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return name[0] != '.' && len > 4 && !strcmp(name + len - 4, ".csv");
+}
+
+static int load_dir(struct run *r, const char *metric, char *err, size_t errlen)
+{
+	struct dirent **names;
+	/* Version order: the repeats x.r2.csv before x.r10.csv. */
+	int n = scandir(r->path, &names, NULL, versionsort), ret = 0;
+	char path[4096];
+	struct stat st;
+
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", r->path, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!ret && is_csv_name(names[i]->d_name)) {
+			snprintf(path, sizeof(path), "%s/%s", r->path, names[i]->d_name);
+			if (!stat(path, &st) && S_ISREG(st.st_mode)) {
+				switch (add_file(r, path, metric, err, errlen)) {
+				case CSV_READ_OK:
+					break;
+				case CSV_READ_NOT_NOTIBENCH:
+					fprintf(stderr, "compare: ignoring %s: not a notibench CSV\n",
+						path);
+					break;
+				case CSV_READ_ERROR:
+					ret = -1;
+					break;
+				}
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (!ret && !r->nitems) {
+		snprintf(err, errlen, "%s: a directory without notibench CSVs (<item-id>.csv)",
+			 r->path);
+		ret = -1;
+	}
+	return ret;
+}
+
+int run_load(const char *path, const char *metric, struct run *r, char *err, size_t errlen)
+{
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	r->is_dir = S_ISDIR(st.st_mode);
+	if (r->is_dir) {
+		if (load_dir(r, metric, err, errlen)) {
+			run_free(r);
+			return -1;
+		}
+	} else if (add_file(r, path, metric, err, errlen) != CSV_READ_OK) {
+		run_free(r);
+		return -1;
+	}
+	qsort(r->items, r->nitems, sizeof(*r->items), cmp_item);
+	return 0;
+}
+
+int runs_name_single_files(struct run *runs, size_t nruns)
+{
+	const char *name;
+	bool same = true;
+
+	for (size_t i = 0; i < nruns; i++)
+		if (runs[i].is_dir)
+			return 0;
+	for (size_t i = 1; i < nruns; i++)
+		same &= !strcmp(runs[i].items[0].id, runs[0].items[0].id);
+	if (same)
+		return 0;
+	name = csv_meta_get(&runs[0].items[0].rep[0], "benchmark");
+	if (!name || !*name)
+		name = runs[0].items[0].id;
+	for (size_t i = nruns; i-- > 0;) {	/* run 0 last: name may be its id */
+		char *id = strdup(name);
+
+		if (!id)
+			return -1;
+		free(runs[i].items[0].id);
+		runs[i].items[0].id = id;
+	}
+	return 0;
+}
+
+const struct run_item *run_find(const struct run *r, const char *id)
+{
+	struct run_item key = { .id = (char *)id };
+
+	return bsearch(&key, r->items, r->nitems, sizeof(key), cmp_item);
+}
+
+const struct csv_config *item_config(const struct run_item *it, size_t rep, const char *label)
+{
+	const struct csv_file *f = &it->rep[rep];
+
+	for (size_t i = 0; i < f->ncfg; i++)
+		if (!strcmp(f->cfg[i].label, label))
+			return &f->cfg[i];
+	return NULL;
+}
+
+bool item_has_config(const struct run_item *it, const char *label)
+{
+	for (size_t k = 0; k < it->nrep; k++)
+		if (item_config(it, k, label))
+			return true;
+	return false;
+}
+
+void run_free(struct run *r)
+{
+	for (size_t i = 0; i < r->nitems; i++) {
+		free(r->items[i].id);
+		for (size_t k = 0; k < r->items[i].nrep; k++)
+			csv_file_free(&r->items[i].rep[k]);
+		free(r->items[i].rep);
+	}
+	free(r->items);
+	r->items = NULL;
+	r->nitems = 0;
+}

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Reading a notibench CSV back; see csv_read.h and results/README.md. */
+#include "csv_read.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CSV_READ_VERSION "1"
+
+static const char *const header_start[] = { "kind", "config", "round", "seq", "sample" };
+#define HEADER_START_N (sizeof(header_start) / sizeof(header_start[0]))
+
+__attribute__((format(printf, 3, 4)))
+static void set_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Splits line in place into RFC 4180 fields (a quoted field may hold commas
+ * and doubled quotes; notibench never writes newlines inside one). *fields
+ * is grown as needed. The number of fields, or -1 on an unbalanced quote.
+ */
+static long split_fields(char *line, char ***fields, size_t *cap)
+{
+	size_t n = 0;
+	char *r = line, *w;
+
+	for (;;) {
+		if (n == *cap) {
+			size_t c = *cap ? 2 * *cap : 64;
+			char **t = realloc(*fields, c * sizeof(*t));
+
+			if (!t)
+				return -1;
+			*fields = t;
+			*cap = c;
+		}
+		(*fields)[n++] = w = r;
+		if (*r == '"') {
+			for (r++;; r++) {
+				if (!*r)
+					return -1;
+				if (*r == '"') {
+					if (r[1] != '"')
+						break;
+					r++;
+				}
+				*w++ = *r;
+			}
+			r++;			/* closing quote */
+			if (*r && *r != ',')
+				return -1;
+		} else {
+			while (*r && *r != ',')
+				*w++ = *r++;
+		}
+		if (!*r) {
+			*w = '\0';
+			return (long)n;
+		}
+		*w = '\0';
+		r++;				/* the comma */
+	}
+}
+
+static struct csv_config *config_get(struct csv_file *f, const char *label)
+{
+	struct csv_config *t;
+
+	for (size_t i = 0; i < f->ncfg; i++)
+		if (!strcmp(f->cfg[i].label, label))
+			return &f->cfg[i];
+	t = realloc(f->cfg, (f->ncfg + 1) * sizeof(*t));
+	if (!t)
+		return NULL;
+	f->cfg = t;
+	t = &f->cfg[f->ncfg];
+	memset(t, 0, sizeof(*t));
+	t->label = strdup(label);
+	if (!t->label)
+		return NULL;
+	f->ncfg++;
+	return t;
+}
+
+static int config_add(struct csv_config *c, double v)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 32;
+		double *t = realloc(c->v, cap * sizeof(*t));
+
+		if (!t)
+			return -1;
+		c->v = t;
+		c->cap = cap;
+	}
+	c->v[c->n++] = v;
+	return 0;
+}
+
+static int meta_add(struct csv_file *f, const char *line)
+{
+	const char *colon = strchr(line, ':');
+	struct csv_meta *t = realloc(f->meta, (f->nmeta + 1) * sizeof(*t));
+
+	if (!t)
+		return -1;
+	f->meta = t;
+	t = &f->meta[f->nmeta];
+	if (colon) {
+		t->key = strndup(line, (size_t)(colon - line));
+		t->val = strdup(colon[1] == ' ' ? colon + 2 : colon + 1);
+	} else {
+		t->key = strdup(line);
+		t->val = strdup("");
+	}
+	if (!t->key || !t->val) {
+		free(t->key);
+		free(t->val);
+		return -1;
+	}
+	f->nmeta++;
+	return 0;
+}
+
+/* A whole, finite number. */
+static int parse_number(const char *s, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	return end == s || *end || errno == ERANGE || !isfinite(*v) ? -1 : 0;
+}
+
+/* What csv_read() keeps from line to line. */
+struct reader {
+	const char *path, *column;
+	struct csv_file *f;
+	char **fld;		/* the current line's fields */
+	size_t fcap, lineno;
+	long nhdr, col;		/* fields of the header (-1 before it); the column's index or -1 */
+	char *err;
+	size_t errlen;
+};
+
+static enum csv_read_status nomem(struct reader *rd)
+{
+	set_err(rd->err, rd->errlen, "%s: out of memory", rd->path);
+	return CSV_READ_ERROR;
+}
+
+static enum csv_read_status check_signature(struct reader *rd, const char *line)
+{
+	const char *sig = "# notibench_csv:", *ver = line + strlen(sig);
+
+	if (strncmp(line, sig, strlen(sig))) {
+		set_err(rd->err, rd->errlen, "%s: not a notibench CSV (the first line is not "
+			"'# notibench_csv: %s')", rd->path, CSV_READ_VERSION);
+		return CSV_READ_NOT_NOTIBENCH;
+	}
+	if (strcmp(ver, " " CSV_READ_VERSION)) {
+		set_err(rd->err, rd->errlen, "%s: notibench CSV version '%s'; this reads version %s",
+			rd->path, ver + (*ver == ' '), CSV_READ_VERSION);
+		return CSV_READ_ERROR;
+	}
+	return CSV_READ_OK;
+}
+
+static enum csv_read_status read_header(struct reader *rd, long nf)
+{
+	for (size_t i = 0; i < HEADER_START_N; i++)
+		if (i >= (size_t)nf || strcmp(rd->fld[i], header_start[i])) {
+			set_err(rd->err, rd->errlen, "%s:%zu: not a notibench header (it must start "
+				"with kind,config,round,seq,sample)", rd->path, rd->lineno);
+			return CSV_READ_ERROR;
+		}
+	rd->nhdr = nf;
+	for (long i = 0; i < nf; i++)
+		if (!strcmp(rd->fld[i], rd->column))
+			rd->col = i;
+	rd->f->has_column = rd->col >= 0;
+	return CSV_READ_OK;
+}
+
+/* A row after the header: keeps the column of `sample` rows. */
+static enum csv_read_status read_row(struct reader *rd, long nf)
+{
+	struct csv_config *c;
+	const char *field;
+	double v;
+
+	if (nf != rd->nhdr) {
+		set_err(rd->err, rd->errlen, "%s:%zu: %ld fields, the header has %ld", rd->path,
+			rd->lineno, nf, rd->nhdr);
+		return CSV_READ_ERROR;
+	}
+	if (strcmp(rd->fld[0], "sample"))
+		return CSV_READ_OK;	/* summary rows: recomputed from the samples */
+	c = config_get(rd->f, rd->fld[1]);
+	if (!c)
+		return nomem(rd);
+	c->rows++;
+	field = rd->col >= 0 ? rd->fld[rd->col] : "";
+	if (!*field)
+		return CSV_READ_OK;	/* empty: unavailable */
+	if (parse_number(field, &v)) {
+		set_err(rd->err, rd->errlen, "%s:%zu: column %s: '%s' is not a number", rd->path,
+			rd->lineno, rd->column, field);
+		return CSV_READ_ERROR;
+	}
+	return config_add(c, v) ? nomem(rd) : CSV_READ_OK;
+}
+
+static enum csv_read_status read_line(struct reader *rd, char *line, size_t len)
+{
+	enum csv_read_status st;
+	long nf;
+
+	if (rd->lineno == 1 && (st = check_signature(rd, line)) != CSV_READ_OK)
+		return st;
+	if (rd->nhdr < 0 && line[0] == '#')
+		return meta_add(rd->f, line + 1 + (line[1] == ' ')) ? nomem(rd) : CSV_READ_OK;
+	if (!len)
+		return CSV_READ_OK;
+	nf = split_fields(line, &rd->fld, &rd->fcap);
+	if (nf < 0) {
+		set_err(rd->err, rd->errlen, "%s:%zu: malformed CSV line (an unbalanced quote)",
+			rd->path, rd->lineno);
+		return CSV_READ_ERROR;
+	}
+	return rd->nhdr < 0 ? read_header(rd, nf) : read_row(rd, nf);
+}
+
+enum csv_read_status csv_read(const char *path, const char *column, struct csv_file *f,
+			      char *err, size_t errlen)
+{
+	struct reader rd = { .path = path, .column = column, .f = f, .nhdr = -1, .col = -1,
+			     .err = err, .errlen = errlen };
+	enum csv_read_status st = CSV_READ_OK;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *in;
+
+	memset(f, 0, sizeof(*f));
+	in = fopen(path, "re");
+	if (!in) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return CSV_READ_ERROR;
+	}
+	f->path = strdup(path);
+	if (!f->path)
+		st = nomem(&rd);
+	while (st == CSV_READ_OK && (len = getline(&line, &cap, in)) >= 0) {
+		rd.lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		st = read_line(&rd, line, (size_t)len);
+	}
+	if (st == CSV_READ_OK) {
+		if (ferror(in)) {
+			set_err(err, errlen, "%s: %s", path, strerror(errno));
+			st = CSV_READ_ERROR;
+		} else if (rd.lineno == 0) {
+			set_err(err, errlen, "%s: empty file, not a notibench CSV", path);
+			st = CSV_READ_NOT_NOTIBENCH;
+		} else if (rd.nhdr < 0) {
+			set_err(err, errlen, "%s: no header line after the metadata", path);
+			st = CSV_READ_ERROR;
+		}
+	}
+	free(line);
+	free(rd.fld);
+	fclose(in);
+	if (st != CSV_READ_OK)
+		csv_file_free(f);
+	return st;
+}
+
+void csv_file_free(struct csv_file *f)
+{
+	for (size_t i = 0; i < f->nmeta; i++) {
+		free(f->meta[i].key);
+		free(f->meta[i].val);
+	}
+	for (size_t i = 0; i < f->ncfg; i++) {
+		free(f->cfg[i].label);
+		free(f->cfg[i].v);
+	}
+	free(f->meta);
+	free(f->cfg);
+	free(f->path);
+	memset(f, 0, sizeof(*f));
+}
+
+const char *csv_meta_get(const struct csv_file *f, const char *key)
+{
+	for (size_t i = 0; i < f->nmeta; i++)
+		if (!strcmp(f->meta[i].key, key))
+			return f->meta[i].val;
+	return NULL;
+}

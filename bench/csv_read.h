@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reads a notibench CSV (results/README.md) back: its metadata and, per
+ * configuration, one numeric column of its `sample` rows. The summary rows
+ * are ignored: a reader recomputes what it needs from the samples.
+ */
+#ifndef NB_CSV_READ_H
+#define NB_CSV_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct csv_meta {
+	char *key, *val;
+};
+
+/* One configuration's samples of the column, in file order. */
+struct csv_config {
+	char *label;		/* the `config` field */
+	double *v;		/* available values (empty fields left out) */
+	size_t n, cap;
+	size_t rows;		/* sample rows, with or without a value */
+};
+
+struct csv_file {
+	char *path;
+	struct csv_meta *meta;
+	size_t nmeta;
+	bool has_column;	/* the header names the column */
+	struct csv_config *cfg;	/* in order of first appearance */
+	size_t ncfg;
+};
+
+enum csv_read_status {
+	CSV_READ_OK,
+	CSV_READ_NOT_NOTIBENCH,	/* readable, but its first line is not `# notibench_csv: ...` */
+	CSV_READ_ERROR,		/* unreadable, other version, malformed, a bad number */
+};
+
+/*
+ * Reads path, keeping column `column` of the sample rows. On anything but
+ * CSV_READ_OK, err says what and where ("file:line: ...") and f is empty.
+ */
+enum csv_read_status csv_read(const char *path, const char *column, struct csv_file *f,
+			      char *err, size_t errlen);
+void csv_file_free(struct csv_file *f);
+
+/* The value of metadata key, or NULL. */
+const char *csv_meta_get(const struct csv_file *f, const char *key);
+
+#endif /* NB_CSV_READ_H */

@@ -1,0 +1,264 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# TAP: scripts/compare on fixture runs written by
+# tests/fixtures/compare/make_run.awk (deterministic pseudo-random noise):
+# noise only is not flagged; an injected +15 % regression is flagged alone
+# (exit 1, or 0 above --threshold 20); an improvement is flagged with exit 0;
+# environment differences are listed; bad arguments exit 2 with a message;
+# --csv writes a parseable file atomically. Checks the exact flagged rows,
+# not only exit statuses. NB_COMPARE=binary tests another build (e.g. ASan).
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+fix=$root/tests/fixtures/compare
+compare=$root/scripts/compare
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0 failed=0
+# ok STATUS DESCRIPTION: one TAP result, passing when STATUS is 0.
+ok() {
+	n=$((n + 1))
+	if [[ $1 == 0 ]]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+# diag FILE: show a file as TAP diagnostics (after a failure).
+diag() { sed 's/^/# /' "$1"; }
+
+# gen DIR AWK-ARGS...: one fixture run directory.
+gen() {
+	local d=$tmp/$1
+	shift
+	mkdir -p "$d" && awk -v dir="$d" "$@" -f "$fix/make_run.awk"
+}
+
+# RFC 4180 splitting for awk (mawk has no FPAT).
+csvsplit='
+function csvsplit(s, f,    n, i, c, cur, q) {
+	n = 0; cur = ""; q = 0
+	for (i = 1; i <= length(s); i++) {
+		c = substr(s, i, 1)
+		if (q) {
+			if (c == "\"") {
+				if (substr(s, i + 1, 1) == "\"") { cur = cur c; i++ } else q = 0
+			} else cur = cur c
+		} else if (c == "\"") q = 1
+		else if (c == ",") { f[++n] = cur; cur = "" }
+		else cur = cur c
+	}
+	f[++n] = cur
+	return n
+}'
+# flagged CSV: "item|config|run|regression|note" of each significant result row.
+flagged() {
+	awk "$csvsplit"'
+	/^#/ { next }
+	/^kind,/ { csvsplit($0, h); for (i in h) c[h[i]] = i; next }
+	{ csvsplit($0, f) }
+	f[1] == "result" && f[c["significant"]] == "1" {
+		print f[c["item"]] "|" f[c["config"]] "|" f[c["run"]] "|" f[c["regression"]] "|" f[c["note"]]
+	}' "$1"
+}
+# field CSV KIND ITEM CONFIG RUN COLUMN: one value of the comparison CSV.
+field() {
+	awk -v kind="$2" -v item="$3" -v cfg="$4" -v run="$5" -v col="$6" "$csvsplit"'
+	/^#/ { next }
+	/^kind,/ { csvsplit($0, h); for (i in h) idx[h[i]] = i; next }
+	{ csvsplit($0, f); if (f[1] == kind && f[3] == item && f[4] == cfg && f[5] == run) print f[idx[col]] }' "$1"
+}
+# Table rows of the text output carrying the * mark.
+marked() { awk '/^(mprotect|cow)-/ && / \* /' "$1"; }
+
+# run NAME ARGS...: scripts/compare ARGS, stdout in NAME.out, stderr in NAME.err, status in rc.
+rc=0
+run() {
+	local name=$1
+	shift
+	"$compare" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	rc=$?
+}
+
+reg_item=mprotect-thp-4M-toggle reg_cfg=kmod:spin,ns=250
+imp_item=cow-dense4k-2M
+gen base -v seed=101
+gen noise -v seed=202
+gen reg -v seed=202 -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.15
+gen imp -v seed=202 -v shift_item=$imp_item -v shift_cfg=none -v shift=0.85
+gen env -v seed=202 -v kernel=6.12.9-fixture -v "cmdline=console=ttyS0 quiet mitigations=off" \
+	-v date=2026-02-02T00:00:00+0000 -v "batch=32 ops per sample (--batch)"
+gen miss -v seed=202 -v drop_item=cow-thp-4M -v drop_item_cfg=mprotect-dense4k-2M-toggle
+gen const1 -v const=1 -v n=10
+gen const2 -v const=1 -v n=10 -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.1
+gen small1 -v const=1 -v n=5
+gen small2 -v const=1 -v n=5 -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.1
+# Repeats (bench/all --repeat 8): 5 % noise within a run and 5 % between runs.
+for r in 1 2 3 4 5 6 7 8; do
+	gen rep1 -v rep=$r -v seed=$((1000 + r)) -v runnoise=0.05
+	gen rep2 -v rep=$r -v seed=$((2000 + r)) -v runnoise=0.05
+	gen rep2reg -v rep=$r -v seed=$((2000 + r)) -v runnoise=0.05 -v shift_item=$reg_item \
+		-v shift_cfg=$reg_cfg -v shift=1.3
+done
+mkdir -p "$tmp/one1" "$tmp/one2" "$tmp/three1" "$tmp/three2"
+cp "$tmp/rep1/"*.r1.csv "$tmp/one1/" && cp "$tmp/rep2/"*.r1.csv "$tmp/one2/"
+cp "$tmp/rep1/"*.r[123].csv "$tmp/three1/" && cp "$tmp/rep2/"*.r[123].csv "$tmp/three2/"
+
+echo "TAP version 13"
+echo "1..42"
+
+# (1) noise only
+run noise "$tmp/base" "$tmp/noise" --csv "$tmp/noise.csv"
+ok $((rc != 0)) "noise only, 20 items x 2 configurations: exit 0 (got $rc)"
+[[ -z $(flagged "$tmp/noise.csv") && -z $(marked "$tmp/noise.out") ]]
+ok $? "noise only: no result flagged, in the CSV or the text"
+grep -q '^40 tests, 0 significant' "$tmp/noise.out"
+ok $? "noise only: 40 tests, Holm over all of them"
+grep -q 'Environment: no differences' "$tmp/noise.out" && ! grep -q '^  date' "$tmp/noise.out"
+ok $? "same environment (dates differ, not compared): no differences listed"
+
+# (2) an injected +15 % regression in one item x configuration
+run reg "$tmp/base" "$tmp/reg" --csv "$tmp/reg.csv"
+ok $((rc != 1)) "+15 % in $reg_item/$reg_cfg: exit 1 with the default threshold 5 (got $rc)"
+got=$(flagged "$tmp/reg.csv")
+[[ $got == "$reg_item|$reg_cfg|2|1|REGRESSION" ]]
+ok $? "exactly that row is flagged, as a regression (got '${got//$'\n'/; }')"
+got=$(marked "$tmp/reg.out")
+[[ $(wc -l <<<"$got") == 1 && $got == "$reg_item"*"$reg_cfg"*REGRESSION ]]
+ok $? "the text marks exactly that row with * and REGRESSION"
+chg=$(field "$tmp/reg.csv" result $reg_item $reg_cfg 2 change_pct)
+awk -v c="$chg" 'BEGIN { exit !(c > 10 && c < 20) }'
+ok $? "its change of the median is about +15 % (got $chg)"
+grep -q '^Result: 1 significant regression beyond +5 % (exit status 1)' "$tmp/reg.out"
+ok $? "the text ends with the verdict"
+run reg20 "$tmp/base" "$tmp/reg" --threshold 20 --csv "$tmp/reg20.csv"
+got=$(flagged "$tmp/reg20.csv")
+[[ $rc == 0 && $got == "$reg_item|$reg_cfg|2|0|slower, within threshold" ]]
+ok $? "--threshold 20: exit 0 (got $rc), the row still significant, not a regression"
+run reg3 "$tmp/base" "$tmp/noise" "$tmp/reg" --csv "$tmp/reg3.csv"
+got=$(flagged "$tmp/reg3.csv")
+[[ $rc == 1 && $got == "$reg_item|$reg_cfg|3|1|REGRESSION" ]] && grep -q '^80 tests' "$tmp/reg3.out"
+ok $? "three runs: 80 tests under one Holm correction, only run 3's row flagged, exit 1"
+
+# (3) an injected improvement
+run imp "$tmp/base" "$tmp/imp"
+got=$(marked "$tmp/imp.out")
+[[ $rc == 0 && $(wc -l <<<"$got") == 1 && $got == "$imp_item "*" none "*-1[0-9].*improvement ]]
+ok $? "-15 % in $imp_item/none: flagged as an improvement, exit 0 (got $rc: '$got')"
+
+# (4) environment differences
+run env "$tmp/base" "$tmp/env"
+grep -A2 '^  kernel_release$' "$tmp/env.out" | tr '\n' '|' |
+	grep -q '|    \[1\] 6.18.44-fixture|    \[2\] 6.12.9-fixture|'
+ok $? "kernel_release listed with each run's value"
+grep -A2 '^  cmdline$' "$tmp/env.out" | grep -q '\[2\] console=ttyS0 quiet mitigations=off'
+ok $? "cmdline listed with each run's value"
+! grep -qE '^  (cpu_model|date|hostname|clocksource)' "$tmp/env.out" && [[ $rc == 0 ]]
+ok $? "equal keys and per-run keys (date) are not listed; noise only: exit 0"
+grep -A2 '^  batch, in all 20 items$' "$tmp/env.out" | tr '\n' '|' |
+	grep -q '|    \[1\] 64 ops per sample (--batch)|    \[2\] 32 ops per sample (--batch)|'
+ok $? "a per item key that differs alike in every item is listed once"
+
+# items and configurations not in every run
+run miss "$tmp/base" "$tmp/miss" --csv "$tmp/miss.csv"
+got=$(awk '/^Not compared/ { on = 1; next } on && /^$/ { on = 0 } on' "$tmp/miss.out" |
+	tr -s ' ' | tr '\n' '|')
+[[ $rc == 0 && $got == "item config only in runs|cow-thp-4M (whole item) 1|mprotect-dense4k-2M-toggle kmod:spin,ns=250 1|" ]]
+ok $? "an item and a configuration missing from run 2 are listed, not compared (got '$got')"
+grep -q '^37 tests' "$tmp/miss.out" && [[ -z $(field "$tmp/miss.csv" result cow-thp-4M none 1 n) ]]
+ok $? "the others are compared (37 tests), the missing ones have no result rows"
+
+# medians from the sample rows, exact ratios and geometric means
+run const "$tmp/const1" "$tmp/const2" --csv "$tmp/const.csv"
+ratio=$(field "$tmp/const.csv" result $reg_item $reg_cfg 2 ratio)
+med=$(field "$tmp/const.csv" result $reg_item $reg_cfg 2 median)
+gm=$(awk -F, '$1 == "geomean" && $2 == "mprotect" { print $13 }' "$tmp/const.csv")
+gc=$(awk -F, '$1 == "geomean" && $2 == "cow" { print $13 }' "$tmp/const.csv")
+awk -v r="$ratio" -v m="$med" 'BEGIN { exit !(r == 1.1 && m == 1000 * 6 * 1.3 * 1.1) }'
+ok $? "medians come from the samples, not the (wrong) summary rows: $med = 6000 x 1.3 x 1.1, ratio $ratio"
+awk -v g="$gm" -v c="$gc" 'BEGIN { e = 1.1 ^ (1 / 24); exit !(g - e < 1e-9 && e - g < 1e-9 && c == 1) }'
+ok $? "geomean per benchmark: mprotect 1.1^(1/24) = $gm over 24 pairs, cow $gc"
+[[ $rc == 1 && $(flagged "$tmp/const.csv") == "$reg_item|$reg_cfg|2|1|REGRESSION" ]]
+ok $? "constant samples, n = 10 (ties, normal approximation): the +10 % row is flagged"
+run small "$tmp/small1" "$tmp/small2" --csv "$tmp/small.csv"
+[[ $rc == 0 && -z $(flagged "$tmp/small.csv") ]] && grep -q '^0 tests.*n too small' "$tmp/small.out" &&
+	[[ $(field "$tmp/small.csv" result $reg_item $reg_cfg 2 note) == "n too small"* ]]
+ok $? "n = 5 with ties: 'n too small', not tested, exit 0 (got $rc)"
+
+# two single CSV files are matched to each other whatever their names
+cp "$tmp/reg/$reg_item.csv" "$tmp/renamed.csv"
+run single "$tmp/noise/$reg_item.csv" "$tmp/renamed.csv" --csv "$tmp/single.csv"
+[[ $rc == 1 && $(flagged "$tmp/single.csv") == "mprotect|$reg_cfg|2|1|REGRESSION" ]]
+ok $? "two single files: matched (item named after the benchmark), regression found, exit 1"
+
+# (7) repeats: the unit is then one run, so variation between runs is tested
+run rep "$tmp/rep1" "$tmp/rep2" --csv "$tmp/rep.csv"
+[[ $rc == 0 && -z $(flagged "$tmp/rep.csv") ]] && grep -q "^Values: the repeats' medians" "$tmp/rep.out" &&
+	[[ $(field "$tmp/rep.csv" result $reg_item none 2 unit) == "repeat medians" &&
+	   $(field "$tmp/rep.csv" result $reg_item none 2 n) == 8 &&
+	   $(field "$tmp/rep.csv" result $reg_item none 2 reps) == 8 ]]
+ok $? "8 repeats a side, 5 % noise between runs: the repeats' medians are tested (n = 8), nothing flagged, exit 0 (got $rc)"
+run one "$tmp/one1" "$tmp/one2" --csv "$tmp/one.csv"
+got=$(flagged "$tmp/one.csv" | wc -l)
+((got >= 10)) && grep -q '^Values: the sample rows. Samples of one run share' "$tmp/one.out"
+ok $? "the same runs' first repeats alone: the samples miss the variation between runs ($got flagged) and the output says so"
+run repreg "$tmp/rep1" "$tmp/rep2reg" --csv "$tmp/repreg.csv"
+[[ $rc == 1 && $(flagged "$tmp/repreg.csv") == "$reg_item|$reg_cfg|2|1|REGRESSION" ]]
+ok $? "8 repeats a side with +30 % in $reg_item/$reg_cfg: exactly that flagged, exit 1 (got $rc)"
+run three "$tmp/three1" "$tmp/three2"
+[[ $rc == 0 ]] && grep -q '^Note: 40 of the 40 tests have too few values to be significant at all' "$tmp/three.out" &&
+	grep -q '(n = 3 vs 3: smallest possible p = 2 / C(6, 3) = 0.1 >= 0.05)' "$tmp/three.out"
+ok $? "3 repeats a side: a note that no test can reach significance (smallest p 2/C(6,3) = 0.1)"
+
+# (5) bad usage: exit 2 and a message
+# bad NAME REGEX DESCRIPTION ARGS...
+bad() {
+	local name=$1 re=$2 what=$3
+	shift 3
+	run "$name" "$@"
+	if [[ $rc == 2 ]] && grep -qE -- "$re" "$tmp/$name.err" && [[ ! -s $tmp/$name.out ]]; then
+		ok 0 "$what: exit 2, '$(head -n 1 "$tmp/$name.err")'"
+	else
+		ok 1 "$what: want exit 2 and /$re/ on stderr, nothing on stdout; got $rc"
+		diag "$tmp/$name.err"
+	fi
+}
+printf 'a,b\n1,2\n' >"$tmp/plain.csv"
+mkdir -p "$tmp/plaindir" && cp "$tmp/plain.csv" "$tmp/plaindir/"
+mkdir -p "$tmp/badnum" && cp "$tmp/base/"*.csv "$tmp/badnum/" &&
+	sed -i '30s/,[^,]*$/,12x/' "$tmp/badnum/cow-thp-2M.csv"
+sed '1s/: 1$/: 2/' "$tmp/base/cow-thp-2M.csv" >"$tmp/v2.csv"
+sed '31s/,[^,]*$//' "$tmp/base/cow-thp-2M.csv" >"$tmp/short.csv"
+bad noargs 'no runs given' "no arguments"
+bad onerun 'one run given' "one run" "$tmp/base"
+bad nofile "$tmp/nonexistent: No such file or directory" "a nonexistent path" "$tmp/base" "$tmp/nonexistent"
+bad plain 'plain.csv: not a notibench CSV' "a CSV that is not notibench's" "$tmp/base/cow-thp-2M.csv" "$tmp/plain.csv"
+bad plaindir 'plaindir: a directory without notibench CSVs' "a directory without notibench CSVs" "$tmp/base" "$tmp/plaindir"
+bad thr "--threshold 'abc': not a percentage" "--threshold abc" "$tmp/base" "$tmp/noise" --threshold abc
+bad opt "unknown option '--frobnicate'" "an unknown option" "$tmp/base" "$tmp/noise" --frobnicate
+bad alpha "--alpha '1.5'" "--alpha 1.5" "$tmp/base" "$tmp/noise" --alpha=1.5
+bad metric "--metric nosuch: no such column" "--metric of a column no CSV has" "$tmp/base" "$tmp/noise" --metric nosuch
+bad version "v2.csv: notibench CSV version '2'; this reads version 1" "another format version" "$tmp/base/cow-thp-2M.csv" "$tmp/v2.csv"
+bad short "short.csv:31: 7 fields, the header has 8" "a row with a field missing" "$tmp/base/cow-thp-2M.csv" "$tmp/short.csv"
+bad badnum "cow-thp-2M.csv:30: column ns_per_op: '12x' is not a number" "a bad number in a sample row" "$tmp/base" "$tmp/badnum"
+
+# (6) --csv: complete, parseable, atomic
+mkdir -p "$tmp/out"
+run csvout "$tmp/base" "$tmp/reg" --csv "$tmp/out/cmp.csv"
+awk "$csvsplit"'
+	/^#/ { next }
+	{ nf = csvsplit($0, f) }
+	!hdr { if ($0 != "kind,benchmark,item,config,run,reps,unit,n,median,ci95_lo,ci95_hi,change_pct,ratio,u,p,p_holm,test,significant,regression,note") exit 1; hdr = 1; next }
+	nf != 20 { exit 1 }
+	f[1] == "result" { r++ } f[1] == "geomean" { g++ }
+	END { exit !(hdr && r == 80 && g == 2) }' "$tmp/out/cmp.csv"
+ok $? "--csv: a header and 20 fields a row; 80 result rows (40 x 2 runs), 2 geomean rows"
+[[ $(ls -A "$tmp/out") == cmp.csv && $rc == 1 ]]
+ok $? "--csv: no temp file left beside it; exit status unchanged"
+run csvbad "$tmp/base" "$tmp/noise" --csv "$tmp/no/such/dir/x.csv"
+[[ $rc == 2 && ! -e $tmp/no ]] && grep -q 'x.csv: No such file or directory' "$tmp/csvbad.err"
+ok $? "--csv into a missing directory: exit 2 with the reason (got $rc)"
+
+exit $((failed > 0))
