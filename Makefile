@@ -20,7 +20,7 @@ B := build
 # Client of the ioctl ABI, shared by tests and benchmarks.
 NBDEV_SRC := bench/nbdev.c
 HOST_TESTS := $(B)/tests/abi_test $(B)/tests/stats_test
-GUEST_TESTS := $(B)/static/kmod_test
+GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/csvcheck.awk
 
 # The benchmark binary (bench/README.md). libperf is built from Debian's
 # linux-source package by scripts/build-libperf and linked statically into
@@ -30,20 +30,26 @@ LIBPERF   := $(B)/libperf
 LIBPERF_A := $(LIBPERF)/lib64/libperf.a
 BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/csv.c \
 	     bench/env.c bench/knobs.c bench/counters.c bench/layout.c bench/backend.c \
-	     bench/backend_kvm.c bench/backend_kmod.c bench/helper.c bench/bench_cow.c \
-	     bench/bench_mprotect.c bench/bench_upgrade.c $(NBDEV_SRC)
+	     bench/backend_kvm.c bench/backend_kmod.c bench/helper.c bench/bench_aging.c bench/bench_collapse.c \
+	     bench/bench_cow.c bench/bench_mprotect.c bench/bench_numa.c bench/bench_upgrade.c \
+	     bench/bench_zap.c $(NBDEV_SRC)
 BENCH_HDR := $(wildcard bench/*.h) include/notibench.h
 BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
-BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -lm
+BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
 # scripts/compare runs this (bench/compare.h); it needs no libperf.
 COMPARE_SRC := bench/compare_main.c bench/compare_runs.c bench/compare_env.c \
 	       bench/compare_table.c bench/compare_print.c bench/csv_read.c bench/stats.c
 
-.PHONY: all static kmod check install clean deps
+.PHONY: all static kmod check install clean deps bench
 
 all: $(HOST_TESTS) $(B)/notibench $(B)/notibench-compare static
 
-static: $(GUEST_TESTS) $(B)/static/notibench
+static: $(GUEST_TESTS) $(B)/static/notibench $(B)/static/all
+
+# bench/all is POSIX sh: the guest of scripts/vm runs it as /nb/all.
+$(B)/static/all: bench/all
+	@mkdir -p $(@D)
+	cp $< $@
 
 $(LIBPERF_A):
 	scripts/build-libperf
@@ -73,6 +79,11 @@ $(B)/static/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibenc
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC)
 
+# Guest tests in POSIX sh (busybox) and their helpers, copied as they are.
+$(B)/static/%: tests/guest/%
+	@mkdir -p $(@D)
+	cp $< $@
+
 kmod:
 	@test -d "$(KDIR)" || { echo "make kmod: no kernel build dir at KDIR=$(KDIR)" \
 		"(install linux-headers-<release> or pass KDIR=)" >&2; exit 2; }
@@ -87,6 +98,13 @@ deps:
 
 check: deps
 	tests/run
+
+# The main job (README.md): every benchmark on every backend this machine has,
+# the module's part in QEMU when this kernel cannot load modules. QUICK=1: the
+# quick matrix.
+bench: deps
+	$(MAKE) $(B)/notibench static
+	scripts/bench $(if $(QUICK),--quick)
 
 # The benchmark binary, the ABI header, and the module's sources laid out so
 # that `kmod/probe.sh KDIR kmod && make -C KDIR M=$PWD/kmod` builds them there.

@@ -69,6 +69,17 @@ struct bench_ctx {
 	 * there; a larger --batch is a usage error.
 	 */
 	uint64_t max_batch;
+	/*
+	 * out, optional: the shortest sample the benchmark needs (e.g. several
+	 * periods of a kernel thread it measures); 0: the harness's target.
+	 * Calibration aims at the larger of the two.
+	 */
+	uint64_t min_sample_ns;
+	/*
+	 * out, optional: the batch to use instead of calibrating (e.g. when short
+	 * trial batches cannot predict a long one); --batch overrides it.
+	 */
+	uint64_t batch;
 	/* out: a skip or failure reason (setup's return says which) */
 	char reason[BENCH_REASON_LEN];
 };
@@ -85,12 +96,13 @@ struct bench_sample {
 	 * -1 (the default) when there were none to report.
 	 */
 	int64_t helper_faults;
-	char reason[160];		/* out: why prepare()/finish() failed */
+	char reason[160];		/* out: why prepare(), finish() or run() failed */
 };
 
 /* Counters of one sample, for check(). NULL/0 when not collected. */
 struct bench_counters {
 	uint64_t nops;
+	uint64_t sample_ns;		/* wall time of the timed batch */
 	/*
 	 * Minor faults of the benchmark thread during the timed batch (perf
 	 * minor-faults, else getrusage(RUSAGE_THREAD)); -1 when neither works.
@@ -130,7 +142,8 @@ struct bench_ops {
 	 * consumes (e.g. forks a child that shares the pages), finish() tears it
 	 * down and restores the layout. The harness resets the backend counters
 	 * after prepare(): its notifier traffic is not the sample's. 0 or -errno
-	 * (s->reason may say why). finish() is called even when run() failed.
+	 * (s->reason may say why). finish() is called even when run() failed, and
+	 * may say why run() did in s->reason (the harness adds it to the message).
 	 */
 	int (*prepare)(void *state, struct bench_sample *s);
 	/* Runs nops operations; 0 or -errno. */
@@ -152,6 +165,14 @@ struct bench_ops {
 	 * refaults. Other benchmarks refuse the zap model.
 	 */
 	bool device_access;
+	/*
+	 * Optional: the benchmark's own numeric CSV columns (names, NULL-
+	 * terminated; documented in results/README.md), and per sample, after
+	 * finish(), their values (v[i] for columns[i]; left NAN: unavailable).
+	 * c is what check() gets (its checks may be disabled).
+	 */
+	const char *const *columns;
+	void (*sample_values)(void *state, const struct bench_counters *c, double *v);
 };
 
 struct bench {

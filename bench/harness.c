@@ -138,10 +138,13 @@ struct layout_cols {
 	int kvm_unmap_per_call;
 	int kvm;			/* first of KVM_STAT_NR */
 	int faults_per_op, helper_faults;
+	int bench;			/* first of the benchmark's own columns, nbench of them */
+	unsigned int nbench;
 	int dev;			/* first of DEV_NR, -1 without a zap configuration */
 	uint32_t nb_cbs;		/* callbacks with columns */
 	int nb[NB_CB_NR];		/* first column of callback cb: NBF_NR, then 2 per event, hist */
 	int nb_ranges_per_call, nb_range_bytes_mean, nb_charged_calls;
+	int nb_ev_per_op;		/* NB_EV_NONE of them: main callback's calls / K / op */
 };
 
 static int add_col(struct run_result *r, const char *name, bool text)
@@ -164,7 +167,8 @@ int run_col(const struct run_result *r, const char *name)
 	return -1;
 }
 
-static void make_columns(struct run_result *r, struct layout_cols *lc, const struct run_opts *o)
+static void make_columns(struct run_result *r, struct layout_cols *lc, const struct run_opts *o,
+			 const struct bench *bench)
 {
 	char name[64];
 
@@ -181,6 +185,10 @@ static void make_columns(struct run_result *r, struct layout_cols *lc, const str
 	}
 	lc->faults_per_op = add_col(r, "faults_per_op", false);
 	lc->helper_faults = add_col(r, "helper_faults", false);
+	lc->bench = (int)r->ncols;
+	lc->nbench = 0;
+	for (const char *const *c = bench->ops->columns; c && *c; c++, lc->nbench++)
+		add_col(r, *c, false);
 	lc->dev = -1;
 	for (unsigned int k = 0; k < o->ncfg; k++)
 		if (backend_has_device(&o->cfg[k]))
@@ -198,6 +206,11 @@ static void make_columns(struct run_result *r, struct layout_cols *lc, const str
 	lc->nb_ranges_per_call = add_col(r, "nb_ranges_per_call", false);
 	lc->nb_range_bytes_mean = add_col(r, "nb_range_bytes_mean", false);
 	lc->nb_charged_calls = add_col(r, "nb_charged_calls", false);
+	lc->nb_ev_per_op = (int)r->ncols;
+	for (unsigned int ev = 0; ev < NB_EV_NONE; ev++) {
+		snprintf(name, sizeof(name), "nb_%s_per_op", nb_event_name(ev));
+		add_col(r, name, false);
+	}
 	for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
 		if (!(lc->nb_cbs & NB_CB_BIT(cb)))
 			continue;
@@ -295,9 +308,11 @@ static int batch_finish(struct sample_ctx *sc, struct bench_sample *bs, char *ms
 	return NB_EXIT_FAIL;
 }
 
-static int op_failed(int err, char *msg, size_t len)
+/* run() failed; finish() may have said why in the sample's reason. */
+static int op_failed(int err, const struct bench_sample *bs, char *msg, size_t len)
 {
-	snprintf(msg, len, "the benchmark's operation failed: %s", strerror(-err));
+	snprintf(msg, len, "the benchmark's operation failed: %s%s%s%s", strerror(-err),
+		 bs->reason[0] ? " (" : "", bs->reason, bs->reason[0] ? ")" : "");
 	return NB_EXIT_FAIL;
 }
 
@@ -316,7 +331,7 @@ static int run_batch(struct sample_ctx *sc, uint64_t n, uint64_t *dt, char *msg,
 		*dt = now_ns() - t0;
 	ret = batch_finish(sc, &bs, msg, len);
 	if (err)
-		return op_failed(err, msg, len);
+		return op_failed(err, &bs, msg, len);
 	return ret;
 }
 
@@ -365,8 +380,9 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	counters_read(&c1);
 	f1 = rusage_minflt();
 	if (ret) {
-		snprintf(msg, len, "%s: the benchmark's operation failed: %s", b->label, strerror(-ret));
-		batch_finish(sc, &bs, msg + strlen(msg), 0);
+		batch_finish(sc, &bs, msg, 0);
+		snprintf(msg, len, "%s: ", b->label);
+		op_failed(ret, &bs, msg + strlen(msg), len - strlen(msg));
 		return NB_EXIT_FAIL;
 	}
 	if (backend_sample_end(b))
@@ -443,6 +459,9 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 
 				v[lc->nb_ranges_per_call] = (double)sum.calls / per / (double)calls;
 				v[lc->nb_range_bytes_mean] = sum.calls ? (double)sum.bytes / (double)sum.calls : NAN;
+				for (unsigned int ev = 0; ev < NB_EV_NONE; ev++)
+					v[lc->nb_ev_per_op + ev] = (double)b->stats->cell[cb][ev].calls /
+								   per / (double)sc->batch;
 			}
 		}
 		v[lc->nb_charged_calls] = backend_charged_calls(b);
@@ -451,25 +470,29 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	cr->seq[cr->n] = sc->seq++;
 	cr->n++;
 
+	struct bench_counters bc = {
+		.nops = sc->batch,
+		.sample_ns = t1 - t0,
+		.faults = faults,
+		.helper_faults = bs.helper_faults,
+		.dev_fill_faults = dev ? (int64_t)fill.faults : -1,
+		.dev_refaults = dev ? (int64_t)after.faults : -1,
+		.kvm_unmap_hva_range = counter_available(CNT_KVM_UNMAP_HVA_RANGE) ?
+			(int64_t)(c1.v[CNT_KVM_UNMAP_HVA_RANGE] - c0.v[CNT_KVM_UNMAP_HVA_RANGE]) : -1,
+		.kvm = b->kind == BACKEND_KVM,
+	};
+
+	if (b->kind == BACKEND_KMOD) {
+		bc.nb = b->stats;
+		bc.nb_attach = &b->attach;
+		bc.ring = b->ring;
+		bc.ring_n = b->ring_n;
+	}
+	if (lc->nbench && sc->bench->ops->sample_values)
+		sc->bench->ops->sample_values(sc->state, &bc, &v[lc->bench]);
 	if (sc->bench->ops->check && !sc->no_check) {
-		struct bench_counters bc = {
-			.nops = sc->batch,
-			.faults = faults,
-			.helper_faults = bs.helper_faults,
-			.dev_fill_faults = dev ? (int64_t)fill.faults : -1,
-			.dev_refaults = dev ? (int64_t)after.faults : -1,
-			.kvm_unmap_hva_range = counter_available(CNT_KVM_UNMAP_HVA_RANGE) ?
-				(int64_t)(c1.v[CNT_KVM_UNMAP_HVA_RANGE] - c0.v[CNT_KVM_UNMAP_HVA_RANGE]) : -1,
-			.kvm = b->kind == BACKEND_KVM,
-		};
 		char why[BENCH_REASON_LEN] = "";
 
-		if (b->kind == BACKEND_KMOD) {
-			bc.nb = b->stats;
-			bc.nb_attach = &b->attach;
-			bc.ring = b->ring;
-			bc.ring_n = b->ring_n;
-		}
 		if (sc->bench->ops->check(sc->state, &bc, why, sizeof(why)) != NB_EXIT_OK) {
 			if (sc->check_failures < CHECK_PRINT_MAX)
 				fprintf(stderr, "notibench: check failed: %s, sample %u: %s\n", b->label,
@@ -576,6 +599,38 @@ static void print_summary(const struct bench *bench, const struct run_result *r,
 				printf(" %9s %10s", "-", "-");
 		}
 		printf("\n");
+	}
+	for (unsigned int k = 0; k < r->ncfg && lc->nbench; k++) {
+		const struct config_result *cr = &r->cfg[k];
+		unsigned int have = 0;
+
+		for (unsigned int i = 0; i < lc->nbench; i++)
+			have += cr->st[lc->bench + i].n > 0;
+		if (!have)
+			continue;	/* e.g. notifier columns of a configuration without kmod */
+		printf("%-28s", cr->b->label);
+		for (unsigned int i = 0; i < lc->nbench; i++)
+			if (cr->st[lc->bench + i].n)
+				printf(" %s=%.4g", r->cols[lc->bench + i].name, cr->st[lc->bench + i].median);
+		printf("  (medians)\n");
+	}
+	/* kmod: the notifier events per op, by event (those seen in some sample). */
+	for (unsigned int k = 0; k < r->ncfg && lc->nb_cbs; k++) {
+		const struct config_result *cr = &r->cfg[k];
+		char line[512] = "";
+
+		if (cr->b->kind != BACKEND_KMOD || !cr->st[lc->nb_ranges_per_call].n)
+			continue;
+		for (unsigned int ev = 0; ev < NB_EV_NONE; ev++) {
+			const struct stats *s = &cr->st[lc->nb_ev_per_op + ev];
+
+			if (s->n && s->max > 0)
+				snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s %.3f",
+					 line[0] ? ", " : "", nb_event_name(ev), s->median);
+		}
+		if (line[0])
+			printf("%-28s %s calls per op by event (median): %s\n", cr->b->label,
+			       cr->b->attach.mode == NB_MODE_INTERVAL ? "interval" : "start", line);
 	}
 	printf("(%s: one op = one %s = %" PRIu64 " %s call%s)\n", bench->name, bctx->op_unit,
 	       bctx->calls_per_op, bctx->call_unit, bctx->calls_per_op == 1 ? "" : "s");
@@ -725,7 +780,7 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 
 	r.ncfg = o->ncfg;
 	r.cfg = calloc(o->ncfg, sizeof(*r.cfg));
-	make_columns(&r, &lc, o);
+	make_columns(&r, &lc, o, bench);
 	for (unsigned int k = 0; k < o->ncfg; k++) {
 		struct config_result *cr = &r.cfg[k];
 
@@ -746,6 +801,8 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 	target_ns = (uint64_t)(200 * timer_ns);
 	if (target_ns < o->min_sample_ns)
 		target_ns = o->min_sample_ns;
+	if (target_ns < bctx.min_sample_ns)
+		target_ns = bctx.min_sample_ns;
 	meta_add("timer", "clock_gettime(CLOCK_MONOTONIC), %.1f ns per call (median of 2001)",
 		 timer_ns);
 
@@ -761,12 +818,16 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 		goto out;
 	if (o->batch)
 		sc.batch = o->batch;
+	else if (bctx.batch)
+		sc.batch = bctx.batch > max_batch ? max_batch : bctx.batch;
 	else
 		ret = calibrate(&sc, target_ns, max_batch, &sc.batch, msg, sizeof(msg));
 	if (ret)
 		goto out;
 	meta_add("batch", "%" PRIu64 " ops per sample (%s; target %.0f ns = max(200 x timer, "
-		 "--min-sample-us)%s)", sc.batch, o->batch ? "--batch" : "calibrated", (double)target_ns,
+		 "--min-sample-us%s)%s)", sc.batch, o->batch ? "--batch" : bctx.batch ?
+		 "set by the benchmark" : "calibrated", (double)target_ns,
+		 bctx.min_sample_ns ? ", the benchmark's minimum sample" : "",
 		 !o->batch && sc.batch == bctx.max_batch ? "; capped by what the benchmark's buffer "
 		 "holds: a sample may be shorter than the target" : "");
 	meta_add("samples", "%u per configuration", o->samples);

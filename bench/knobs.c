@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #define MAX_KNOBS 32
@@ -28,6 +29,9 @@ struct saved_knob {
 static struct saved_knob saved[MAX_KNOBS];
 /* Published after the entry is complete: the handler never sees a half one. */
 static volatile sig_atomic_t nr_saved;
+#define MAX_MOUNTS 4
+static char mounts[MAX_MOUNTS][PATH_LEN];
+static volatile sig_atomic_t nr_mounts, mounts_done;
 static char tempfile[4096];
 static volatile sig_atomic_t have_tempfile;
 
@@ -133,6 +137,19 @@ void knobs_restore(void)
 		write_str(saved[i].path, saved[i].old);
 		saved[i].restored = 1;
 	}
+	for (int i = nr_mounts - 1; i >= 0 && !mounts_done; i--)
+		umount2(mounts[i], MNT_DETACH);
+	mounts_done = 1;
+}
+
+int knobs_umount_later(const char *mountpoint)
+{
+	if (nr_mounts == MAX_MOUNTS || strlen(mountpoint) >= PATH_LEN)
+		return -ENOSPC;
+	snprintf(mounts[nr_mounts], PATH_LEN, "%s", mountpoint);
+	mounts_done = 0;
+	nr_mounts = nr_mounts + 1;
+	return 0;
 }
 
 static void on_signal(int sig)

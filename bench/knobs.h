@@ -33,8 +33,15 @@ int knob_read_ulong(const char *path, unsigned long *v);
 int knob_set(const char *path, const char *value);
 int knob_set_ulong(const char *path, unsigned long v);
 
-/* Restores every changed knob, newest first. Idempotent. */
+/* Restores every changed knob, newest first, then unmounts what knobs_umount_later() got. Idempotent. */
 void knobs_restore(void);
+
+/*
+ * A file system the benchmark mounted to reach its knobs (e.g. debugfs for
+ * the NUMA-balancing scan knobs): unmounted (lazily) after the knobs are
+ * restored, at exit and on SIGINT/SIGTERM/SIGHUP too. 0 or -ENOSPC.
+ */
+int knobs_umount_later(const char *mountpoint);
 
 /* Restore at exit and on SIGINT/SIGTERM/SIGHUP. Call once, early. */
 void knobs_init(void);

@@ -170,6 +170,42 @@ void layout_smaps(uintptr_t addr, struct layout_smaps *v)
 	fclose(f);
 }
 
+void layout_smaps_sum(uintptr_t start, uintptr_t end, struct layout_smaps *v)
+{
+	char line[512];
+	bool in = false;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	memset(v, 0, sizeof(*v));
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		uintptr_t s, e;
+		char name[64];
+		uint64_t kb;
+
+		if (isxdigit((unsigned char)line[0]) && !isupper((unsigned char)line[0]) &&
+		    sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2) {
+			if (s >= end)
+				break;
+			in = e > start;
+			v->found |= in;
+			continue;
+		}
+		if (!in || sscanf(line, "%63[^:]: %" SCNu64, name, &kb) != 2)
+			continue;
+		if (!strcmp(name, "Rss"))
+			v->rss_kb += kb;
+		else if (!strcmp(name, "AnonHugePages"))
+			v->anon_huge_kb += kb;
+		else if (!strcmp(name, "KernelPageSize") && kb > v->kernel_page_kb)
+			v->kernel_page_kb = kb;
+		else if (!strcmp(name, "Private_Hugetlb"))
+			v->private_hugetlb_kb += kb;
+	}
+	fclose(f);
+}
+
 /* Reserves pages in the hugetlb pool (knobs restore it). */
 static int reserve_hugetlb(size_t page, size_t need, char *reason, size_t rlen)
 {

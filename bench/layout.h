@@ -75,6 +75,13 @@ struct layout_smaps {
 	uint64_t rss_kb, anon_huge_kb, kernel_page_kb, private_hugetlb_kb;
 };
 void layout_smaps(uintptr_t addr, struct layout_smaps *v);
+/*
+ * The same fields summed over every VMA that overlaps [start, end)
+ * (kernel_page_kb: the largest seen), whole VMAs: the caller keeps other
+ * memory out of the range (e.g. a PROT_NONE guard around it). found = false
+ * when no VMA overlaps.
+ */
+void layout_smaps_sum(uintptr_t start, uintptr_t end, struct layout_smaps *v);
 /* MemAvailable from /proc/meminfo, in bytes (0 if unreadable). */
 uint64_t layout_mem_available(void);
 

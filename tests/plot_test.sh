@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# TAP: scripts/plot and scripts/summary on tests/fixtures/plot: three real runs
+# trimmed to a few mprotect items (the host with none and kvm; Debian 6.1 and
+# 6.12 in QEMU with a kmod cost sweep; --samples 3). Every kind of plot is a
+# real PNG and SVG; the SVGs carry what they must show (run labels, the fitted
+# slope next to the counted calls, the 1 GiB vs 64 GiB ranges of the PMD->PUD
+# change, the layouts); repetitions are pooled; bad arguments exit 2.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+fix=$root/tests/fixtures/plot
+plot=$root/scripts/plot
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "TAP version 13"
+if ! command -v gnuplot >/dev/null; then
+	echo "1..0 # SKIP gnuplot is missing (scripts/deps installs gnuplot-nox)"
+	exit 4
+fi
+echo "1..18"
+n=0 failed=0
+ok() {
+	n=$((n + 1))
+	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+diag() { sed 's/^/# /' "$@"; }
+# png FILE: a PNG of at least 600x300 pixels and 5 KB.
+png() {
+	[[ -f $1 && $(stat -c %s "$1") -gt 5000 ]] || return 1
+	[[ $(head -c 8 "$1" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || return 1
+	local w h
+	w=$(od -An -tu4 --endian=big -j 16 -N 4 "$1" | tr -d ' ')
+	h=$(od -An -tu4 --endian=big -j 20 -N 4 "$1" | tr -d ' ')
+	((w >= 600 && h >= 300))
+}
+# svg FILE TEXT...: an SVG document holding every TEXT.
+svg() {
+	local f=$1 t
+	shift
+	grep -q '<svg' "$f" 2>/dev/null && grep -q '</svg>' "$f" || return 1
+	for t in "$@"; do
+		grep -qF -- "$t" "$f" || { echo "# $f lacks '$t'"; return 1; }
+	done
+}
+
+"$plot" "$fix" --out "$tmp/p" > "$tmp/p.out" 2> "$tmp/p.err"
+rc=$?
+ok $rc "scripts/plot on the fixture runs exits 0"
+((rc == 0)) || diag "$tmp/p.err"
+for k in bars-mprotect sweep-mprotect hist-mprotect mprotect-size; do
+	png "$tmp/p/$k.png" && grep -q "$tmp/p/$k.png" "$tmp/p.out"
+	ok $? "$k.png is a PNG image (and is listed)"
+done
+svg "$tmp/p/bars-mprotect.svg" "6.1.0-56-amd64  kmod:spin,ns=0" "6.12.117+deb12-amd64  kmod:spin,ns=0" \
+	"6.18.44-fc-v445  none" "6.18.44-fc-v445  kvm" "median ns per op" "thp-64M-toggle" "sparse1g-64G-toggle"
+ok $? "bars-mprotect.svg: a bar series per run and backend, the items, the y axis"
+svg "$tmp/p/sweep-mprotect.svg" "6.1.0-56-amd64: slope " "vs 256 counted" \
+	"6.12.117+deb12-amd64: slope " "vs 4.00 counted" "configured cost per charged notifier call (ns)" \
+	"mprotect-sparse1g-64G-toggle"
+ok $? "sweep-mprotect.svg: per kernel the fitted slope and the counted calls (256 on 6.1, 4 on 6.12)"
+svg "$tmp/p/hist-mprotect.svg" ">1G<" ">64G<" "ranges per op" "range size"
+ok $? "hist-mprotect.svg: 1 GiB ranges (6.1, PMD level) and 64 GiB ones (6.12, PUD level)"
+svg "$tmp/p/mprotect-size.svg" ">thp<" ">sparse1g<" "region size" "ns per mprotect call"
+ok $? "mprotect-size.svg: a line per layout, axes with units"
+
+# The numbers behind the plots, through scripts/summary.
+"$root/scripts/summary" "$fix" > "$tmp/s.out" 2>&1
+rc=$?
+awk '$1 == "mprotect-sparse1g-64G-toggle" && /qemu\/6.1.0-56-amd64/ && / 64 / && /vs 256$/ { a = 1 }
+	/qemu\/6.12.117\+deb12-amd64/ && / 1 / && /vs 4$/ { b = 1 }
+	END { exit !(a && b) }' "$tmp/s.out"
+ok $(( rc || $? )) "scripts/summary: ranges per call 64 vs 1, counted calls 256 vs 4 (6.1 vs 6.12)"
+((rc == 0)) || diag "$tmp/s.out"
+
+# --only, and repetitions pooled.
+"$plot" "$fix" --out "$tmp/o" --only sweep > /dev/null 2>&1 &&
+	[[ $(find "$tmp/o" -type f | wc -l) == 2 && -f $tmp/o/sweep-mprotect.svg ]]
+ok $? "--only sweep writes only the sweep plot (PNG and SVG)"
+r=$(find "$fix" -maxdepth 1 -name 'qemu-6.1.*' | head -n 1)
+mkdir -p "$tmp/rep"
+cp "$r/run.meta" "$tmp/rep/"
+for f in "$r"/*.csv; do
+	b=$(basename "$f" .csv)
+	cp "$f" "$tmp/rep/$b.r1.csv"
+	cp "$f" "$tmp/rep/$b.r2.csv"
+done
+"$plot" "$tmp/rep" --out "$tmp/rp" > /dev/null 2>&1 && png "$tmp/rp/bars-mprotect.png" &&
+	svg "$tmp/rp/bars-mprotect.svg" "thp-64M-toggle" && ! grep -q 'toggle.r1' "$tmp/rp/bars-mprotect.svg" &&
+	"$root/scripts/summary" "$tmp/rep" | grep -q 'mprotect-thp-64M-toggle .*\[2 reps\]'
+ok $? "<item>.rN.csv repetitions are pooled into one item"
+
+# Bad usage.
+bad() {
+	local want=$1
+	shift
+	"$plot" "$@" > "$tmp/bad.out" 2>&1
+	local rc=$?
+	((rc == 2)) && grep -q "plot: .*$want" "$tmp/bad.out"
+	ok $? "bad usage exits 2 naming the problem: ${*:-(no arguments)}"
+	((rc == 2)) || diag "$tmp/bad.out"
+}
+bad "no RUN given"
+bad "no such run" "$tmp/nonexistent"
+bad "unknown option '--bogus'" "$fix" --bogus
+bad "--only takes" "$fix" --only pie
+mkdir -p "$tmp/empty"
+bad "holds no notibench CSV" "$tmp/empty"
+bad "--out needs a value" "$fix" --out
+
+exit $((failed > 0))
