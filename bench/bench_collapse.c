@@ -709,15 +709,6 @@ static const char *kernel_desc(const struct col_state *st, char *buf, size_t len
 	return buf;
 }
 
-static uint64_t calls_all(const struct nb_stats *nb, unsigned int cb)
-{
-	uint64_t n = 0;
-
-	for (unsigned int ev = 0; ev < NB_EV_NR; ev++)
-		n += nb->cell[cb][ev].calls;
-	return n;
-}
-
 #define FAIL(...) do { snprintf(msg, len, __VA_ARGS__); return NB_EXIT_FAIL; } while (0)
 
 static int check(void *state, const struct bench_counters *c, char *msg, size_t len)
@@ -743,7 +734,7 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 			const struct nb_cell *cell = c->nb->cell[cb];
 			uint64_t clear = cell[NB_EV_CLEAR].calls / k;
 			uint64_t bytes = cell[NB_EV_CLEAR].bytes / k;
-			uint64_t all = calls_all(c->nb, cb) / k;
+			uint64_t all = nb_calls_total(c->nb, cb) / k;
 
 			if (clear != n * clear_op || bytes != n * bytes_op || all != clear)
 				FAIL("%s per op: CLEAR %.3f (%.0f bytes), all events %.3f; "
@@ -752,9 +743,9 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 				     (double)all / n, clear_op, bytes_op,
 				     kernel_desc(st, kd, sizeof(kd)));
 			if (cb == NB_CB_START && (a->callbacks & NB_CB_BIT(NB_CB_END)) &&
-			    calls_all(c->nb, NB_CB_END) != calls_all(c->nb, NB_CB_START))
+			    nb_calls_total(c->nb, NB_CB_END) != nb_calls_total(c->nb, NB_CB_START))
 				FAIL("end calls %" PRIu64 " != start calls %" PRIu64,
-				     calls_all(c->nb, NB_CB_END), calls_all(c->nb, NB_CB_START));
+				     nb_calls_total(c->nb, NB_CB_END), nb_calls_total(c->nb, NB_CB_START));
 			for (unsigned int i = 0; i < c->ring_n; i++) {
 				const struct nb_ring_entry *e = &c->ring[i];
 				size_t sz = st->op == OP_KSM ? SZ_4K : SZ_2M;
@@ -770,9 +761,9 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 			}
 		}
 		if ((a->callbacks & NB_CB_BIT(NB_CB_CHANGE_PTE)) &&
-		    calls_all(c->nb, NB_CB_CHANGE_PTE) / k != n * cpte_op)
+		    nb_calls_total(c->nb, NB_CB_CHANGE_PTE) / k != n * cpte_op)
 			FAIL("change_pte calls per op %.3f, predicted %" PRIu64 " by %s",
-			     (double)calls_all(c->nb, NB_CB_CHANGE_PTE) / k / n, cpte_op,
+			     (double)nb_calls_total(c->nb, NB_CB_CHANGE_PTE) / k / n, cpte_op,
 			     kernel_desc(st, kd, sizeof(kd)));
 	}
 	/* The tracepoint counts this thread: khugepaged's and ksmd's calls are not in it. */
@@ -807,7 +798,7 @@ static void sample_values(void *state, const struct bench_counters *c, double *v
 	else if (c->nb_attach->callbacks & NB_CB_BIT(NB_CB_INTERVAL))
 		v[0] = (double)c->nb->cell[NB_CB_INTERVAL][NB_EV_CLEAR].calls / calls;
 	if (c->nb_attach->callbacks & NB_CB_BIT(NB_CB_CHANGE_PTE))
-		v[1] = (double)calls_all(c->nb, NB_CB_CHANGE_PTE) / calls;
+		v[1] = (double)nb_calls_total(c->nb, NB_CB_CHANGE_PTE) / calls;
 }
 
 static void describe(void *state, void (*emit)(const char *key, const char *value))

@@ -456,16 +456,6 @@ static const char *kernel_desc(const struct cow_state *st, char *buf, size_t len
 	return buf;
 }
 
-/* Calls of cb over every event. */
-static uint64_t calls_all(const struct nb_stats *nb, unsigned int cb)
-{
-	uint64_t n = 0;
-
-	for (unsigned int ev = 0; ev < NB_EV_NR; ev++)
-		n += nb->cell[cb][ev].calls;
-	return n;
-}
-
 #define FAIL(...) do { snprintf(msg, len, __VA_ARGS__); return NB_EXIT_FAIL; } while (0)
 
 static int check_fork(struct cow_state *st, const struct bench_counters *c, char *msg, size_t len)
@@ -522,26 +512,26 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 		unsigned int cb = a->mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
 
 		if (a->callbacks & NB_CB_BIT(cb)) {
-			uint64_t clear = c->nb->cell[cb][NB_EV_CLEAR].calls, all = calls_all(c->nb, cb);
+			uint64_t clear = c->nb->cell[cb][NB_EV_CLEAR].calls, all = nb_calls_total(c->nb, cb);
 
 			if (clear != n * st->clear_per_op * k || all != clear)
 				FAIL("%s CLEAR calls per fault %.3f (all events %.3f), predicted %u by %s",
 				     nb_callback_name(cb), (double)clear / k / n, (double)all / k / n,
 				     st->clear_per_op, kernel_desc(st, kd, sizeof(kd)));
 			if (cb == NB_CB_START && (a->callbacks & NB_CB_BIT(NB_CB_END)) &&
-			    calls_all(c->nb, NB_CB_END) != all)
+			    nb_calls_total(c->nb, NB_CB_END) != all)
 				FAIL("end calls %" PRIu64 " != start calls %" PRIu64,
-				     calls_all(c->nb, NB_CB_END), all);
+				     nb_calls_total(c->nb, NB_CB_END), all);
 		}
 		if ((a->callbacks & NB_CB_BIT(NB_CB_CHANGE_PTE)) &&
-		    calls_all(c->nb, NB_CB_CHANGE_PTE) != n * st->change_pte_per_op * k)
+		    nb_calls_total(c->nb, NB_CB_CHANGE_PTE) != n * st->change_pte_per_op * k)
 			FAIL("change_pte calls per fault %.3f, predicted %u by %s",
-			     (double)calls_all(c->nb, NB_CB_CHANGE_PTE) / k / n, st->change_pte_per_op,
+			     (double)nb_calls_total(c->nb, NB_CB_CHANGE_PTE) / k / n, st->change_pte_per_op,
 			     kernel_desc(st, kd, sizeof(kd)));
 		if ((a->callbacks & NB_CB_BIT(NB_CB_TLB)) &&
-		    calls_all(c->nb, NB_CB_TLB) != n * st->tlb_per_op * k)
+		    nb_calls_total(c->nb, NB_CB_TLB) != n * st->tlb_per_op * k)
 			FAIL("secondary-TLB calls per fault %.3f, predicted %u by %s",
-			     (double)calls_all(c->nb, NB_CB_TLB) / k / n, st->tlb_per_op,
+			     (double)nb_calls_total(c->nb, NB_CB_TLB) / k / n, st->tlb_per_op,
 			     kernel_desc(st, kd, sizeof(kd)));
 		if (c->dev_refaults >= 0) {
 			if (c->nb->mirror.zapped != n * st->zapped_per_op)

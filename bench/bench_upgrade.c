@@ -287,15 +287,6 @@ static void teardown(void *state)
 	free(st);
 }
 
-static uint64_t calls_all(const struct nb_stats *nb, unsigned int cb)
-{
-	uint64_t n = 0;
-
-	for (unsigned int ev = 0; ev < NB_EV_NR; ev++)
-		n += nb->cell[cb][ev].calls;
-	return n;
-}
-
 static const char *kernel_desc(const struct up_state *st, char *buf, size_t len)
 {
 	if (st->op == OP_MPROTECT)
@@ -333,7 +324,7 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 		if (a->callbacks & NB_CB_BIT(cb)) {
 			const struct nb_cell *cell = c->nb->cell[cb];
 			uint64_t clear = cell[NB_EV_CLEAR].calls, pv = cell[NB_EV_PROTECTION_VMA].calls;
-			uint64_t all = calls_all(c->nb, cb);
+			uint64_t all = nb_calls_total(c->nb, cb);
 
 			if (clear != n * st->clear_per_op * k || pv != pairs * k || all != clear + pv)
 				FAIL("%s calls per sample: CLEAR %.3f, PROTECTION_VMA %.3f, all %.3f; "
@@ -342,18 +333,18 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 				     (double)all / k, n * st->clear_per_op, pairs,
 				     n * st->clear_per_op + pairs, kernel_desc(st, kd, sizeof(kd)));
 			if (cb == NB_CB_START && (a->callbacks & NB_CB_BIT(NB_CB_END)) &&
-			    calls_all(c->nb, NB_CB_END) != all)
+			    nb_calls_total(c->nb, NB_CB_END) != all)
 				FAIL("end calls %" PRIu64 " != start calls %" PRIu64,
-				     calls_all(c->nb, NB_CB_END), all);
+				     nb_calls_total(c->nb, NB_CB_END), all);
 		}
 		if ((a->callbacks & NB_CB_BIT(NB_CB_CHANGE_PTE)) &&
-		    calls_all(c->nb, NB_CB_CHANGE_PTE) != n * st->change_pte_per_op * k)
+		    nb_calls_total(c->nb, NB_CB_CHANGE_PTE) != n * st->change_pte_per_op * k)
 			FAIL("change_pte calls per sample %.3f, predicted %" PRIu64 " by %s",
-			     (double)calls_all(c->nb, NB_CB_CHANGE_PTE) / k,
+			     (double)nb_calls_total(c->nb, NB_CB_CHANGE_PTE) / k,
 			     n * st->change_pte_per_op, kernel_desc(st, kd, sizeof(kd)));
-		if ((a->callbacks & NB_CB_BIT(NB_CB_TLB)) && calls_all(c->nb, NB_CB_TLB) != tlb * k)
+		if ((a->callbacks & NB_CB_BIT(NB_CB_TLB)) && nb_calls_total(c->nb, NB_CB_TLB) != tlb * k)
 			FAIL("secondary-TLB calls per sample %.3f, predicted %" PRIu64 " by %s",
-			     (double)calls_all(c->nb, NB_CB_TLB) / k, tlb, kernel_desc(st, kd, sizeof(kd)));
+			     (double)nb_calls_total(c->nb, NB_CB_TLB) / k, tlb, kernel_desc(st, kd, sizeof(kd)));
 		if (c->dev_refaults >= 0) {
 			if (c->nb->mirror.zapped != n * st->zapped_per_op)
 				FAIL("mirror entries zapped per upgrade %.3f, predicted %u by %s",

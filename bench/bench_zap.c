@@ -514,15 +514,6 @@ static const char *kernel_desc(const struct zap_state *st, char *buf, size_t len
 	return buf;
 }
 
-static uint64_t calls_all(const struct nb_stats *nb, unsigned int cb)
-{
-	uint64_t n = 0;
-
-	for (unsigned int ev = 0; ev < NB_EV_NR; ev++)
-		n += nb->cell[cb][ev].calls;
-	return n;
-}
-
 #define FAIL(...) do { snprintf(msg, len, __VA_ARGS__); return NB_EXIT_FAIL; } while (0)
 
 /*
@@ -592,7 +583,7 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 		unmap = cell[NB_EV_UNMAP].calls / k;
 		clear_b = cell[NB_EV_CLEAR].bytes / k;
 		unmap_b = cell[NB_EV_UNMAP].bytes / k;
-		all = calls_all(c->nb, cb) / k;
+		all = nb_calls_total(c->nb, cb) / k;
 		if (st->op == OP_MUNMAP && st->chunk == SZ_4K) {
 			/* The VMA splits' 2 MiB CLEARs: at most one per 2 MiB of the window + 2. */
 			split_max = n * SZ_4K / SZ_2M + 2;
@@ -613,9 +604,9 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 			     (double)unmap_b / n, (double)all / n, kernel_desc(st, kd, sizeof(kd)));
 		}
 		if (cb == NB_CB_START && (a->callbacks & NB_CB_BIT(NB_CB_END)) &&
-		    calls_all(c->nb, NB_CB_END) != calls_all(c->nb, NB_CB_START))
+		    nb_calls_total(c->nb, NB_CB_END) != nb_calls_total(c->nb, NB_CB_START))
 			FAIL("end calls %" PRIu64 " != start calls %" PRIu64,
-			     calls_all(c->nb, NB_CB_END), calls_all(c->nb, NB_CB_START));
+			     nb_calls_total(c->nb, NB_CB_END), nb_calls_total(c->nb, NB_CB_START));
 		return check_ring(st, c, cb, msg, len);
 	}
 	/* The tracepoint counts this thread only: an io-wq worker's invalidations are not in it. */
