@@ -179,11 +179,6 @@ static int validate(const struct bench_val *o, char *msg, size_t len)
 	return NB_EXIT_OK;
 }
 
-static bool kernel_at_least(const struct col_state *st, unsigned int maj, unsigned int min)
-{
-	return st->kmajor > maj || (st->kmajor == maj && st->kminor >= min);
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -683,7 +678,7 @@ static void predict(const struct col_state *st, uint64_t *clear, uint64_t *bytes
 	if (st->op == OP_KSM) {
 		*clear = 2ull * st->pages + 1;
 		*bytes = *clear * SZ_4K;
-		*cpte = kernel_at_least(st, 6, 10) ? 0 : *clear;
+		*cpte = env_kernel_at_least(6, 10) ? 0 : *clear;
 	} else {
 		*clear = st->ranges;
 		*bytes = st->ranges * SZ_2M;

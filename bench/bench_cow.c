@@ -118,11 +118,6 @@ static int validate(const struct bench_val *o, char *msg, size_t len)
 	return NB_EXIT_OK;
 }
 
-static bool kernel_at_least(const struct cow_state *st, unsigned int maj, unsigned int min)
-{
-	return st->kmajor > maj || (st->kmajor == maj && st->kminor >= min);
-}
-
 /* Read-faults every 4 KiB page: each maps the shared zero page. */
 static void read_fault(char *p, size_t len)
 {
@@ -253,8 +248,8 @@ static int setup(struct bench_ctx *ctx, void **state)
 	/* Per fault in the parent (see the header comment); nothing in the parent for a child writer. */
 	cow4k = st->op == OP_FAULT && st->writer == W_PARENT;
 	st->clear_per_op = !cow4k ? 0 : st->layout == L_THP ? 2 : 1;
-	st->change_pte_per_op = cow4k && !kernel_at_least(st, 6, 10) ? 1 : 0;
-	st->tlb_per_op = !cow4k ? 0 : st->layout == L_THP && kernel_at_least(st, 6, 6) ? 2 : 1;
+	st->change_pte_per_op = cow4k && !env_kernel_at_least(6, 10) ? 1 : 0;
+	st->tlb_per_op = !cow4k ? 0 : st->layout == L_THP && env_kernel_at_least(6, 6) ? 2 : 1;
 	st->zapped_per_op = !cow4k ? 0 : st->layout == L_THP ? SZ_2M / SZ_4K : 1;
 
 	ctx->buf = st->l.buf;
@@ -449,8 +444,8 @@ static const char *kernel_desc(const struct cow_state *st, char *buf, size_t len
 	snprintf(buf, len, "kernel %u.%u: per fault %u CLEAR pair%s, %u change_pte (%s), %u "
 		 "secondary-TLB call%s (%s)", st->kmajor, st->kminor, st->clear_per_op,
 		 st->clear_per_op == 1 ? "" : "s", st->change_pte_per_op,
-		 kernel_at_least(st, 6, 10) ? "removed in 6.10" : "set_pte_at_notify",
-		 st->tlb_per_op, st->tlb_per_op == 1 ? "" : "s", kernel_at_least(st, 6, 6) ? (st->tlb_per_op == 2 ?
+		 env_kernel_at_least(6, 10) ? "removed in 6.10" : "set_pte_at_notify",
+		 st->tlb_per_op, st->tlb_per_op == 1 ? "" : "s", env_kernel_at_least(6, 6) ? (st->tlb_per_op == 2 ?
 		 "x86 flushes: the 4 KiB COW and the THP split's full flush, >= 6.6" :
 		 "x86 flush, >= 6.6") : "ptep_clear_flush_notify, < 6.6");
 	return buf;

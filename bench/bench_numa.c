@@ -209,11 +209,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static bool kernel_at_least(const struct numa_state *st, unsigned int maj, unsigned int min)
-{
-	return st->kmajor > maj || (st->kmajor == maj && st->kminor >= min);
-}
-
 static int read_vmstat(struct vmstat *v)
 {
 	char line[128];
@@ -410,7 +405,7 @@ static void touch(struct numa_state *st, uint64_t n)
 /* The ranges of one change_prot_numa() over the whole buffer (as mprotect's, seed 003). */
 static void predict_scan(struct numa_state *st)
 {
-	bool pud = kernel_at_least(st, 6, 12);
+	bool pud = env_kernel_at_least(6, 12);
 	size_t outer = pud ? SZ_512G : SZ_1G, inner = pud ? SZ_1G : SZ_2M;
 	uintptr_t s = (uintptr_t)st->l.buf, e = s + st->l.len;
 
@@ -917,7 +912,7 @@ static const char *kernel_desc(const struct numa_state *st, char *buf, size_t le
 {
 	snprintf(buf, len, "kernel %u.%u: per scan of the whole buffer %" PRIu64 " PROTECTION_VMA "
 		 "pair(s), %" PRIu64 " bytes (%s)", st->kmajor, st->kminor, st->pairs_per_scan,
-		 st->bytes_per_scan, kernel_at_least(st, 6, 12) ? ">= 6.12: one per 512 GiB chunk "
+		 st->bytes_per_scan, env_kernel_at_least(6, 12) ? ">= 6.12: one per 512 GiB chunk "
 		 "holding a non-empty PUD" : "<= 6.11: one per 1 GiB chunk holding a populated PMD");
 	return buf;
 }
@@ -973,7 +968,7 @@ static int check_migrate_tlb(struct numa_state *st, const struct bench_counters 
 			     size_t len)
 {
 	uint64_t k, calls, bytes;
-	bool arch = kernel_at_least(st, 6, 6);
+	bool arch = env_kernel_at_least(6, 6);
 
 	if (!c->nb || !(c->nb_attach->callbacks & NB_CB_BIT(NB_CB_TLB)))
 		return NB_EXIT_OK;
@@ -1089,7 +1084,7 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 			 "(try_to_migrate_one)%s, no other event; one secondary-TLB call per page, %s",
 			 st->kmajor, st->kminor, st->pgsz >> 10, st->api == API_MBIND ? " plus up to "
 			 "two CLEAR of 2 MiB per mbind for the VMA splits" : "",
-			 kernel_at_least(st, 6, 6) ? "of the page or 0..ULONG_MAX (batched flush)" :
+			 env_kernel_at_least(6, 6) ? "of the page or 0..ULONG_MAX (batched flush)" :
 			 "of the page");
 		emit("prediction", v);
 	}

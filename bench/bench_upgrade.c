@@ -87,11 +87,6 @@ struct up_state {
 	char verified[512];
 };
 
-static bool kernel_at_least(const struct up_state *st, unsigned int maj, unsigned int min)
-{
-	return st->kmajor > maj || (st->kmajor == maj && st->kminor >= min);
-}
-
 static int validate(const struct bench_val *o, char *msg, size_t len)
 {
 	if (o[O_SIZE].u % SZ_4K) {
@@ -183,7 +178,7 @@ static int setup(struct bench_ctx *ctx, void **state)
 	st->npages = st->l.len / SZ_4K;
 	st->faults_per_op = st->op == OP_MPROTECT ? 0 : 1;
 	st->clear_per_op = st->op == OP_READ_WRITE;
-	st->change_pte_per_op = st->op == OP_READ_WRITE && !kernel_at_least(st, 6, 10);
+	st->change_pte_per_op = st->op == OP_READ_WRITE && !env_kernel_at_least(6, 10);
 	st->tlb_per_op = st->op == OP_READ_WRITE;
 	st->zapped_per_op = st->op == OP_READ_WRITE || st->op == OP_MPROTECT;
 
@@ -201,7 +196,7 @@ static int setup(struct bench_ctx *ctx, void **state)
 static uint64_t mprotect_pairs(const struct up_state *st, uint64_t n)
 {
 	uintptr_t s = (uintptr_t)st->l.buf + st->first * SZ_4K, e = s + n * SZ_4K;
-	size_t chunk = kernel_at_least(st, 6, 12) ? SZ_512G : SZ_1G;
+	size_t chunk = env_kernel_at_least(6, 12) ? SZ_512G : SZ_1G;
 
 	return (e - 1) / chunk - s / chunk + 1;
 }
@@ -213,9 +208,9 @@ static uint64_t mprotect_pairs(const struct up_state *st, uint64_t n)
  * (tlb_flush_mmu_tlbonly) and so does invalidate_range_end; from 6.6 only
  * the x86 flush calls arch_invalidate_secondary_tlbs.
  */
-static unsigned int mprotect_tlb_per_pair(const struct up_state *st)
+static unsigned int mprotect_tlb_per_pair(void)
 {
-	return kernel_at_least(st, 6, 6) ? 1 : 2;
+	return env_kernel_at_least(6, 6) ? 1 : 2;
 }
 
 static int prepare(void *state, struct bench_sample *s)
@@ -292,8 +287,8 @@ static const char *kernel_desc(const struct up_state *st, char *buf, size_t len)
 	if (st->op == OP_MPROTECT)
 		snprintf(buf, len, "kernel %u.%u, --op mprotect: 0 faults (mprotect makes the "
 			 "exclusive dirty anon PTEs writable), one PROTECTION_VMA pair per %s chunk, "
-			 "%s", st->kmajor, st->kminor, kernel_at_least(st, 6, 12) ? "512 GiB" : "1 GiB",
-			 kernel_at_least(st, 6, 6) ? "one secondary-TLB call per pair (the x86 flush "
+			 "%s", st->kmajor, st->kminor, env_kernel_at_least(6, 12) ? "512 GiB" : "1 GiB",
+			 env_kernel_at_least(6, 6) ? "one secondary-TLB call per pair (the x86 flush "
 			 "of the RW change)" : "two invalidate_range calls per pair (the mmu_gather "
 			 "flush and invalidate_range_end)");
 	else
@@ -318,7 +313,7 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 		const struct nb_attach *a = c->nb_attach;
 		uint64_t k = a->nr_subscribers;
 		unsigned int cb = a->mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
-		uint64_t tlb = st->op == OP_MPROTECT ? pairs * mprotect_tlb_per_pair(st) :
+		uint64_t tlb = st->op == OP_MPROTECT ? pairs * mprotect_tlb_per_pair() :
 			       n * st->tlb_per_op;
 
 		if (a->callbacks & NB_CB_BIT(cb)) {

@@ -168,29 +168,6 @@ static int validate(const struct bench_val *o, char *msg, size_t len)
 	return NB_EXIT_OK;
 }
 
-static bool kernel_at_least(const struct zap_state *st, unsigned int maj, unsigned int min)
-{
-	return st->kmajor > maj || (st->kmajor == maj && st->kminor >= min);
-}
-
-static uint64_t meminfo_kb(const char *key)
-{
-	char line[256];
-	size_t klen = strlen(key);
-	uint64_t v = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			v = strtoull(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 static int setup_uring(struct zap_state *st, char *reason, size_t rlen)
 {
 	struct io_uring_probe *probe;
@@ -229,7 +206,7 @@ static void predict(struct zap_state *st)
 		break;
 	case OP_PAGEOUT:
 		/* THP: before 6.10 split_huge_pmd_address() notifies the split on its own. */
-		st->clear_per_op = st->chunk == SZ_4K ? 1 : kernel_at_least(st, 6, 10) ?
+		st->clear_per_op = st->chunk == SZ_4K ? 1 : env_kernel_at_least(6, 10) ?
 				   (unsigned int)thps : (unsigned int)(2 * thps);
 		st->clear_bytes_per_op = st->chunk == SZ_4K ? SZ_4K : st->clear_per_op * SZ_2M;
 		break;

@@ -174,3 +174,11 @@ void env_capture(void)
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
 	meta_put("date", buf);
 }
+
+bool env_kernel_at_least(unsigned int maj, unsigned int min)
+{
+	unsigned int major, minor;
+
+	env_kernel_version(&major, &minor);
+	return major > maj || (major == maj && minor >= min);
+}

@@ -6,6 +6,8 @@
 #ifndef NB_ENV_H
 #define NB_ENV_H
 
+#include <stdbool.h>
+
 /* Adds (or replaces) a key. Newlines in values become spaces. */
 __attribute__((format(printf, 2, 3)))
 void meta_add(const char *key, const char *fmt, ...);
@@ -21,5 +23,7 @@ void env_capture(void);
 
 /* Running kernel's major.minor, from uname. */
 void env_kernel_version(unsigned int *major, unsigned int *minor);
+/* The running kernel is maj.min or newer (what the benchmarks' predictions key on). */
+bool env_kernel_at_least(unsigned int maj, unsigned int min);
 
 #endif /* NB_ENV_H */

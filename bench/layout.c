@@ -110,7 +110,7 @@ static void touch(struct layout *l, size_t stride)
 	}
 }
 
-static uint64_t meminfo_kb(const char *key)
+uint64_t meminfo_kb(const char *key)
 {
 	char line[256];
 	size_t klen = strlen(key);

@@ -89,4 +89,7 @@ uint64_t layout_mem_available(void);
 bool layout_pmd_populated(const struct layout *l, uintptr_t addr);
 bool layout_pud_populated(const struct layout *l, uintptr_t addr);
 
+/* A /proc/meminfo field in kB, 0 when absent. */
+uint64_t meminfo_kb(const char *key);
+
 #endif /* NB_LAYOUT_H */
