@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -95,11 +97,39 @@ int knob_read_ulong(const char *path, unsigned long *v)
 	return errno || end == buf ? -EINVAL : 0;
 }
 
+/*
+ * Knobs are system-wide: a second run changing them would save the first
+ * run's values as "original" and both would measure under the other's
+ * settings. The first change takes a host-wide lock, held until exit (the
+ * kernel drops it however the process ends), so such runs go one at a time.
+ */
+static void knobs_lock(void)
+{
+	static bool locked;
+	const char *path = access("/run/lock", W_OK) ? "/tmp/" KNOBS_LOCK_NAME :
+			   "/run/lock/" KNOBS_LOCK_NAME;
+	int fd;
+
+	if (locked)
+		return;
+	locked = true;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;		/* nothing to coordinate with then */
+	if (flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK) {
+		fprintf(stderr, "notibench: another run is changing system knobs (%s): waiting\n",
+			path);
+		flock(fd, LOCK_EX);
+	}
+}
+
 int knob_set(const char *path, const char *value)
 {
 	char cur[VAL_LEN];
-	int ret = knob_read(path, cur, sizeof(cur)), i;
+	int ret, i;
 
+	knobs_lock();
+	ret = knob_read(path, cur, sizeof(cur));
 	if (ret)
 		return ret;
 	if (!strcmp(cur, value))

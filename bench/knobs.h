@@ -26,9 +26,13 @@ int knob_read(const char *path, char *buf, size_t len);
 /* Reads an unsigned number; 0 or -errno. */
 int knob_read_ulong(const char *path, unsigned long *v);
 
+/* Host-wide lock file (in /run/lock, else /tmp) held by runs that change knobs. */
+#define KNOBS_LOCK_NAME		"notibench-knobs.lock"
+
 /*
  * Writes value, saving the original the first time this path is changed.
  * Does nothing when the knob already has that value. 0 or -errno.
+ * The first call takes the host-wide knob lock, waiting for another run.
  */
 int knob_set(const char *path, const char *value);
 int knob_set_ulong(const char *path, unsigned long v);

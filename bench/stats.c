@@ -13,6 +13,11 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+void stats_sort(double *x, size_t n)
+{
+	qsort(x, n, sizeof(*x), cmp_double);
+}
+
 double stats_quantile_sorted(const double *sorted, size_t n, double p)
 {
 	double h = (double)(n - 1) * p;
@@ -89,7 +94,7 @@ int stats_compute(const double *x, size_t n, struct stats *s)
 	if (!v)
 		return -1;
 	memcpy(v, x, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), cmp_double);
+	stats_sort(v, n);
 	s->n = n;
 	s->min = v[0];
 	s->max = v[n - 1];

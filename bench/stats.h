@@ -36,6 +36,9 @@ struct stats {
 
 #define STATS_CI_LEVEL 0.95
 
+/* Sorts x[0..n-1] ascending in place. */
+void stats_sort(double *x, size_t n);
+
 /* Quantile p in [0, 1] of sorted[0..n-1] (type 7). n must be > 0. */
 double stats_quantile_sorted(const double *sorted, size_t n, double p);
 

@@ -20,7 +20,9 @@
 # Then SIGINT / SIGTERM / SIGHUP while a run samples, in runs that change a
 # knob (mprotect hugetlb2m: the 2M pool; cow thp: khugepaged's
 # scan_sleep_millisecs): exit 128+N, the knob back to its value, no CSV and no
-# temp file, no helper process left.
+# temp file, no helper process left. Last, two runs at once that both set
+# numa_balancing: the second waits for the first (the host-wide knob lock),
+# records the true original and leaves it restored.
 # About 45 s on the project's 2-CPU host. Every run takes a second or two but
 # collapse --op ksm: 0.5 to 30 s, as ksmd also scans whatever else is
 # mergeable (QEMU's guest RAM is MADV_MERGEABLE).
@@ -357,6 +359,44 @@ if [[ -w $sleep_knob && $(<"$sleep_knob") != 86400000 ]]; then
 	signal_case HUP "$sleep_knob" "cow --layout thp --op fork" cow --layout thp --op fork "${many[@]}"
 else
 	for i in 1 2 3 4 5 6 7 8 9 10; do skip "TERM/HUP cow thp ($i)" "$sleep_knob is not writable or already 86400000"; done
+fi
+
+# --- two runs at once: the second waits for the first's knobs ---
+# Both set numa_balancing (or KSM) to 0 for their run. Without the host-wide
+# lock the second would record the first's 0 as the original and "restore" it.
+nbk=/proc/sys/kernel/numa_balancing
+if [[ -w $nbk && $(<"$nbk") != 0 ]]; then
+	orig=$(<"$nbk")
+	lock=/run/lock/notibench-knobs.lock
+	[[ -w /run/lock ]] || lock=/tmp/notibench-knobs.lock
+	mkdir "$tmp/lockA" "$tmp/lockB"
+	set -m
+	"$nb" run mprotect --size 4K "${many[@]}" --out "$tmp/lockA" > /dev/null 2>&1 9>&- &
+	pid=$!
+	set +m
+	for ((i = 0; i < 100; i++)); do
+		[[ $(<"$nbk") != "$orig" ]] && ! flock -n "$lock" true && break
+		sleep 0.1
+	done
+	"$nb" run mprotect --size 4K --quick --out "$tmp/lockB" > "$tmp/lockB.out" 2> "$tmp/lockB.err" 9>&- &
+	pidb=$!
+	sleep 2
+	ok "$(kill -0 "$pidb" 2>/dev/null && grep -q 'waiting' "$tmp/lockB.err" &&
+		[[ -z $(ls -A "$tmp/lockB") ]]; echo $?)" \
+		"knob lock: a second run waits while the first holds numa_balancing"
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	pid=""
+	wait "$pidb"
+	rc=$?
+	ok "$( ((rc == 0)); echo $?)" "knob lock: the second run ran after the first (exit $rc)"
+	((rc == 0)) || diag "$tmp/lockB.err" | tail -n 5
+	ok "$(grep -q "^# knob\.[0-9]*: $nbk=$orig->0\$" "$tmp"/lockB/*.csv 2>/dev/null; echo $?)" \
+		"knob lock: the second run saw numa_balancing's true original ($orig)"
+	ok "$([[ $(<"$nbk") == "$orig" ]]; echo $?)" "knob lock: numa_balancing back to $orig"
+	[[ $(<"$nbk") == "$orig" ]] || echo "$orig" > "$nbk"
+else
+	for i in 1 2 3 4; do skip "knob lock ($i)" "$nbk is not writable or already 0"; done
 fi
 
 echo "1..$n"
