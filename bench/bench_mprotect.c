@@ -312,10 +312,13 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 	struct mp_state *st = state;
 	char v[512], kd[160];
 
-	snprintf(v, sizeof(v), "%s, %zu KiB at %p (%s), reservation %p + %zu MiB, %" PRIu64
+	uintptr_t first = (uintptr_t)st->l.buf, last = first + st->l.len - 1;
+
+	snprintf(v, sizeof(v), "%s, %zu KiB at %p (%s, %s), reservation %p + %zu MiB, %" PRIu64
 		 " pages touched", layout_names[st->l.kind], st->l.len >> 10, st->l.buf,
 		 st->l.align == ALIGN_1G ? "1 GiB-aligned" : "straddling a 1 GiB boundary",
-		 st->l.resv, st->l.resv_len >> 20, st->l.touched);
+		 first / SZ_512G == last / SZ_512G ? "inside one 512 GiB chunk" :
+		 "across 512 GiB chunks", st->l.resv, st->l.resv_len >> 20, st->l.touched);
 	emit("layout", v);
 	emit("layout_verified", st->l.verified);
 	snprintf(v, sizeof(v), "%s, chunk %zu KiB, %" PRIu64 " mprotect calls per op",

@@ -298,15 +298,27 @@ int layout_create(struct layout *l, enum layout_kind kind, size_t len, enum layo
 	}
 	/* Guard >= 1 GiB on each side, rounded to whole 1 GiB slots. */
 	l->resv_len = (off + len + SZ_1G - 1 + SZ_1G) & ~(SZ_1G - 1);
-	slack = SZ_1G;
+	/*
+	 * From 6.12 mprotect notifies once per 512 GiB (PGD-level) chunk: a region
+	 * that ASLR happens to put across such a boundary gets two ranges in one
+	 * run and one in the next. Start the reservation at a 512 GiB boundary when
+	 * it fits in one chunk (address space only: PROT_NONE, NORESERVE).
+	 */
+	slack = l->resv_len <= SZ_512G ? SZ_512G : SZ_1G;
 	raw_len = l->resv_len + slack;
 	raw = mmap(NULL, raw_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED && slack == SZ_512G) {
+		slack = SZ_1G;	/* e.g. under ulimit -v: 1 GiB alignment only */
+		raw_len = l->resv_len + slack;
+		raw = mmap(NULL, raw_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			   -1, 0);
+	}
 	if (raw == MAP_FAILED) {
 		snprintf(reason, rlen, "cannot reserve %zu GiB of address space: %s", raw_len >> 30,
 			 strerror(errno));
 		return NB_EXIT_SKIP;
 	}
-	l->resv = (char *)(((uintptr_t)raw + SZ_1G - 1) & ~(SZ_1G - 1));
+	l->resv = (char *)(((uintptr_t)raw + slack - 1) & ~(slack - 1));
 	if (l->resv > raw)
 		munmap(raw, l->resv - raw);
 	if (raw + raw_len > l->resv + l->resv_len)

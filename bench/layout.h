@@ -18,6 +18,7 @@
 #define SZ_2M	(2UL << 20)
 #define SZ_1G	(1UL << 30)
 #define SZ_512G	(512UL << 30)
+#define SZ_512G	(512UL << 30)
 
 enum layout_kind {
 	LAYOUT_DENSE4K,		/* every 4 KiB page touched, MADV_NOHUGEPAGE */
