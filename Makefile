@@ -30,7 +30,7 @@ LIBPERF   := $(B)/libperf
 LIBPERF_A := $(LIBPERF)/lib64/libperf.a
 BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/csv.c \
 	     bench/env.c bench/hostref.c bench/knobs.c bench/counters.c bench/layout.c bench/backend.c \
-	     bench/backend_kvm.c bench/backend_kmod.c bench/helper.c bench/bench_aging.c bench/bench_collapse.c \
+	     bench/backend_kvm.c bench/kvm_guest.c bench/backend_kmod.c bench/helper.c bench/bench_aging.c bench/bench_collapse.c \
 	     bench/bench_cow.c bench/bench_mprotect.c bench/bench_numa.c bench/bench_upgrade.c \
 	     bench/bench_zap.c $(NBDEV_SRC)
 BENCH_HDR := $(wildcard bench/*.h) include/notibench.h

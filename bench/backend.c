@@ -29,12 +29,29 @@ int backend_parse(const char *spec, struct backend **v, unsigned int *n, char *m
 {
 	struct backend *b;
 
-	if (!strcmp(spec, "none") || !strcmp(spec, "kvm")) {
+	static const char *const guest_modes[] = { "auto", "on", "off" };
+
+	if (!strcmp(spec, "none") || !strncmp(spec, "kvm", 3)) {
+		int mode = KVM_GUEST_AUTO;
+
+		if (!strncmp(spec, "kvm", 3) && spec[3]) {
+			mode = -1;
+			for (int i = 0; i < 3; i++)
+				if (!strncmp(spec + 3, ",guest=", 7) && !strcmp(spec + 10, guest_modes[i]))
+					mode = i;
+			if (mode < 0) {
+				snprintf(msg, len, "--backend '%s': kvm takes guest=auto, guest=on or "
+					 "guest=off", spec);
+				return NB_EXIT_USAGE;
+			}
+		}
 		b = append(v, n);
 		if (!b)
 			return NB_EXIT_FAIL;
 		b->kind = strcmp(spec, "none") ? BACKEND_KVM : BACKEND_NONE;
-		snprintf(b->label, sizeof(b->label), "%s", spec);
+		b->guest_mode = mode;
+		snprintf(b->label, sizeof(b->label), "%s", mode == KVM_GUEST_AUTO &&
+			 b->kind == BACKEND_KVM ? "kvm" : spec);
 		return NB_EXIT_OK;
 	}
 	if (!strncmp(spec, "kmod:", 5))
@@ -134,6 +151,21 @@ int backend_device_access(struct backend *b, void *buf, size_t len, bool write,
 	if (!backend_has_device(b) || !b->attached)
 		return -EINVAL;
 	return kmod_device_access(b, buf, len, write, out);
+}
+
+bool backend_has_guest(const struct backend *b)
+{
+	return b->kind == BACKEND_KVM && b->attached && b->guest_ok;
+}
+
+int backend_before_batch(struct backend *b, char *msg, size_t len)
+{
+	return backend_has_guest(b) ? kvm_guest_fill(b, msg, len) : NB_EXIT_OK;
+}
+
+int backend_after_batch(struct backend *b, char *msg, size_t len)
+{
+	return backend_has_guest(b) ? kvm_guest_refault(b, msg, len) : NB_EXIT_OK;
 }
 
 double backend_charged_calls(const struct backend *b)

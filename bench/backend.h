@@ -5,7 +5,9 @@
  * sweep gives one per ns value); the harness interleaves them.
  *
  *   none                      nothing attached
- *   kvm                       a KVM VM with one memslot over the buffer
+ *   kvm[,guest=auto|on|off]   a KVM VM with one memslot over the buffer; with a
+ *                             guest (kvm_guest.h) that reads the buffer's pages
+ *                             before each batch and again after it
  *   kmod:<model>[,k=K][,cb=start+end+...][,events=a+b][,ns=N[,N...]]
  *        [,threshold=P][,global=NS][,mode=ops|interval][,ring=0|1]
  *                             /dev/notibench with K subscribers; model zap
@@ -22,9 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kvm_guest.h"
 #include "notibench.h"
 
 enum backend_kind { BACKEND_NONE, BACKEND_KVM, BACKEND_KMOD };
+/* auto: a guest where one can run (not on PVM); on: skip the run without one. */
+enum kvm_guest_mode { KVM_GUEST_AUTO, KVM_GUEST_ON, KVM_GUEST_OFF };
 
 #define KVM_STAT_NR 4	/* pages_4k, pages_2m, pages_1g, remote_tlb_flush */
 
@@ -50,6 +55,14 @@ struct backend {
 	int64_t kvm_stat_off[KVM_STAT_NR];	/* file offset of each stat, -1: absent */
 	uint64_t kvm_stat_before[KVM_STAT_NR];
 	double kvm_stat[KVM_STAT_NR];	/* last sample: pages_* now, remote_tlb_flush delta */
+	enum kvm_guest_mode guest_mode;
+	bool guest_ok;			/* the guest runs in this attachment */
+	bool guest_ran;			/* it ran in some attachment (for the metadata) */
+	uint64_t guest_pages, guest_nranges, guest_ctl_gpa;	/* the last one's */
+	struct kvm_guest guest;
+	char guest_why[192];		/* why no guest runs */
+	double guest_fill_ns, guest_refault_ns, guest_warm_ns;	/* last sample's passes */
+	double kvm_zapped;		/* secondary entries the batch removed (pages_* before - after) */
 };
 
 extern const char *const kvm_stat_names[KVM_STAT_NR];
@@ -81,6 +94,15 @@ bool backend_has_device(const struct backend *b);
 /* Device access to [buf, buf + len): 0 or -errno; out gets hits, faults, retries. */
 int backend_device_access(struct backend *b, void *buf, size_t len, bool write,
 			  struct nb_access *out);
+
+/*
+ * kvm with a guest: the guest reads the buffer's populated pages right before
+ * the timed batch (filling KVM's secondary page table) and right after it
+ * (refaulting what the batch zapped). NB_EXIT_OK, or NB_EXIT_FAIL with msg.
+ */
+bool backend_has_guest(const struct backend *b);
+int backend_before_batch(struct backend *b, char *msg, size_t len);
+int backend_after_batch(struct backend *b, char *msg, size_t len);
 
 /* Calls per sample on which the cost is charged (for the sweep self-check). */
 double backend_charged_calls(const struct backend *b);

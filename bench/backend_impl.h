@@ -10,6 +10,8 @@ struct backend *backend_append(struct backend **v, unsigned int *n);
 int kvm_open(struct backend *b, char *reason, size_t len);
 int kvm_attach(struct backend *b, void *buf, size_t len, char *reason, size_t rlen);
 int kvm_sample_begin(struct backend *b);
+int kvm_guest_fill(struct backend *b, char *msg, size_t len);
+int kvm_guest_refault(struct backend *b, char *msg, size_t len);
 int kvm_sample_end(struct backend *b);
 void kvm_detach(struct backend *b);
 void kvm_close(struct backend *b);

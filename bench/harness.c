@@ -126,6 +126,14 @@ enum nb_field { NBF_CALLS, NBF_BYTES, NBF_NS, NBF_NONBLOCK, NBF_FALLBACK, NBF_FA
 static const char *const nbf_names[NBF_NR] = { "calls", "bytes", "ns", "nonblock", "fallback",
 					       "failed", "capped" };
 
+/* kvm guest columns, in this order (results/README.md). */
+enum kvm_guest_col { KVM_GUEST_ZAPPED, KVM_GUEST_PAGES, KVM_GUEST_FILL_NS, KVM_GUEST_REFAULT_NS,
+		     KVM_GUEST_WARM_NS, KVM_GUEST_REFAULT_PER_OP, KVM_GUEST_NR };
+static const char *const kvm_guest_names[KVM_GUEST_NR] = {
+	"kvm_entries_zapped", "kvm_guest_pages", "kvm_guest_fill_ns", "kvm_guest_refault_ns",
+	"kvm_guest_warm_ns", "kvm_guest_refault_ns_per_op",
+};
+
 /* Device-access (kmod zap model) columns, in this order. */
 enum dev_col { DEV_ZAPPED, DEV_ZAPPED_PER_OP, DEV_ENTRIES, DEV_RETRIES, DEV_FILL_FAULTS,
 	       DEV_REFAULTS, DEV_REFAULTS_PER_OP, DEV_NR };
@@ -138,6 +146,7 @@ struct layout_cols {
 	int counters;			/* first counter column */
 	int kvm_unmap_per_call;
 	int kvm;			/* first of KVM_STAT_NR */
+	int kvm_guest;			/* first of KVM_GUEST_NR */
 	int faults_per_op, helper_faults;
 	int bench;			/* first of the benchmark's own columns, nbench of them */
 	unsigned int nbench;
@@ -184,6 +193,9 @@ static void make_columns(struct run_result *r, struct layout_cols *lc, const str
 		snprintf(name, sizeof(name), "kvm_%s", kvm_stat_names[i]);
 		add_col(r, name, false);
 	}
+	lc->kvm_guest = (int)r->ncols;
+	for (int i = 0; i < KVM_GUEST_NR; i++)
+		add_col(r, kvm_guest_names[i], false);
 	lc->faults_per_op = add_col(r, "faults_per_op", false);
 	lc->helper_faults = add_col(r, "helper_faults", false);
 	lc->bench = (int)r->ncols;
@@ -367,6 +379,8 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	if (dev && (err = backend_device_access(b, sc->bctx->buf, sc->bctx->len, false, &fill)))
 		snprintf(msg, len, "%s: device access (NB_IOC_ACCESS) before the batch: %s", b->label,
 			 nbdev_strerror(err));
+	else if (backend_before_batch(b, msg, len))
+		err = -EIO;
 	else if (backend_sample_begin(b))
 		snprintf(msg, len, "%s: resetting counters failed", b->label), err = -EIO;
 	if (err) {
@@ -388,6 +402,9 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	}
 	if (backend_sample_end(b))
 		snprintf(msg, len, "%s: reading counters failed", b->label), err = -EIO;
+	/* kvm guest: what the batch zapped faults in again, timed. */
+	else if (backend_after_batch(b, msg, len))
+		err = -EIO;
 	/* zap: the entries the batch's invalidations removed fault in again. */
 	else if (dev && (err = backend_device_access(b, sc->bctx->buf, sc->bctx->len, false, &after)))
 		snprintf(msg, len, "%s: device access (NB_IOC_ACCESS) after the batch: %s", b->label,
@@ -413,6 +430,15 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	if (b->kind == BACKEND_KVM)
 		for (int i = 0; i < KVM_STAT_NR; i++)
 			v[lc->kvm + i] = b->kvm_stat[i] < 0 ? NAN : b->kvm_stat[i];
+	if (backend_has_guest(b)) {
+		v[lc->kvm_guest + KVM_GUEST_ZAPPED] = b->kvm_zapped;
+		v[lc->kvm_guest + KVM_GUEST_PAGES] = (double)b->guest.pages;
+		v[lc->kvm_guest + KVM_GUEST_FILL_NS] = b->guest_fill_ns;
+		v[lc->kvm_guest + KVM_GUEST_REFAULT_NS] = b->guest_refault_ns;
+		v[lc->kvm_guest + KVM_GUEST_WARM_NS] = b->guest_warm_ns;
+		v[lc->kvm_guest + KVM_GUEST_REFAULT_PER_OP] =
+			(b->guest_refault_ns - b->guest_warm_ns) / (double)sc->batch;
+	}
 	if (counter_available(CNT_MINOR_FAULTS))
 		faults = (int64_t)(c1.v[CNT_MINOR_FAULTS] - c0.v[CNT_MINOR_FAULTS]);
 	else if (f1 >= f0 && f1)
@@ -655,6 +681,19 @@ static void print_summary(const struct bench *bench, const struct run_result *r,
 			if (cr->st[lc->bench + i].n)
 				printf(" %s=%.4g", r->cols[lc->bench + i].name, cr->st[lc->bench + i].median);
 		printf("  (medians)\n");
+	}
+	/* kvm with a guest: what the batch took from it. */
+	for (unsigned int k = 0; k < r->ncfg; k++) {
+		const struct config_result *cr = &r->cfg[k];
+		const struct stats *z = &cr->st[lc->kvm_guest + KVM_GUEST_ZAPPED];
+
+		if (!z->n)
+			continue;
+		printf("%-28s guest over %.0f pages: %.3f secondary entries zapped per op, refault "
+		       "%.1f ns per op (pass after the batch minus a warm pass; medians)\n",
+		       cr->b->label, cr->st[lc->kvm_guest + KVM_GUEST_PAGES].median,
+		       z->median / cr->st[COL_NOPS].median,
+		       cr->st[lc->kvm_guest + KVM_GUEST_REFAULT_PER_OP].median);
 	}
 	/* kmod: the notifier events per op, by event (those seen in some sample). */
 	for (unsigned int k = 0; k < r->ncfg && lc->nb_cbs; k++) {

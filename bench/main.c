@@ -46,7 +46,7 @@ static void usage_run(FILE *f, const struct bench *b)
 	fprintf(f,
 		"  --backend SPEC        what is attached to the mm; repeat for several configurations,\n"
 		"                        sampled interleaved (default: none):\n"
-		"                          none | kvm | kmod:<model>[,k=K][,cb=start+end+...]\n"
+		"                          none | kvm[,guest=auto|on|off] | kmod:<model>[,k=K][,cb=start+end+...]\n"
 		"                          [,events=protection_vma+...][,ns=N[,N...]][,threshold=PAGES]\n"
 		"                          [,global=NS][,mode=ops|interval][,ring=0|1]\n"
 		"                        models: count spin spin_range sleep smmu fail zap; a list of\n"

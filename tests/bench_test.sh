@@ -260,6 +260,7 @@ for b in "${benchmarks[@]}"; do
 	usage_case "$b --backend kmod:no-such-model" "--backend|no-such-model" \
 		"$b" --quick --backend kmod:no-such-model
 	usage_case "$b --backend kmod:spin,ns=abc" "--backend|abc" "$b" --quick --backend kmod:spin,ns=abc
+	usage_case "$b --backend kvm,guest=maybe" "--backend|guest=" "$b" --quick --backend kvm,guest=maybe
 	usage_case "$b --samples 1" "--samples" "$b" --quick --samples 1
 
 	# --- kmod on the host ---
