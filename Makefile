@@ -20,7 +20,7 @@ B := build
 # Client of the ioctl ABI, shared by tests and benchmarks.
 NBDEV_SRC := bench/nbdev.c
 HOST_TESTS := $(B)/tests/abi_test $(B)/tests/stats_test
-GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/csvcheck.awk
+GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test $(B)/static/csvcheck.awk
 
 # The benchmark binary (bench/README.md). libperf is built from Debian's
 # linux-source package by scripts/build-libperf and linked statically into
