@@ -379,7 +379,10 @@ static int setup_damon(struct aging_state *st, const struct bench_val *o, char *
 #undef W
 	ret = knob_set(KD "/state", "on");
 	if (ret) {
-		snprintf(reason, rlen, "DAMON: cannot start the kdamond (state on): %s", strerror(-ret));
+		/* EBUSY: an exclusive kdamond runs, e.g. DAMON_STAT (7.x enables it by default). */
+		snprintf(reason, rlen, "DAMON: cannot start the kdamond (state on): %s%s",
+			 strerror(-ret), ret == -EBUSY ? " (another DAMON user runs exclusively, "
+			 "e.g. DAMON_STAT: /sys/module/damon_stat/parameters/enabled)" : "");
 		return NB_EXIT_SKIP;
 	}
 	if (knob_read_ulong(KD "/pid", &nr) || !nr) {
