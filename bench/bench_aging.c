@@ -29,13 +29,16 @@
  * clear_young), sleeps --sample-us, then checks it (mmu_notifier_test_young
  * when the PTE is old and the folio idle). min = max = R regions of equal
  * size: DAMON neither splits nor merges them. One op = one sampling round of
- * kdamond (counted by its schedule-ins, /proc/<pid>/schedstat: it sleeps
- * once per round, so a preemption adds one); ns_per_op is a round's wall
- * time, --sample-us plus kdamond's work and wake-up: a cost sweep's slope is
- * the young calls charged per round. The columns give kdamond's CPU time
- * (schedstat) per round and per page checked. With kmod counting the young
- * callbacks: clear_young per round = R (a 4 KiB range each; THP 2 MiB), and
- * test_young at most one per clear_young.
+ * kdamond; ns_per_op is a round's wall time, --sample-us plus kdamond's work
+ * and wake-up: a cost sweep's slope is the young calls charged per round.
+ * The rounds are counted exactly: the aggregation interval equals the
+ * sampling interval, so every round ends with an aggregation that fires the
+ * tracepoint damon:damon_aggregated once per region (kdamond_reset_aggregated),
+ * counted by a perf event on kdamond (R per round). kdamond's schedule-ins
+ * are no round count: under TCG preemptions add to them. The columns give
+ * kdamond's CPU time (/proc/<pid>/schedstat) per round and per page checked.
+ * With kmod counting the young callbacks: clear_young per round = R (a 4 KiB
+ * range each; THP 2 MiB), and test_young at most one per clear_young.
  *
  * Module statistics are per mm: the counts are the buffer's because nothing
  * else ages this process (DAMON vaddr samples only the regions given; paddr
@@ -48,12 +51,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/perf_event.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,6 +108,8 @@ static const char *const columns[C_NR + 1] = {
 #define DAMON_ADMIN "/sys/kernel/mm/damon/admin/kdamonds"
 #define KD DAMON_ADMIN "/0"
 #define CTX KD "/contexts/0"
+#define TRACEFS "/sys/kernel/tracing"
+#define AGGREGATED "damon/damon_aggregated"
 
 struct word {
 	uint64_t idx, bits;
@@ -124,7 +132,9 @@ struct aging_state {
 	bool paddr;
 	unsigned int regions, sample_us;
 	int kdamond_pid;
-	uint64_t kd_ns0, kd_ns1, kd_pc0, kd_pc1;
+	uint64_t kd_ns0, kd_ns1;
+	int agg_fd;			/* perf count of damon_aggregated on kdamond */
+	uint64_t agg0, agg1;		/* around the batch: R per round */
 	uint64_t span_lo, span_hi;	/* paddr: physical span monitored */
 	char verified[512];
 };
@@ -218,11 +228,11 @@ static void drain_local_lru(void)
 	}
 }
 
-/* kdamond's CPU time (ns) and schedule-ins from /proc/<pid>/schedstat. */
-static int kdamond_stat(const struct aging_state *st, uint64_t *ns, uint64_t *pcount)
+/* kdamond's CPU time (ns) from /proc/<pid>/schedstat. */
+static int kdamond_stat(const struct aging_state *st, uint64_t *ns)
 {
 	char path[64];
-	unsigned long long a, b, c;
+	unsigned long long a;
 	FILE *f;
 	int ret = -EIO;
 
@@ -230,13 +240,64 @@ static int kdamond_stat(const struct aging_state *st, uint64_t *ns, uint64_t *pc
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	if (fscanf(f, "%llu %llu %llu", &a, &b, &c) == 3) {
+	if (fscanf(f, "%llu", &a) == 1) {
 		*ns = a;
-		*pcount = c;
 		ret = 0;
 	}
 	fclose(f);
 	return ret;
+}
+
+/* damon_aggregated events of kdamond so far; -errno on error. */
+static int64_t aggregated(const struct aging_state *st)
+{
+	uint64_t v;
+
+	if (read(st->agg_fd, &v, sizeof(v)) != sizeof(v))
+		return -EIO;
+	return (int64_t)v;
+}
+
+/*
+ * A perf counter of damon:damon_aggregated on kdamond alone. The
+ * tracepoint's id is in tracefs, mounted for the lookup when it is not.
+ */
+static int open_aggregated(struct aging_state *st, char *reason, size_t rlen)
+{
+	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr) };
+	bool mounted = false;
+	unsigned long long id;
+	FILE *f;
+	int ok;
+
+	if (access(TRACEFS "/events", F_OK)) {
+		if (mount("nodev", TRACEFS, "tracefs", 0, NULL)) {
+			snprintf(reason, rlen, "counting DAMON's rounds needs tracefs: not mounted, "
+				 "and mounting it failed: %s", strerror(errno));
+			return NB_EXIT_SKIP;
+		}
+		mounted = true;
+	}
+	f = fopen(TRACEFS "/events/" AGGREGATED "/id", "re");
+	ok = f && fscanf(f, "%llu", &id) == 1;
+	if (f)
+		fclose(f);
+	if (mounted)
+		umount(TRACEFS);	/* the perf event works without it */
+	if (!ok) {
+		snprintf(reason, rlen, "no tracepoint " AGGREGATED " (" TRACEFS "/events): it "
+			 "counts DAMON's rounds");
+		return NB_EXIT_SKIP;
+	}
+	attr.config = id;
+	st->agg_fd = (int)syscall(SYS_perf_event_open, &attr, st->kdamond_pid, -1, -1,
+				  PERF_FLAG_FD_CLOEXEC);
+	if (st->agg_fd < 0) {
+		snprintf(reason, rlen, "perf_event_open of " AGGREGATED " on kdamond %d: %s (it "
+			 "counts DAMON's rounds)", st->kdamond_pid, strerror(errno));
+		return NB_EXIT_SKIP;
+	}
+	return NB_EXIT_OK;
 }
 
 static int setup_damon(struct aging_state *st, const struct bench_val *o, char *reason,
@@ -297,7 +358,8 @@ static int setup_damon(struct aging_state *st, const struct bench_val *o, char *
 		return NB_EXIT_SKIP; } } while (0)
 	W(CTX "/operations", "%s", st->paddr ? "paddr" : "vaddr");
 	W(CTX "/monitoring_attrs/intervals/sample_us", "%u", st->sample_us);
-	W(CTX "/monitoring_attrs/intervals/aggr_us", "%u", st->sample_us * 20);
+	/* An aggregation per round: damon_aggregated counts the rounds. */
+	W(CTX "/monitoring_attrs/intervals/aggr_us", "%u", st->sample_us);
 	/* vaddr would replace our regions by the mm's three biggest areas every update. */
 	W(CTX "/monitoring_attrs/intervals/update_us", "%u", 1000000000u);
 	W(CTX "/monitoring_attrs/nr_regions/max", "%u", st->regions);
@@ -317,7 +379,10 @@ static int setup_damon(struct aging_state *st, const struct bench_val *o, char *
 #undef W
 	ret = knob_set(KD "/state", "on");
 	if (ret) {
-		snprintf(reason, rlen, "DAMON: cannot start the kdamond (state on): %s", strerror(-ret));
+		/* EBUSY: an exclusive kdamond runs, e.g. DAMON_STAT (7.x enables it by default). */
+		snprintf(reason, rlen, "DAMON: cannot start the kdamond (state on): %s%s",
+			 strerror(-ret), ret == -EBUSY ? " (another DAMON user runs exclusively, "
+			 "e.g. DAMON_STAT: /sys/module/damon_stat/parameters/enabled)" : "");
 		return NB_EXIT_SKIP;
 	}
 	if (knob_read_ulong(KD "/pid", &nr) || !nr) {
@@ -326,16 +391,18 @@ static int setup_damon(struct aging_state *st, const struct bench_val *o, char *
 		return NB_EXIT_FAIL;
 	}
 	st->kdamond_pid = (int)nr;
-	if (kdamond_stat(st, &st->kd_ns0, &st->kd_pc0)) {
+	if (kdamond_stat(st, &st->kd_ns0)) {
 		snprintf(reason, rlen, "/proc/%d/schedstat unreadable (CONFIG_SCHED_INFO)",
 			 st->kdamond_pid);
 		return NB_EXIT_SKIP;
 	}
+	ret = open_aggregated(st, reason, rlen);
+	if (ret)
+		return ret;
 	snprintf(st->verified, sizeof(st->verified), "%s; DAMON %s, %u regions of %" PRIu64
-		 " KiB over %#" PRIx64 "-%#" PRIx64 ", sample %u us, aggregation %u us, kdamond pid "
-		 "%d", st->l.verified, st->paddr ? "paddr (no vaddr operations here)" : "vaddr",
-		 st->regions, reg >> 10, st->span_lo, st->span_hi, st->sample_us, st->sample_us * 20,
-		 st->kdamond_pid);
+		 " KiB over %#" PRIx64 "-%#" PRIx64 ", sample = aggregation %u us, kdamond pid %d",
+		 st->l.verified, st->paddr ? "paddr (no vaddr operations here)" : "vaddr",
+		 st->regions, reg >> 10, st->span_lo, st->span_hi, st->sample_us, st->kdamond_pid);
 	return NB_EXIT_OK;
 }
 
@@ -352,6 +419,7 @@ static int setup(struct bench_ctx *ctx, void **state)
 	st->op = o[O_OP].choice;
 	st->layout = o[O_LAYOUT].choice;
 	st->bitmap_fd = -1;
+	st->agg_fd = -1;
 	if (st->op != OP_DAMON && access(PAGE_IDLE, F_OK)) {
 		snprintf(ctx->reason, sizeof(ctx->reason), "no " PAGE_IDLE ": kernel without "
 			 "CONFIG_IDLE_PAGE_TRACKING (--op damon uses DAMON instead)");
@@ -382,7 +450,7 @@ static int setup(struct bench_ctx *ctx, void **state)
 		ctx->op_unit = "round";
 		ctx->call_unit = "page check";
 		ctx->calls_per_op = st->regions;
-		/* a few rounds per sample at least: the round count is per schedule-in */
+		/* a few rounds per sample at least: the check allows a round or so at each end */
 		ctx->min_sample_ns = 8ull * st->sample_us * 1000;
 	} else {
 		ret = read_pfns(st, ctx->reason, sizeof(ctx->reason));
@@ -406,6 +474,8 @@ static int setup(struct bench_ctx *ctx, void **state)
 	*state = st;
 	return NB_EXIT_OK;
 fail:
+	if (st->agg_fd >= 0)
+		close(st->agg_fd);
 	if (st->bitmap_fd >= 0)
 		close(st->bitmap_fd);
 	layout_destroy(&st->l);
@@ -478,11 +548,14 @@ static int prepare(void *state, struct bench_sample *s)
 	int ret;
 
 	if (st->op == OP_DAMON) {
-		if (kdamond_stat(st, &st->kd_ns0, &st->kd_pc0)) {
-			snprintf(s->reason, sizeof(s->reason), "kdamond %d gone (schedstat)",
+		int64_t a = aggregated(st);
+
+		if (kdamond_stat(st, &st->kd_ns0) || a < 0) {
+			snprintf(s->reason, sizeof(s->reason), "kdamond %d gone (schedstat, perf)",
 				 st->kdamond_pid);
 			return -ESRCH;
 		}
+		st->agg0 = (uint64_t)a;
 		return 0;
 	}
 	st->first = st->next + s->nops > st->npages ? 0 : st->next;
@@ -507,20 +580,20 @@ static int prepare(void *state, struct bench_sample *s)
 static int run(void *state, uint64_t nops)
 {
 	struct aging_state *st = state;
-	uint64_t ns, pc;
+	int64_t a0, a;
 
 	if (st->op != OP_DAMON)
 		return bitmap_io(st, st->op == OP_IDLE_MARK);
-	/* Wait for nops sampling rounds of kdamond (one schedule-in each). */
-	for (;;) {
+	/* Wait for nops sampling rounds of kdamond (R damon_aggregated each). */
+	a0 = aggregated(st);
+	for (a = a0; a >= 0; a = aggregated(st)) {
 		struct timespec ts = { 0, (long)st->sample_us * 250 };
 
-		if (kdamond_stat(st, &ns, &pc))
-			return -ESRCH;
-		if (pc - st->kd_pc0 >= nops)
+		if ((uint64_t)(a - a0) >= nops * st->regions)
 			return 0;
 		nanosleep(&ts, NULL);
 	}
+	return (int)a;
 }
 
 static int finish(void *state, struct bench_sample *s)
@@ -528,11 +601,14 @@ static int finish(void *state, struct bench_sample *s)
 	struct aging_state *st = state;
 
 	if (st->op == OP_DAMON) {
-		if (kdamond_stat(st, &st->kd_ns1, &st->kd_pc1)) {
-			snprintf(s->reason, sizeof(s->reason), "kdamond %d gone (schedstat)",
+		int64_t a = aggregated(st);
+
+		if (kdamond_stat(st, &st->kd_ns1) || a < 0) {
+			snprintf(s->reason, sizeof(s->reason), "kdamond %d gone (schedstat, perf)",
 				 st->kdamond_pid);
 			return -ESRCH;
 		}
+		st->agg1 = (uint64_t)a;
 		return 0;
 	}
 	st->not_idle = 0;
@@ -547,6 +623,8 @@ static void teardown(void *state)
 {
 	struct aging_state *st = state;
 
+	if (st->agg_fd >= 0)
+		close(st->agg_fd);
 	if (st->op == OP_DAMON)
 		knobs_restore();	/* kdamond off before the buffer goes */
 	if (st->bitmap_fd >= 0)
@@ -577,7 +655,8 @@ static void sample_values(void *state, const struct bench_counters *c, double *v
 				       young_calls(c, NB_CB_TEST_YOUNG));
 
 	if (st->op == OP_DAMON) {
-		double rounds = (double)(st->kd_pc1 - st->kd_pc0), ns = (double)(st->kd_ns1 - st->kd_ns0);
+		double rounds = (double)(st->agg1 - st->agg0) / st->regions;
+		double ns = (double)(st->kd_ns1 - st->kd_ns0);
 
 		v[C_ROUNDS] = rounds;
 		v[C_KDAMOND_NS] = ns;
@@ -620,15 +699,23 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 			     "other young call", c->nops, cy, bytes, cfy, ty, st->pgsz >> 10);
 		return NB_EXIT_OK;
 	}
-	/* DAMON: R mkolds per round; the rounds counted may be off by one at each end. */
+	/*
+	 * DAMON: R mkolds at the start of each round, R damon_aggregated at its
+	 * end. run() (inside the module's window) saw nops rounds end: all but
+	 * the first made their mkolds after it began. The rounds that ended
+	 * between prepare() and finish() (around the window; rounded up: a read
+	 * may fall inside an aggregation's R events) made all of the window's
+	 * mkolds but those of one round still running at finish().
+	 */
 	{
-		uint64_t rounds = st->kd_pc1 - st->kd_pc0, r = st->regions;
-		uint64_t lo = rounds > 2 ? (rounds - 2) * r : 0, hi = (rounds + 2) * r;
+		uint64_t r = st->regions, ev = st->agg1 - st->agg0;
+		uint64_t lo = (c->nops - 1) * r, hi = ((ev + r - 1) / r + 1) * r;
 
 		if (!st->paddr && (cy < lo || cy > hi))
-			FAIL("clear_young %" PRIu64 " in %" PRIu64 " sampling rounds of %u regions: "
-			     "predicted one per region per round (DAMON vaddr mkold)", cy, rounds,
-			     st->regions);
+			FAIL("clear_young %" PRIu64 " for %" PRIu64 " sampling rounds in the batch and "
+			     "%.2f from prepare to finish (damon_aggregated %" PRIu64 " / %u regions): "
+			     "predicted one per region per round (DAMON vaddr mkold), %" PRIu64 "..%"
+			     PRIu64, cy, c->nops, (double)ev / r, ev, st->regions, lo, hi);
 		if (cfy || ty > cy + r)
 			FAIL("clear_flush_young %" PRIu64 ", test_young %" PRIu64 " for %" PRIu64
 			     " clear_young: predicted no clear_flush_young and at most one test_young "
@@ -647,10 +734,11 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 	emit("layout", v);
 	emit("layout_verified", st->verified);
 	if (st->op == OP_DAMON) {
-		snprintf(v, sizeof(v), "damon: one op = one sampling round of kdamond (rounds counted "
-			 "by its schedule-ins in /proc/%d/schedstat, one per round plus any "
-			 "preemption): ns_per_op is the round's wall time (--sample-us %u plus "
-			 "kdamond's work and wake-up); aging_kdamond_* are kdamond's CPU time",
+		snprintf(v, sizeof(v), "damon: one op = one sampling round of kdamond (aggregation "
+			 "interval = sampling interval: rounds counted exactly by a perf count of "
+			 "damon:damon_aggregated on kdamond %d, one per region per round): "
+			 "ns_per_op is the round's wall time (--sample-us %u plus kdamond's work and "
+			 "wake-up); aging_kdamond_* are kdamond's CPU time (schedstat)",
 			 st->kdamond_pid, st->sample_us);
 		emit("op", v);
 		snprintf(v, sizeof(v), "per round: %u clear_young (one per region, %zu KiB each)%s, "

@@ -5,6 +5,7 @@
 #
 #   awk [-v samples=N] [-v configs="LABEL ..."] [-v check=passed]
 #       [-v keys="KEY ..."] [-v nonzero="COL[@PREFIX] ..."] [-v show="COL ..."]
+#       [-v exact="COL=VALUE[@PREFIX] ..."]
 #       -f csvcheck.awk FILE
 #
 # samples   sample rows each configuration must have (default: the `samples`
@@ -15,6 +16,8 @@
 # nonzero   columns whose median over the sample rows must be > 0, for every
 #           configuration (COL), those whose label starts with PREFIX
 #           (COL@PREFIX), or the one labelled LABEL (COL@=LABEL)
+# exact     columns that must be VALUE in every sample row (within 1e-9), for
+#           the configurations nonzero's @PREFIX (or @=LABEL) selects
 # show      columns whose per-configuration median is printed
 # sweep     1: a cost sweep (labels ending in ,ns=N with a common prefix) is
 #           present, with its `sweep` metadata line; the medians per cost are
@@ -178,6 +181,26 @@ END {
 			med = median(t, m)
 			if (med <= 0) fail(c ": median " cname " is " med ", wanted > 0")
 			else printf "# %s: median %s %s (> 0)\n", c, cname, med
+		}
+		if (!matched) fail("no configuration starts with '" pre "' (for " cname ")")
+	}
+	ne = split(exact, exs, " ")
+	for (i = 1; i <= ne; i++) {
+		cname = exs[i]; pre = ""
+		if (index(cname, "@")) { pre = substr(cname, index(cname, "@") + 1); cname = substr(cname, 1, index(cname, "@") - 1) }
+		wantv = substr(cname, index(cname, "=") + 1) + 0; cname = substr(cname, 1, index(cname, "=") - 1)
+		if (!(cname in col)) { fail("no column " cname " (wanted = " wantv ")"); continue }
+		matched = 0
+		for (k = 0; k < ncfg; k++) {
+			c = label[k]
+			if (substr(pre, 1, 1) == "=") { if (c != substr(pre, 2)) continue }
+			else if (pre != "" && substr(c, 1, length(pre)) != pre) continue
+			matched++
+			m = cn[c, cname]; off = 0
+			for (j = 1; j <= m; j++) if (cv[c, cname, j] - wantv > 1e-9 || wantv - cv[c, cname, j] > 1e-9) off++
+			if (m != ns[c]) fail(c ": " cname " has " m " numeric values in " ns[c] " samples (wanted " wantv " in each)")
+			else if (off) fail(c ": " cname " is not " wantv " in " off " of " m " samples")
+			else printf "# %s: %s = %s in all %d samples\n", c, cname, wantv, m
 		}
 		if (!matched) fail("no configuration starts with '" pre "' (for " cname ")")
 	}
