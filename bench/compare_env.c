@@ -10,8 +10,11 @@
  *   configuration's keys (matched by label, not by position:
  *   "config[kvm].kvm_host"); and the number of repeats. A key that differs
  *   alike in several items is one difference listing them.
- * Keys that change on every run (date, command, addresses, timer) are not compared.
+ * Keys that change on every run (date, command, addresses, timer) are not compared;
+ * in the verified layout, what changes on every run is masked (steady()).
  */
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +110,60 @@ static int append(char **buf, const char *sep, const char *s)
 	return 0;
 }
 
+/*
+ * A verified layout without what differs on every run of one set-up, each
+ * replaced by "?": addresses (0x...: aging's DAMON span), pids (kdamond),
+ * measured numbers (a fraction: numa's scan period) and numa's set-up counts
+ * ("N scans seen", "N moved there first"). Page sizes and counts stay. The
+ * result is never longer than v; NULL when out of memory.
+ */
+static char *steady(const char *v)
+{
+	static const char *const after[] = { " scans seen", " moved there first" };
+	char *out = malloc(strlen(v) + 1), *o = out;
+	const char *p = v;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		bool word = p > v && (isalnum((unsigned char)p[-1]) || p[-1] == '.');
+		const char *e = p;
+		bool mask = false;
+
+		if (!word && p[0] == '0' && p[1] == 'x' && isxdigit((unsigned char)p[2])) {
+			for (e = p + 2; isxdigit((unsigned char)*e); e++)
+				;
+			memcpy(o, "0x?", 3);
+			o += 3;
+			p = e;
+			continue;
+		}
+		if (word || !isdigit((unsigned char)*p)) {
+			*o++ = *p++;
+			continue;
+		}
+		while (isdigit((unsigned char)*e))
+			e++;
+		if (*e == '.' && isdigit((unsigned char)e[1])) {
+			for (e++; isdigit((unsigned char)*e); e++)
+				;
+			mask = true;
+		}
+		mask |= o - out >= 4 && !strncmp(o - 4, "pid ", 4);
+		for (size_t i = 0; i < sizeof(after) / sizeof(after[0]); i++)
+			mask |= !strncmp(e, after[i], strlen(after[i]));
+		if (mask) {
+			*o++ = '?';
+		} else {
+			memcpy(o, p, (size_t)(e - p));
+			o += e - p;
+		}
+		p = e;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* The run's value of key: its items' distinct values joined by " | ". */
 static char *run_value(const struct run *r, const char *key)
 {
@@ -149,6 +206,15 @@ static int item_env(const struct run_item *it, struct kvlist *l)
 		/* A calibrated batch: how it was chosen, not the count it came to. */
 		if (v && !strcmp(item_keys[i], "batch") && (how = strstr(v, "(calibrated")))
 			v = how;
+		if (v && !strcmp(item_keys[i], "layout_verified")) {
+			char *m = steady(v);
+			int bad = !m || kv_add(l, item_keys[i], m);
+
+			free(m);
+			if (bad)
+				return -1;
+			continue;
+		}
 		if (v && kv_add(l, item_keys[i], v))
 			return -1;
 	}

@@ -5,7 +5,9 @@
 # --repeat names files <id>.rN.csv; --resume runs only the items without a
 # CSV (under busybox sh, as in the guest); SIGINT during an item leaves no CSV
 # and no temp directory, and marks the run interrupted; bad arguments exit 2
-# with a message. Checks file contents, not only existence.
+# with a message; every benchmark has quick rows, and the quick zap, collapse,
+# numa and aging rows run here (about 5 s) each ok or skipped with the
+# benchmark's reason. Checks file contents, not only existence.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +22,7 @@ if [[ ! -x $root/build/notibench ]]; then
 	echo "1..0 # SKIP build/notibench is missing (make)"
 	exit 4
 fi
-echo "1..25"
+echo "1..31"
 n=0 failed=0
 ok() {
 	n=$((n + 1))
@@ -135,6 +137,85 @@ bad "--repeat takes a number" --repeat 0
 bad "--backends is host, kmod, all" --backends gpu
 bad "no item .* matches" --only no-such-item-xyz
 bad "run.meta is missing" --resume "$tmp/nonexistent"
+
+# --- zap, collapse, numa and aging: the matrix covers them, and their quick
+# rows run here: each item ok with a CSV of its own, or skipped with the
+# benchmark's reason and no CSV; none fails ---
+new='^(zap|collapse|numa|aging)-'
+nb_list=$("$root/build/notibench" list | awk '{ print $1 }')
+"$all" --list --backends all > "$tmp/lall" 2>&1 && "$all" --list --quick --backends all > "$tmp/lq" 2>&1
+miss=""
+for b in $nb_list; do
+	awk -v b="$b" '$2 == b { f = 1 } END { exit !f }' "$tmp/lq" || miss="$miss $b"
+done
+[[ -n $nb_list && -z $miss ]]
+ok $? "every benchmark of notibench list has a quick row in the matrix${miss:+ (missing:$miss)}"
+# has ARGS...: a row of the full matrix whose benchmark and arguments hold ARGS.
+has() { awk -v want="$*" '{ $1 = ""; l = $0 " " } index(l, " " want " ") { f = 1 } END { exit !f }' "$tmp/lall"; }
+miss=""
+for op in dontneed free pageout munmap; do
+	for c in 4k 2m; do has zap --op $op --chunk $c || miss="$miss zap-$op-$c"; done
+done
+for op in dontneed free; do has zap --op $op --chunk 4k --submit uring || miss="$miss zap-$op-uring"; done
+for op in madv-collapse khugepaged ksm; do has collapse --op $op || miss="$miss collapse-$op"; done
+for op in hinting migrate; do has numa --op $op || miss="$miss numa-$op"; done
+for op in damon idle-mark; do has aging --op $op || miss="$miss aging-$op"; done
+# Every row has none, kvm and the module; a few count instead of sweeping
+# (bench/all says why), but each benchmark has sweeps.
+grep -E "$new" "$tmp/lall" | grep -v ' none kvm kmod:' | grep -q . && miss="$miss (a row without none kvm kmod)"
+for b in zap collapse numa aging; do
+	grep -q "^$b-.* none kvm kmod:spin," "$tmp/lall" || miss="$miss (no $b sweep)"
+done
+[[ -z $miss ]]
+ok $? "the full matrix has zap, collapse, numa and aging rows with none, kvm and the module, and sweeps${miss:+ (missing:$miss)}"
+
+"$all" --quick --backends host --only "$new" --out "$tmp/e" > "$tmp/e.out" 2>&1
+rc=$?
+ok $((rc != 0)) "bench/all --quick --backends host --only '$new' exits 0 (got $rc)"
+((rc == 0)) || diag "$tmp/e.out"
+run=$(rundir "$tmp/e")
+"$all" --list --quick --backends host --only "$new" | awk '{ print $1 }' > "$tmp/e.ids"
+# check_items RUN: one line per item that is neither a sound ok nor a sound skip.
+check_items() {
+	local run=$1 id b st why
+	while IFS=$'\t' read -r id b st why; do
+		case $st in
+		ok)
+			grep -q "^# benchmark: $b\$" "$run/$id.csv" 2>/dev/null &&
+				grep -q '^# check: passed$' "$run/$id.csv" &&
+				grep -q '^median,none,' "$run/$id.csv" &&
+				! grep -q '^sample,"\{0,1\}kmod' "$run/$id.csv" ||
+				echo "$id: ok, but its CSV is missing, not $b's, not checked or has no none median (or a kmod row)"
+			;;
+		skip)
+			[[ -n $why && ! -e $run/$id.csv ]] && grep -qF "SKIP: $why" "$run/run.log" ||
+				echo "$id: skip without the benchmark's reason, or with a CSV"
+			;;
+		*) echo "$id: $st ($why)" ;;
+		esac
+	done < <(awk -F' [|] ' '/^item: / { print substr($1, 7) "\t" $2 "\t" $5 "\t" $8 }' "$run/run.meta")
+}
+bad=$(check_items "$run")
+[[ -z $bad ]] && cmp -s "$tmp/e.ids" <(grep '^item: ' "$run/run.meta" | sed 's/^item: //; s/ .*//')
+ok $? "each quick zap/collapse/numa/aging item: ok with its CSV (check passed, none and kvm only) or skipped with its reason"
+[[ -n $bad ]] && diag <<<"$bad"
+# Not all skips: the plain 4k zaps need nothing this machine may lack.
+n_ok=$(grep -c '^item: .* | ok | ' "$run/run.meta")
+for id in zap-dontneed-4k zap-free-4k zap-munmap-4k; do
+	grep -q "^item: $id | .* | ok | " "$run/run.meta" || n_ok=0
+done
+((n_ok >= 3))
+ok $? "the 4k syscall zaps are ok here ($n_ok items ok in all)"
+if [[ -e /dev/notibench ]]; then
+	n=$((n + 1)); echo "ok $n - kmod rows on the host skip without the module # SKIP /dev/notibench exists here"
+else
+	"$all" --quick --backends kmod --only 'zap-dontneed-4k$' --out "$tmp/f" > "$tmp/f.out" 2>&1
+	rc=$?
+	run=$(rundir "$tmp/f")
+	((rc == 0)) && grep -q '^item: zap-dontneed-4k | zap | .* | kmod:spin,[^|]* | skip | 4 | .*/dev/notibench' "$run/run.meta" &&
+		[[ ! -e $run/zap-dontneed-4k.csv ]]
+	ok $? "--backends kmod without /dev/notibench: the kmod sweep skips naming the device (exit $rc)"
+fi
 
 # --list: every id once, in both shells alike
 "$all" --list --backends none > "$tmp/l1" 2>&1 && "${sh[@]}" "$all" --list --backends none > "$tmp/l2" 2>&1 &&

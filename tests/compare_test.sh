@@ -5,8 +5,10 @@
 # noise only is not flagged; an injected +15 % regression is flagged alone
 # (exit 1, or 0 above --threshold 20); an improvement is flagged with exit 0;
 # environment differences are listed; bad arguments exit 2 with a message;
-# --csv writes a parseable file atomically. Checks the exact flagged rows,
-# not only exit statuses. NB_COMPARE=binary tests another build (e.g. ASan).
+# --csv writes a parseable file atomically; in real numa and aging CSVs what
+# changes on every run (addresses, pids, measured periods) is not listed as an
+# environment difference. Checks the exact flagged rows, not only exit statuses.
+# NB_COMPARE=binary tests another build (e.g. ASan).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -107,7 +109,7 @@ cp "$tmp/rep1/"*.r1.csv "$tmp/one1/" && cp "$tmp/rep2/"*.r1.csv "$tmp/one2/"
 cp "$tmp/rep1/"*.r[123].csv "$tmp/three1/" && cp "$tmp/rep2/"*.r[123].csv "$tmp/three2/"
 
 echo "TAP version 13"
-echo "1..42"
+echo "1..45"
 
 # (1) noise only
 run noise "$tmp/base" "$tmp/noise" --csv "$tmp/noise.csv"
@@ -211,6 +213,33 @@ run three "$tmp/three1" "$tmp/three2"
 [[ $rc == 0 ]] && grep -q '^Note: 40 of the 40 tests have too few values to be significant at all' "$tmp/three.out" &&
 	grep -q '(n = 3 vs 3: smallest possible p = 2 / C(6, 3) = 0.1 >= 0.05)' "$tmp/three.out"
 ok $? "3 repeats a side: a note that no test can reach significance (smallest p 2/C(6,3) = 0.1)"
+
+# (8) real CSVs of numa and aging (a 6.12 guest run in tests/fixtures/plot2):
+# what differs between two runs of one set-up in layout_verified (addresses,
+# kdamond's pid, numa's measured scan period and set-up counts) is not an
+# environment difference; a page size is. Configurations with commas in
+# their labels (aging's callbacks, the sweep points) are matched.
+g=$(find "$root/tests/fixtures/plot2" -mindepth 1 -maxdepth 1 -name 'qemu-*' | head -n 1)
+mkdir -p "$tmp/lv1" "$tmp/lv2" "$tmp/lv3"
+cp "$g/aging-damon-16M.csv" "$g/numa-hinting-dense4k-4M.csv" "$tmp/lv1/"
+for f in "$tmp/lv1/"*.csv; do
+	sed -E '/^# layout_verified: /{ s/0x[0-9a-f]+/0x7f0000000000/g; s/pid [0-9]+/pid 4242/
+		s/period [0-9.]+ ms/period 99.9 ms/; s/[0-9]+ scans seen/17 scans seen/; }' "$f" > "$tmp/lv2/${f##*/}"
+	sed '/^# layout_verified: /s/AnonHugePages 0 kB/AnonHugePages 2048 kB/' "$f" > "$tmp/lv3/${f##*/}"
+done
+! grep -q 'pid 4242' "$tmp/lv1/aging-damon-16M.csv" && grep -q 'vaddr, .* over 0x7f0000000000-.* pid 4242$' "$tmp/lv2/aging-damon-16M.csv" &&
+	grep -q '^# layout_verified: .* period 99.9 ms' "$tmp/lv2/numa-hinting-dense4k-4M.csv" &&
+	! cmp -s "$tmp/lv1/numa-hinting-dense4k-4M.csv" "$tmp/lv2/numa-hinting-dense4k-4M.csv"
+ok $? "fixture: the copies differ from the run in kdamond's pid, the DAMON span and numa's scan period"
+run lv "$tmp/lv1" "$tmp/lv2"
+[[ $rc == 0 ]] && grep -q 'Environment: no differences' "$tmp/lv.out" && grep -q '^5 tests, 0 significant' "$tmp/lv.out" &&
+	grep -q '^aging-damon-16M  *kmod:count,cb=clear_flush_young+clear_young+test_young  ' "$tmp/lv.out" &&
+	grep -q '^numa-hinting-dense4k-4M  *kmod:spin,ns=250000  ' "$tmp/lv.out"
+ok $? "aging and numa: addresses, pid and measured period are no environment difference; 1 + 4 configurations compared (exit $rc)"
+((rc == 0)) || diag "$tmp/lv.err"
+run lv3 "$tmp/lv1" "$tmp/lv3"
+grep -A2 '^  .*layout_verified' "$tmp/lv3.out" | tr '\n' '|' | grep -q 'AnonHugePages 0 kB.*period ? ms.*|.*AnonHugePages 2048 kB'
+ok $? "a page size in layout_verified is listed, the measured parts masked as ?"
 
 # (5) bad usage: exit 2 and a message
 # bad NAME REGEX DESCRIPTION ARGS...

@@ -5,7 +5,9 @@
 # 6.12 in QEMU with a kmod cost sweep; --samples 3). Every kind of plot is a
 # real PNG and SVG; the SVGs carry what they must show (run labels, the fitted
 # slope next to the counted calls, the 1 GiB vs 64 GiB ranges of the PMD->PUD
-# change, the layouts); repetitions are pooled; bad arguments exit 2.
+# change, the layouts); repetitions are pooled; bad arguments exit 2. Then
+# tests/fixtures/plot2 (zap, collapse, numa, aging; the host and 6.12): the
+# generic plots for each and zap-chunk, the summary with skip reasons.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +21,7 @@ if ! command -v gnuplot >/dev/null; then
 	echo "1..0 # SKIP gnuplot is missing (scripts/deps installs gnuplot-nox)"
 	exit 4
 fi
-echo "1..18"
+echo "1..24"
 n=0 failed=0
 ok() {
 	n=$((n + 1))
@@ -91,6 +93,34 @@ done
 	"$root/scripts/summary" "$tmp/rep" | grep -q 'mprotect-thp-64M-toggle .*\[2 reps\]'
 ok $? "<item>.rN.csv repetitions are pooled into one item"
 
+# zap, collapse, numa and aging (tests/fixtures/plot2: bench/all --quick on the
+# host, none and kvm, --samples 3; and a 6.12 guest with the kmod backends).
+fix2=$root/tests/fixtures/plot2
+"$plot" "$fix2" --out "$tmp/n" > "$tmp/n.out" 2> "$tmp/n.err"
+rc=$?
+ok $rc "scripts/plot on the zap/collapse/numa/aging runs exits 0"
+((rc == 0)) || diag "$tmp/n.err"
+miss=""
+for k in bars-zap bars-collapse bars-numa bars-aging sweep-zap sweep-numa hist-zap zap-chunk; do
+	png "$tmp/n/$k.png" && [[ -f $tmp/n/$k.svg ]] || miss="$miss $k"
+done
+[[ -z $miss ]]
+ok $? "bars for all four, zap's and numa's sweeps, zap's range sizes and zap-chunk: PNG and SVG${miss:+ (missing:$miss)}"
+svg "$tmp/n/zap-chunk.svg" "dontneed, syscall" "dontneed, uring" "free, syscall" "munmap, syscall" \
+	"ns per chunk" "chunk size" ">4K<" ">2M<" "6.18.44-fc-v445  none" "6.18.44-fc-v445  kvm" \
+	"6.12.117+deb12-amd64  kmod:spin,ns=0"
+ok $? "zap-chunk.svg: a line per op and submission, chunk sizes on x, a panel per run and configuration"
+svg "$tmp/n/bars-aging.svg" "DAMON sampling round" "damon-16M" "kmod:count,cb=clear_flush_young+clear_young+test_young" &&
+	svg "$tmp/n/bars-zap.svg" "io_uring submission" "dontneed-4k-uring" "munmap-2m"
+ok $? "bars: what an op is, the items, aging's young-callback configuration"
+"$plot" "$fix2" --out "$tmp/c" --only chunk > /dev/null 2>&1 &&
+	[[ $(find "$tmp/c" -type f | wc -l) == 2 && -f $tmp/c/zap-chunk.svg ]]
+ok $? "--only chunk writes only zap-chunk (PNG and SVG)"
+"$root/scripts/summary" "$fix2" > "$tmp/s2.out" 2>&1
+grep -q '^zap-dontneed-4k  ' "$tmp/s2.out" && grep -q '^aging-damon-16M  ' "$tmp/s2.out" &&
+	grep -q '^  zap-pageout-4k  .* skip (exit 4): --op pageout needs swap' "$tmp/s2.out"
+ok $? "scripts/summary: the new items, and pageout's skip with its reason"
+
 # Bad usage.
 bad() {
 	local want=$1
@@ -104,7 +134,7 @@ bad() {
 bad "no RUN given"
 bad "no such run" "$tmp/nonexistent"
 bad "unknown option '--bogus'" "$fix" --bogus
-bad "--only takes" "$fix" --only pie
+bad "--only takes bars, sweep, hist, size, chunk" "$fix" --only pie
 mkdir -p "$tmp/empty"
 bad "holds no notibench CSV" "$tmp/empty"
 bad "--out needs a value" "$fix" --out

@@ -12,6 +12,8 @@
 #   run item bench cfgorder config base group ns median lo hi
 #   call_median call_lo call_hi ranges kvm_ranges charged_per_op
 #   layout size_bytes size op align writer slope intercept r2 counted reps
+#   chunk chunk_bytes submit
+# chunk and submit are zap's --chunk and --submit (empty for other benchmarks).
 # base is 1 for a configuration that is not a cost sweep and for the cheapest
 # point of each sweep (the one the bar charts show); group is the sweep's
 # configuration without ",ns=N" ("" when not a sweep); ns its configured cost.
@@ -80,6 +82,7 @@ function flush(    c, k, cfg, g, ns, m) {
 			K_bench[nkeys] = cur_bench; K_cfgorder[nkeys] = c
 			K_layout[nkeys] = cur_layout; K_size[nkeys] = cur_size
 			K_op[nkeys] = cur_op; K_align[nkeys] = cur_align; K_writer[nkeys] = cur_writer
+			K_chunk[nkeys] = cur_chunk; K_submit[nkeys] = cur_submit
 			idx[k] = nkeys
 		}
 		m = idx[k]
@@ -129,7 +132,7 @@ FNR == 1 {
 	flush()
 	cur_file = FILENAME
 	cur_run = run  # an operand run=N is assigned before the next file starts
-	cur_layout = cur_size = cur_op = cur_align = cur_writer = ""
+	cur_layout = cur_size = cur_op = cur_align = cur_writer = cur_chunk = cur_submit = ""
 	cur_item = basename(FILENAME)
 	sub(/\.csv$/, "", cur_item)
 	sub(/\.r[0-9]+$/, "", cur_item)
@@ -143,6 +146,8 @@ FNR == 1 {
 	cur_op = arg(cmd, "--op", "")
 	cur_align = arg(cmd, "--align", "")
 	cur_writer = arg(cmd, "--writer", "")
+	cur_chunk = arg(cmd, "--chunk", "")
+	cur_submit = arg(cmd, "--submit", "")
 }
 # "# sweep: kmod:spin: slope 5.5203, intercept 66764.1 ns, r2 0.99504, charged calls per op 4.0000, ..."
 /^# sweep: / {
@@ -166,6 +171,9 @@ nb_row {
 	if (cur_size == "" && cur_bench == "mprotect") cur_size = "2M"
 	if (cur_op == "" && cur_bench == "mprotect") cur_op = "toggle"
 	if (cur_align == "" && cur_bench == "mprotect") cur_align = "1g"
+	if (cur_op == "" && cur_bench == "zap") cur_op = "dontneed"
+	if (cur_chunk == "" && cur_bench == "zap") cur_chunk = "4k"
+	if (cur_submit == "" && cur_bench == "zap") cur_submit = "syscall"
 	kind = csv_get("kind"); cfg = csv_get("config")
 	if (!(cfg in cfgseen)) { cfgseen[cfg] = 1; cfgname[++ncfg] = cfg }
 	if (kind == "median") {
@@ -218,9 +226,11 @@ END {
 		printf "\t%s\t%s\t%s", median_of(V_rng[m]), median_of(V_kvm[m]), median_of(V_chg[m]) > sumf
 		printf "\t%s\t%s\t%s\t%s\t%s\t%s", K_layout[m], K_size[m] == "" ? "" : sprintf("%.0f", bytes(K_size[m])), K_size[m], K_op[m],
 			K_align[m], K_writer[m] > sumf
-		printf "\t%s\t%s\t%s\t%s\t%d\n", sweep ? median_of(V_slope[m]) : "",
+		printf "\t%s\t%s\t%s\t%s\t%d", sweep ? median_of(V_slope[m]) : "",
 			sweep ? median_of(V_icpt[m]) : "", sweep ? median_of(V_r2[m]) : "",
 			sweep ? median_of(V_cnt[m]) : "", V_reps[m] > sumf
+		printf "\t%s\t%s\t%s\n", K_chunk[m], K_chunk[m] == "" ? "" : sprintf("%.0f", bytes(toupper(K_chunk[m]))),
+			K_submit[m] > sumf
 	}
 	for (i = 1; i <= nh; i++) {
 		split(hk[i], a, SUBSEP)

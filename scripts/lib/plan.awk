@@ -15,6 +15,7 @@ nfile == 2 {
 	S_cmed[n] = $12; S_clo[n] = $13; S_chi[n] = $14; S_layout[n] = $18; S_bytes[n] = $19
 	S_size[n] = $20; S_op[n] = $21; S_align[n] = $22; S_slope[n] = $24; S_icpt[n] = $25
 	S_r2[n] = $26; S_cnt[n] = $27; S_reps[n] = $28
+	S_chunk[n] = $29; S_cbytes[n] = $30; S_submit[n] = $31
 	if (!($3 in benchseen)) { benchseen[$3] = 1; benches[++nb] = $3 }
 	next
 }
@@ -37,6 +38,10 @@ function opnote(bench) {
 	if (bench == "mprotect") return "one op = one RO+RW toggle (2 mprotect calls) or one RO+RW walk of the region"
 	if (bench == "cow") return "one op = one COW fault (parent/child writer) or one fork"
 	if (bench == "upgrade") return "one op = one permission-upgrade fault"
+	if (bench == "zap") return "one op = one chunk zapped, or one io_uring submission of --batch-size chunks"
+	if (bench == "collapse") return "one op = one MADV_COLLAPSE, --ranges khugepaged collapses or --pages ksm merges"
+	if (bench == "numa") return "one op = one NUMA scan period (hinting) or one page migrated"
+	if (bench == "aging") return "one op = one DAMON sampling round, or one page marked idle or read back"
 	return "one op as the benchmark defines it (bench/README.md)"
 }
 # Colours: runs (and bar series) take linetypes 1.., layouts 11..17.
@@ -46,7 +51,8 @@ function preamble(gp,    i, n, c) {
 	printf "set linetype cycle %d\n", n > gp
 }
 function want(k) { return index(only, "," k ",") > 0 }
-function addplot(name, w, h) { print name, int(w), int(h) > (W "/plots.list") }
+# At least 1000 pixels wide: a single panel must still show the two-line title.
+function addplot(name, w, h) { print name, int(w < 1000 ? 1000 : w), int(h) > (W "/plots.list") }
 function fmt(x) {
 	if (x == "") return "?"
 	if (x >= 100) return sprintf("%.0f", x)
@@ -292,6 +298,67 @@ function sizes(    i, j, p, np, pan, key, nl, lay, f, gp, c, r, file, t, n) {
 	addplot(file, c * 560, r * 400 + 70)
 }
 
+# --- zap-chunk: ns per chunk against chunk size, per op and submission ---
+# Colour by op, line and point type by submission (syscall solid and filled,
+# uring dashed and open: --small's libgd terminal draws no dashes).
+function zapchunk(    i, p, np, pan, key, sid, f, gp, c, r, file, t, n) {
+	np = 0
+	split("", pan)
+	for (i = 1; i <= ns; i++) {
+		if (S_bench[i] != "zap" || !S_base[i] || S_cbytes[i] == "" || S_cmed[i] == "") continue
+		key = S_run[i] SUBSEP S_cfg[i]
+		if (!(key in pan)) { pan[key] = ++np; ztitle[np] = label[S_run[i]] "  " S_cfg[i]; zn[np] = 0 }
+		p = pan[key]
+		sid = S_op[i] " " S_submit[i]
+		if (!((p, sid) in zser)) { zser[p, sid] = ++zn[p]; zop[p, zn[p]] = S_op[i]; zsub[p, zn[p]] = S_submit[i] }
+		f = W "/zap-chunk-" p "-" zser[p, sid] ".dat"
+		zpts[f] = zpts[f] S_cbytes[i] " " S_cmed[i] " " v(S_clo[i]) " " v(S_chi[i]) "\n"
+	}
+	if (!np) return
+	# Points in chunk order, whatever the order of the items.
+	for (f in zpts) {
+		n = split(zpts[f], zl, "\n")
+		for (i = 1; i < n; i++) zk[i] = zl[i] + 0
+		for (i = 2; i < n; i++) {
+			t = zl[i]; key = zk[i]
+			for (r = i - 1; r >= 1 && zk[r] > key; r--) { zl[r + 1] = zl[r]; zk[r + 1] = zk[r] }
+			zl[r + 1] = t; zk[r + 1] = key
+		}
+		for (i = 1; i < n; i++) print zl[i] > f
+		close(f)
+	}
+	split("dontneed free pageout munmap", known, " ")
+	for (i = 1; i <= 4; i++) zcol[known[i]] = i
+	file = "zap-chunk"
+	gp = W "/" file ".gp"
+	preamble(gp)
+	c = cols_for(np); r = int((np + c - 1) / c)
+	printf "set multiplot layout %d,%d title \"zap: median ns per chunk zapped against chunk size, one line per op and submission (log-log; whiskers: 95 %% CI of the median)\\nsolid, filled: one system call per chunk; dashed, open: io_uring IORING_OP_MADVISE, ns per chunk of a submission\" font ',11'\n", r, c > gp
+	print "set datafile missing '?'" > gp
+	print "set logscale xy" > gp
+	print "set xtics (\"4K\" 4096, \"2M\" 2097152, \"1G\" 1073741824)" > gp
+	print "set format y '%.0s%c'" > gp
+	print "set xlabel 'chunk size (log scale)'" > gp
+	print "set ylabel 'median ns per chunk (log)'" > gp
+	print "set grid" > gp
+	print "set key top left font ',8'" > gp
+	print "set offsets graph 0.1, graph 0.1, graph 0.1, graph 0.1" > gp
+	for (p = 1; p <= np; p++) {
+		printf "set title \"%s\"\n", ztitle[p] > gp
+		printf "plot" > gp
+		for (t = 1; t <= zn[p]; t++) {
+			n = zcol[zop[p, t]]; if (n == "") n = 4 + t
+			printf "%s 'zap-chunk-%d-%d.dat' using 1:2:3:4 with yerrorlines lc %d dt %d pt %d ps 0.7 title \"%s, %s\"",
+				(t > 1 ? "," : ""), p, t, n, zsub[p, t] == "uring" ? 2 : 1, zsub[p, t] == "uring" ? 6 : 7,
+				zop[p, t], zsub[p, t] > gp
+		}
+		print "" > gp
+	}
+	print "unset multiplot" > gp
+	close(gp)
+	addplot(file, c * 560, r * 400 + 70)
+}
+
 END {
 	printf "" > (W "/plots.list")
 	for (b = 1; b <= nb; b++) {
@@ -300,5 +367,6 @@ END {
 		if (want("hist")) hists(benches[b])
 	}
 	if (want("size")) sizes()
+	if (want("chunk")) zapchunk()
 	close(W "/plots.list")
 }
