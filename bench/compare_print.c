@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -154,6 +155,79 @@ static void print_env(FILE *out, size_t nruns, const struct env_diff *d, size_t 
 		for (size_t r = 0; r < nruns; r++)
 			fprintf(out, "    [%zu] %s\n", r + 1, d[i].val[r]);
 	}
+}
+
+/*
+ * Median over a run's items (and repeats) of the numbers in metadata key
+ * (host_ref_*: "before after ..."; cpu_steal: "P % ..."); NAN without any.
+ */
+static double run_meta_median(const struct run *r, const char *key, bool both)
+{
+	size_t n = 0, cap = 0;
+	double *v = NULL, med = NAN;
+
+	for (size_t i = 0; i < r->nitems; i++)
+		for (size_t k = 0; k < r->items[i].nrep; k++) {
+			const char *m = csv_meta_get(&r->items[i].rep[k], key);
+			double a, b;
+			int got = m ? sscanf(m, "%lf %lf", &a, &b) : 0;
+
+			if (got < 1)
+				continue;
+			if (n + 2 > cap) {
+				double *t = realloc(v, (cap = 2 * cap + 8) * sizeof(*v));
+
+				if (!t)
+					goto out;
+				v = t;
+			}
+			v[n++] = a;
+			if (both && got == 2)
+				v[n++] = b;
+		}
+	if (n) {
+		stats_sort(v, n);
+		med = stats_quantile_sorted(v, n, 0.5);
+	}
+out:
+	free(v);
+	return med;
+}
+
+/* The CPU's speed before and after each item: tells a host shift from a kernel change. */
+static void print_host_reference(FILE *out, const struct run *runs, size_t nruns)
+{
+	double sys[nruns], loop[nruns], steal[nruns];
+	bool any = false;
+
+	for (size_t r = 0; r < nruns; r++) {
+		sys[r] = run_meta_median(&runs[r], "host_ref_syscall_ns", true);
+		loop[r] = run_meta_median(&runs[r], "host_ref_loop_ns", true);
+		steal[r] = run_meta_median(&runs[r], "cpu_steal", false);
+		any |= !isnan(sys[r]);
+	}
+	if (!any)
+		return;
+	fprintf(out, "\nHost reference (medians over each run's items, before and after the "
+		"samples):\n");
+	for (size_t r = 0; r < nruns; r++) {
+		fprintf(out, "  [%zu] ", r + 1);
+		if (isnan(sys[r])) {
+			fprintf(out, "not recorded\n");
+			continue;
+		}
+		fprintf(out, "getppid %.1f ns", sys[r]);
+		if (r && !isnan(sys[0]))
+			fprintf(out, " (%+.1f %%)", 100 * (sys[r] / sys[0] - 1));
+		fprintf(out, ", loop step %.3f ns", loop[r]);
+		if (r && !isnan(loop[0]))
+			fprintf(out, " (%+.1f %%)", 100 * (loop[r] / loop[0] - 1));
+		if (!isnan(steal[r]))
+			fprintf(out, ", steal %.1f %%", steal[r]);
+		fprintf(out, "\n");
+	}
+	fprintf(out, "On a shared host whole runs shift speed, the syscall path more than user code:\n"
+		"a change of a figure about the size of the syscall reference's is the host's.\n");
 }
 
 static void print_method(FILE *out, size_t nruns, const struct cmp_opts *o,
@@ -334,6 +408,7 @@ void cmp_print_text(FILE *out, const struct run *runs, size_t nruns, const struc
 		o->metric);
 	print_runs(out, runs, nruns);
 	print_env(out, nruns, d, nd);
+	print_host_reference(out, runs, nruns);
 	print_method(out, nruns, o, t);
 	print_rows(out, o, t);
 	print_missing(out, nruns, t);

@@ -109,7 +109,7 @@ cp "$tmp/rep1/"*.r1.csv "$tmp/one1/" && cp "$tmp/rep2/"*.r1.csv "$tmp/one2/"
 cp "$tmp/rep1/"*.r[123].csv "$tmp/three1/" && cp "$tmp/rep2/"*.r[123].csv "$tmp/three2/"
 
 echo "TAP version 13"
-echo "1..45"
+echo "1..47"
 
 # (1) noise only
 run noise "$tmp/base" "$tmp/noise" --csv "$tmp/noise.csv"
@@ -240,6 +240,21 @@ ok $? "aging and numa: addresses, pid and measured period are no environment dif
 run lv3 "$tmp/lv1" "$tmp/lv3"
 grep -A2 '^  .*layout_verified' "$tmp/lv3.out" | tr '\n' '|' | grep -q 'AnonHugePages 0 kB.*period ? ms.*|.*AnonHugePages 2048 kB'
 ok $? "a page size in layout_verified is listed, the measured parts masked as ?"
+
+# (9) the host reference: runs whose CPU sped up or slowed down as a whole.
+mkdir -p "$tmp/hr1" "$tmp/hr2"
+for f in "$tmp/lv1/"*.csv; do
+	sed '/^# date: /a # host_ref_syscall_ns: 150.0 170.0 (getppid)\n# host_ref_loop_ns: 1.500 1.500 (LCG)\n# cpu_steal: 2.0 % of the run' \
+		"$f" > "$tmp/hr1/${f##*/}"
+	sed '/^# date: /a # host_ref_syscall_ns: 190.0 210.0 (getppid)\n# host_ref_loop_ns: 1.650 1.650 (LCG)\n# cpu_steal: 0.0 % of the run' \
+		"$f" > "$tmp/hr2/${f##*/}"
+done
+run hr "$tmp/hr1" "$tmp/hr2"
+grep -q '^  \[1\] getppid 160.0 ns, loop step 1.500 ns, steal 2.0 %$' "$tmp/hr.out" &&
+	grep -q '^  \[2\] getppid 200.0 ns (+25.0 %), loop step 1.650 ns (+10.0 %), steal 0.0 %$' "$tmp/hr.out"
+ok $? "host reference: per run the median of before and after over the items, and the change against run [1]"
+! grep -q 'Host reference' "$tmp/lv.out"
+ok $? "runs without a host reference print none"
 
 # (5) bad usage: exit 2 and a message
 # bad NAME REGEX DESCRIPTION ARGS...
