@@ -120,6 +120,19 @@ function bars(bench,    i, j, k, key, nser, ser, sertitle, nit, it, f, gp, line,
 # Grid for N panels.
 function cols_for(n) { return n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4 }
 
+# The axes of a log-log panel set: x tics, labels, and side margins xoff.
+function loglog(gp, xtics, xlabel, ylabel, xoff) {
+	print "set datafile missing '?'" > gp
+	print "set logscale xy" > gp
+	print xtics > gp
+	print "set format y '%.0s%c'" > gp
+	printf "set xlabel '%s'\n", xlabel > gp
+	printf "set ylabel '%s'\n", ylabel > gp
+	print "set grid" > gp
+	print "set key top left font ',8'" > gp
+	printf "set offsets graph %s, graph %s, graph 0.1, graph 0.1\n", xoff, xoff > gp
+}
+
 # --- sweep-B: one panel per item, one line per run and sweep ---
 function sweeps(bench,    i, j, p, key, np, pan, ser, nser, f, gp, c, r, w, h, file, x, xmax, t, ymax, div, unit) {
 	np = 0; nser = 0
@@ -272,15 +285,7 @@ function sizes(    i, j, p, np, pan, key, nl, lay, f, gp, c, r, file, t, n) {
 	preamble(gp)
 	c = cols_for(np); r = int((np + c - 1) / c)
 	printf "set multiplot layout %d,%d title \"mprotect toggle: ns per mprotect call against region size, one line per layout (log-log; whiskers: 95 %% CI of the median)\\nsparse2m / sparse1g: one 4 KiB page per 2 MiB / 1 GiB; empty: nothing mapped\" font ',11'\n", r, c > gp
-	print "set datafile missing '?'" > gp
-	print "set logscale xy" > gp
-	print sizetics() > gp
-	print "set format y '%.0s%c'" > gp
-	print "set xlabel 'region size (bytes, log scale)'" > gp
-	print "set ylabel 'median ns per mprotect call (log)'" > gp
-	print "set grid" > gp
-	print "set key top left font ',8'" > gp
-	print "set offsets graph 0.05, graph 0.05, graph 0.1, graph 0.1" > gp
+	loglog(gp, sizetics(), "region size (bytes, log scale)", "median ns per mprotect call (log)", 0.05)
 	for (p = 1; p <= np; p++) {
 		printf "set title \"%s\"\n", ptitle[p] > gp
 		printf "plot" > gp
@@ -334,15 +339,8 @@ function zapchunk(    i, p, np, pan, key, sid, f, gp, c, r, file, t, n) {
 	preamble(gp)
 	c = cols_for(np); r = int((np + c - 1) / c)
 	printf "set multiplot layout %d,%d title \"zap: median ns per chunk zapped against chunk size, one line per op and submission (log-log; whiskers: 95 %% CI of the median)\\nsolid, filled: one system call per chunk; dashed, open: io_uring IORING_OP_MADVISE, ns per chunk of a submission\" font ',11'\n", r, c > gp
-	print "set datafile missing '?'" > gp
-	print "set logscale xy" > gp
-	print "set xtics (\"4K\" 4096, \"2M\" 2097152, \"1G\" 1073741824)" > gp
-	print "set format y '%.0s%c'" > gp
-	print "set xlabel 'chunk size (log scale)'" > gp
-	print "set ylabel 'median ns per chunk (log)'" > gp
-	print "set grid" > gp
-	print "set key top left font ',8'" > gp
-	print "set offsets graph 0.1, graph 0.1, graph 0.1, graph 0.1" > gp
+	loglog(gp, "set xtics (\"4K\" 4096, \"2M\" 2097152, \"1G\" 1073741824)", "chunk size (log scale)",
+		"median ns per chunk (log)", 0.1)
 	for (p = 1; p <= np; p++) {
 		printf "set title \"%s\"\n", ztitle[p] > gp
 		printf "plot" > gp

@@ -36,6 +36,17 @@
 # (min, max, median; ci95_lo <= median <= ci95_hi; min <= p90 <= max).
 # Prints "# FAIL: ..." per problem and "# ..." diagnostics; exit 1 on a problem.
 
+# "COL@PREFIX" (or "COL@=LABEL"): sets cname and pre.
+function parse_spec(spec,    at) {
+	at = index(spec, "@")
+	cname = at ? substr(spec, 1, at - 1) : spec
+	pre = at ? substr(spec, at + 1) : ""
+}
+# Configuration c is selected by pre: "" all, "=LABEL" that one, else a label prefix.
+function cfg_matches(c, pre) {
+	if (substr(pre, 1, 1) == "=") return c == substr(pre, 2)
+	return pre == "" || substr(c, 1, length(pre)) == pre
+}
 function fail(msg) { print "# FAIL: " msg; bad++ }
 
 # RFC 4180 split into f[1..n]; returns n.
@@ -166,14 +177,12 @@ END {
 	}
 	nz = split(nonzero, nzs, " ")
 	for (i = 1; i <= nz; i++) {
-		cname = nzs[i]; pre = ""
-		if (index(cname, "@")) { pre = substr(cname, index(cname, "@") + 1); cname = substr(cname, 1, index(cname, "@") - 1) }
+		parse_spec(nzs[i])
 		if (!(cname in col)) { fail("no column " cname " (wanted > 0)"); continue }
 		matched = 0
 		for (k = 0; k < ncfg; k++) {
 			c = label[k]
-			if (substr(pre, 1, 1) == "=") { if (c != substr(pre, 2)) continue }
-			else if (pre != "" && substr(c, 1, length(pre)) != pre) continue
+			if (!cfg_matches(c, pre)) continue
 			matched++
 			m = cn[c, cname]
 			for (j = 1; j <= m; j++) t[j] = cv[c, cname, j]
@@ -186,15 +195,13 @@ END {
 	}
 	ne = split(exact, exs, " ")
 	for (i = 1; i <= ne; i++) {
-		cname = exs[i]; pre = ""
-		if (index(cname, "@")) { pre = substr(cname, index(cname, "@") + 1); cname = substr(cname, 1, index(cname, "@") - 1) }
+		parse_spec(exs[i])
 		wantv = substr(cname, index(cname, "=") + 1) + 0; cname = substr(cname, 1, index(cname, "=") - 1)
 		if (!(cname in col)) { fail("no column " cname " (wanted = " wantv ")"); continue }
 		matched = 0
 		for (k = 0; k < ncfg; k++) {
 			c = label[k]
-			if (substr(pre, 1, 1) == "=") { if (c != substr(pre, 2)) continue }
-			else if (pre != "" && substr(c, 1, length(pre)) != pre) continue
+			if (!cfg_matches(c, pre)) continue
 			matched++
 			m = cn[c, cname]; off = 0
 			for (j = 1; j <= m; j++) if (cv[c, cname, j] - wantv > 1e-9 || wantv - cv[c, cname, j] > 1e-9) off++
