@@ -8,8 +8,9 @@
  *   (when calibrated, how: the count it came to varies run to run), the
  *   self-check, the verified layout, the configuration labels and each
  *   configuration's keys (matched by label, not by position:
- *   "config[kvm].kvm_host"); and the number of repeats. A key that differs
- *   alike in several items is one difference listing them.
+ *   "config[kvm].kvm_host"; the module line once, as "module"); and the
+ *   number of repeats. A key that differs alike in several items is one
+ *   difference listing them.
  * Keys that change on every run (date, command, addresses, timer) are not compared;
  * in the verified layout, what changes on every run is masked (steady()).
  */
@@ -242,6 +243,9 @@ static int item_env(const struct run_item *it, struct kvlist *l)
 		snprintf(key, sizeof(key), "config.%lu", n);
 		label = csv_meta_get(f, key);
 		snprintf(name, sizeof(name), "config[%s].%s", label ? label : key, dot + 1);
+		/* The module is one per run: compared once per item, not per sweep point. */
+		if (!strcmp(dot + 1, "module"))
+			snprintf(name, sizeof(name), "module");
 		if (kv_add(l, name, f->meta[i].val))
 			goto out;
 	}
