@@ -66,6 +66,8 @@
 #include "bench.h"
 #include "env.h"
 #include "knobs.h"
+
+#define DAMON_STAT_ENABLED "/sys/module/damon_stat/parameters/enabled"
 #include "layout.h"
 #include "nbdev.h"
 
@@ -377,6 +379,13 @@ static int setup_damon(struct aging_state *st, const struct bench_val *o, char *
 		W(path, "%" PRIu64, e);
 	}
 #undef W
+	/* DAMON_STAT (on by default from 7.x) holds DAMON exclusively: off for the run, as a knob. */
+	if (!knob_read(DAMON_STAT_ENABLED, state, sizeof(state)) && !strcmp(state, "Y") &&
+	    (ret = knob_set(DAMON_STAT_ENABLED, "N"))) {
+		snprintf(reason, rlen, "DAMON_STAT runs and could not be stopped (%s = N): %s",
+			 DAMON_STAT_ENABLED, strerror(-ret));
+		return NB_EXIT_SKIP;
+	}
 	ret = knob_set(KD "/state", "on");
 	if (ret) {
 		/* EBUSY: an exclusive kdamond runs, e.g. DAMON_STAT (7.x enables it by default). */
