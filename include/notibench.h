@@ -20,7 +20,7 @@
 #include <sys/ioctl.h>
 #endif
 
-#define NB_ABI_VERSION		1
+#define NB_ABI_VERSION		2
 #define NB_DEVICE		"/dev/notibench"
 
 /* Callbacks. A bit per callback selects which ones a session implements. */
@@ -203,7 +203,7 @@ struct nb_version {
 	__u32 features;		/* NB_FEAT_* */
 	__u32 callbacks;	/* NB_CB_BIT() of callbacks this kernel has */
 	__u32 reserved;
-	char kernel_release[64];
+	char kernel_release[72];	/* 64 chars and the NUL (ABI 2) */
 	char module_version[32];
 };
 

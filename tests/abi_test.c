@@ -2,7 +2,7 @@
 /*
  * abi_test: pins the ioctl ABI of include/notibench.h (host, no module).
  *
- * The expected numbers are written out by hand from the header as of ABI 1:
+ * The expected numbers are written out by hand from the header as of ABI 2:
  * a change that moves a field or resizes a struct fails here and must come
  * with an NB_ABI_VERSION bump and new numbers. Also checks the few nbdev
  * helpers that build ABI structs.
@@ -71,14 +71,14 @@ static const struct check checks[] = {
 	OFF(nb_access, reserved, 20), OFF(nb_access, hits, 24), OFF(nb_access, faults, 32),
 	OFF(nb_access, retries, 40),
 	/* struct nb_version */
-	SIZE(nb_version, 112),
+	SIZE(nb_version, 120),
 	OFF(nb_version, abi_version, 0), OFF(nb_version, features, 4),
 	OFF(nb_version, callbacks, 8), OFF(nb_version, reserved, 12),
-	OFF(nb_version, kernel_release, 16), OFF(nb_version, module_version, 80),
+	OFF(nb_version, kernel_release, 16), OFF(nb_version, module_version, 88),
 
 	/* ioctl numbers: whole value, then direction and size decoded */
-	VAL(NB_ABI_VERSION, 1),
-	VAL(NB_IOC_VERSION, 0x8070B700), VAL(NB_IOC_ATTACH, 0x4148B701),
+	VAL(NB_ABI_VERSION, 2),
+	VAL(NB_IOC_VERSION, 0x8078B700), VAL(NB_IOC_ATTACH, 0x4148B701),
 	VAL(NB_IOC_DETACH, 0xB702), VAL(NB_IOC_STATS, 0xC010B703),
 	VAL(NB_IOC_RING, 0xC010B704), VAL(NB_IOC_RESET, 0xB705),
 	VAL(NB_IOC_ACCESS, 0xC030B706),
