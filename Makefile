@@ -107,7 +107,9 @@ bench: deps
 	scripts/bench $(if $(QUICK),--quick)
 
 # The benchmark binary, the ABI header, and the module's sources laid out so
-# that `kmod/probe.sh KDIR kmod && make -C KDIR M=$PWD/kmod` builds them there.
+# that `kmod/probe.sh KDIR kmod && make -C KDIR M=$PWD/kmod` builds them there;
+# the tools: notibench-all (bench/all, which runs the notibench beside it),
+# notibench-compare, notibench-plot and notibench-summary.
 SHARE = $(DESTDIR)$(PREFIX)/share/notibench
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
@@ -118,6 +120,15 @@ install: all
 	install -m 0644 kmod/nb*.c kmod/nb.h kmod/Kbuild kmod/README.md $(SHARE)/kmod/
 	install -m 0644 kmod/probes/*.c $(SHARE)/kmod/probes/
 	install -m 0755 kmod/probe.sh $(SHARE)/kmod/
+	install -m 0755 $(B)/notibench-compare $(DESTDIR)$(PREFIX)/bin/notibench-compare
+	install -m 0755 bench/all $(DESTDIR)$(PREFIX)/bin/notibench-all
+	install -d $(SHARE)/scripts/lib
+	install -m 0755 scripts/plot scripts/summary $(SHARE)/scripts/
+	install -m 0644 scripts/lib/*.awk $(SHARE)/scripts/lib/
+	for s in plot summary; do \
+		printf '#!/bin/sh\nexec %s/share/notibench/scripts/%s "$$@"\n' '$(PREFIX)' $$s \
+			> $(DESTDIR)$(PREFIX)/bin/notibench-$$s && \
+		chmod 0755 $(DESTDIR)$(PREFIX)/bin/notibench-$$s; done
 
 clean:
 	rm -rf $(B)
