@@ -28,7 +28,7 @@ GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test
 NB_GIT    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 LIBPERF   := $(B)/libperf
 LIBPERF_A := $(LIBPERF)/lib64/libperf.a
-BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/csv.c \
+BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/csv.c bench/csv_field.c \
 	     bench/env.c bench/hostref.c bench/knobs.c bench/counters.c bench/layout.c bench/backend.c \
 	     bench/backend_kvm.c bench/kvm_guest.c bench/backend_kmod.c bench/helper.c bench/bench_aging.c bench/bench_collapse.c \
 	     bench/bench_cow.c bench/bench_mprotect.c bench/bench_numa.c bench/bench_upgrade.c \
@@ -38,7 +38,7 @@ BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
 BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
 # scripts/compare runs this (bench/compare.h); it needs no libperf.
 COMPARE_SRC := bench/compare_main.c bench/compare_runs.c bench/compare_env.c \
-	       bench/compare_table.c bench/compare_print.c bench/csv_read.c bench/stats.c
+	       bench/compare_table.c bench/compare_print.c bench/csv_read.c bench/csv_field.c bench/stats.c
 
 .PHONY: all static kmod check install clean deps bench
 

@@ -109,19 +109,26 @@ int kvm_attach(struct backend *b, void *buf, size_t len, char *reason, size_t rl
 		snprintf(b->guest_why, sizeof(b->guest_why), "guest=off");
 		return NB_EXIT_OK;
 	}
-	if (b->pvm)
+	if (b->pvm) {
 		snprintf(b->guest_why, sizeof(b->guest_why), "PVM host: a plain guest cannot run");
-	else if (!kvm_guest_create(&b->guest, b->kvm_fd, b->vm_fd, buf, len, b->guest_why,
-				   sizeof(b->guest_why)))
-		b->guest_ok = true;
-	if (b->guest_ok) {
+	} else {
 		uint64_t ns;
+		int ret = kvm_guest_create(&b->guest, b->kvm_fd, b->vm_fd, buf, len, b->guest_why,
+					   sizeof(b->guest_why));
 
 		/* A first pass proves the guest runs here (and fills the tables). */
-		if (kvm_guest_pass(&b->guest, &ns, b->guest_why, sizeof(b->guest_why))) {
+		if (!ret && kvm_guest_pass(&b->guest, &ns, b->guest_why, sizeof(b->guest_why))) {
 			kvm_guest_destroy(&b->guest);
-			b->guest_ok = false;
+			ret = -1;
 		}
+		/* Where a guest should run, its failure is the run's, not a quiet fallback. */
+		if (ret < 0) {
+			snprintf(reason, rlen, "backend %s: the guest failed: %s (--backend "
+				 "kvm,guest=off measures without one)", b->label, b->guest_why);
+			kvm_detach(b);
+			return NB_EXIT_FAIL;
+		}
+		b->guest_ok = !ret;
 	}
 	if (b->guest_ok) {
 		b->guest_ran = true;

@@ -550,23 +550,29 @@ static int bitmap_io(struct aging_state *st, bool write)
 	return 0;
 }
 
+/* kdamond's CPU time and damon_aggregated count, around a batch. 0 or -ESRCH. */
+static int kdamond_snapshot(const struct aging_state *st, uint64_t *ns, uint64_t *agg,
+			    struct bench_sample *s)
+{
+	int64_t a = aggregated(st);
+
+	if (kdamond_stat(st, ns) || a < 0) {
+		snprintf(s->reason, sizeof(s->reason), "kdamond %d gone (schedstat, perf)",
+			 st->kdamond_pid);
+		return -ESRCH;
+	}
+	*agg = (uint64_t)a;
+	return 0;
+}
+
 static int prepare(void *state, struct bench_sample *s)
 {
 	struct aging_state *st = state;
 	volatile char sink = 0;
 	int ret;
 
-	if (st->op == OP_DAMON) {
-		int64_t a = aggregated(st);
-
-		if (kdamond_stat(st, &st->kd_ns0) || a < 0) {
-			snprintf(s->reason, sizeof(s->reason), "kdamond %d gone (schedstat, perf)",
-				 st->kdamond_pid);
-			return -ESRCH;
-		}
-		st->agg0 = (uint64_t)a;
-		return 0;
-	}
+	if (st->op == OP_DAMON)
+		return kdamond_snapshot(st, &st->kd_ns0, &st->agg0, s);
 	st->first = st->next + s->nops > st->npages ? 0 : st->next;
 	st->next = st->first + s->nops;
 	st->n = s->nops;
@@ -609,17 +615,8 @@ static int finish(void *state, struct bench_sample *s)
 {
 	struct aging_state *st = state;
 
-	if (st->op == OP_DAMON) {
-		int64_t a = aggregated(st);
-
-		if (kdamond_stat(st, &st->kd_ns1) || a < 0) {
-			snprintf(s->reason, sizeof(s->reason), "kdamond %d gone (schedstat, perf)",
-				 st->kdamond_pid);
-			return -ESRCH;
-		}
-		st->agg1 = (uint64_t)a;
-		return 0;
-	}
+	if (st->op == OP_DAMON)
+		return kdamond_snapshot(st, &st->kd_ns1, &st->agg1, s);
 	st->not_idle = 0;
 	if (st->op == OP_IDLE_READ)
 		for (uint64_t i = 0; i < st->nwords; i++)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "compare.h"
+#include "csv_field.h"
 
 #define CELL 256
 
@@ -426,22 +427,6 @@ void cmp_print_text(FILE *out, const struct run *runs, size_t nruns, const struc
 			o->threshold_pct);
 }
 
-/* RFC 4180 field. */
-static void csv_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\n\r")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 /* A number for the CSV: empty when NaN, inf as "inf". */
 static const char *csv_num(char *buf, size_t len, double v)
 {
@@ -479,7 +464,7 @@ static void csv_row(FILE *f, const char *const *cell)
 	for (size_t i = 0; i < C_NR; i++) {
 		if (i)
 			fputc(',', f);
-		csv_field(f, cell[i] ? cell[i] : "");
+		csv_put_field(f, cell[i] ? cell[i] : "");
 	}
 	fputc('\n', f);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "csv_field.h"
 #include "env.h"
 #include "knobs.h"
 
@@ -36,22 +37,6 @@ int csv_prepare(const char *dir, const char *bench, char *tmp, char *final, size
 	close(fd);
 	knobs_set_tempfile(tmp);
 	return 0;
-}
-
-/* RFC 4180: quote a field holding a comma, quote or newline. */
-static void field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
 }
 
 static void number(FILE *f, double v)
@@ -95,12 +80,13 @@ int csv_write(const char *tmp, const struct run_result *r)
 
 		for (unsigned int s = 0; s < cr->n; s++) {
 			fputs("sample,", f);
-			field(f, cr->b->label);
+			csv_put_field(f, cr->b->label);
 			fprintf(f, ",%u,%u,%u", cr->round[s], cr->seq[s], s);
 			for (unsigned int c = 0; c < r->ncols; c++) {
 				fputc(',', f);
 				if (r->cols[c].text)
-					field(f, cr->text[s * r->ncols + c] ? cr->text[s * r->ncols + c] : "");
+					csv_put_field(f, cr->text[s * r->ncols + c] ?
+							 cr->text[s * r->ncols + c] : "");
 				else
 					number(f, cr->v[s * r->ncols + c]);
 			}
@@ -113,7 +99,7 @@ int csv_write(const char *tmp, const struct run_result *r)
 		for (unsigned int kind = 0; kind < sizeof(summary_kinds) / sizeof(*summary_kinds);
 		     kind++) {
 			fprintf(f, "%s,", summary_kinds[kind]);
-			field(f, cr->b->label);
+			csv_put_field(f, cr->b->label);
 			fputs(",,,", f);
 			for (unsigned int c = 0; c < r->ncols; c++) {
 				fputc(',', f);

@@ -3,6 +3,7 @@
 #include "kvm_guest.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -46,44 +47,60 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-/* Runs of resident pages of buf as { gpa, pages } pairs; NULL on failure. */
+/* Appends page i (resident) to the runs r[0..*n) ({ gpa, pages } pairs). false: ENOMEM. */
+static bool add_page(uint64_t **r, size_t *n, size_t *cap, size_t i)
+{
+	uint64_t *t;
+
+	if (*n && (*r)[2 * (*n - 1)] + (*r)[2 * (*n - 1) + 1] * PAGE == i * PAGE) {
+		(*r)[2 * (*n - 1) + 1]++;
+		return true;
+	}
+	if (*n == *cap) {
+		t = realloc(*r, (*cap = 2 * *cap + 16) * 2 * sizeof(**r));
+		if (!t)
+			return false;
+		*r = t;
+	}
+	(*r)[2 * *n] = i * PAGE;
+	(*r)[2 * *n + 1] = 1;
+	(*n)++;
+	return true;
+}
+
+/*
+ * Runs of resident pages of buf as { gpa, pages } pairs; NULL with errno.
+ * mincore a GiB at a time: a 64 GiB sparse buffer needs no 16 MiB vector.
+ */
 static uint64_t *resident_ranges(void *buf, size_t len, uint64_t *nranges, uint64_t *pages)
 {
-	size_t npg = len / PAGE, cap = 16, n = 0;
-	unsigned char *vec = malloc(npg ? npg : 1);
-	uint64_t *r = malloc(cap * 2 * sizeof(*r));
+	size_t per = GIB / PAGE, n = 0, cap = 0;
+	unsigned char *vec = malloc(per);
+	uint64_t *r = NULL;
 
 	*pages = 0;
-	if (!vec || !r || mincore(buf, len, vec)) {
-		free(vec);
-		free(r);
+	if (!vec)
 		return NULL;
-	}
-	for (size_t i = 0; i < npg; i++) {
-		if (!(vec[i] & 1))
-			continue;
-		if (n && r[2 * (n - 1)] + r[2 * (n - 1) + 1] * PAGE == i * PAGE) {
-			r[2 * (n - 1) + 1]++;
-		} else {
-			if (n == cap) {
-				uint64_t *t = realloc(r, (cap *= 2) * 2 * sizeof(*r));
+	for (size_t off = 0; off < len; off += GIB) {
+		size_t chunk = len - off < GIB ? len - off : GIB;
 
-				if (!t) {
-					free(vec);
-					free(r);
-					return NULL;
-				}
-				r = t;
-			}
-			r[2 * n] = i * PAGE;
-			r[2 * n + 1] = 1;
-			n++;
+		if (mincore((char *)buf + off, chunk, vec))
+			goto fail;
+		for (size_t i = 0; i < chunk / PAGE; i++) {
+			if (!(vec[i] & 1))
+				continue;
+			if (!add_page(&r, &n, &cap, off / PAGE + i))
+				goto fail;
+			(*pages)++;
 		}
-		(*pages)++;
 	}
 	free(vec);
 	*nranges = n;
-	return r;
+	return r ? r : malloc(1);	/* nothing resident: an empty list */
+fail:
+	free(vec);
+	free(r);
+	return NULL;
 }
 
 static int set_cpuid(struct kvm_guest *g, int kvm_fd, char *why, size_t wlen)
@@ -113,6 +130,7 @@ static int set_cpuid(struct kvm_guest *g, int kvm_fd, char *why, size_t wlen)
 		}
 	if (!lm || !gb) {
 		snprintf(why, wlen, "KVM offers the guest no %s", !lm ? "long mode" : "1 GiB pages");
+		ret = KVM_GUEST_CANNOT;
 		goto out;
 	}
 	if (ioctl(g->vcpu_fd, KVM_SET_CPUID2, c)) {
@@ -156,20 +174,23 @@ int kvm_guest_create(struct kvm_guest *g, int kvm_fd, int vm_fd, void *buf, size
 {
 	struct kvm_userspace_memory_region r = { .slot = CTL_SLOT };
 	uint64_t *list, *pt;
-	int run_len;
+	int run_len, ret = -1;
 
 	memset(g, 0, sizeof(*g));
 	g->vcpu_fd = -1;
+	g->ctl_gpa = (len + GIB - 1) & ~(GIB - 1);
+	/* One PDPT of 1 GiB pages maps 512 GiB: the buffer and ctl (< 1 GiB) must fit. */
+	if (g->ctl_gpa + GIB > 512 * GIB)
+		return snprintf(why, wlen, "a %zu GiB buffer is beyond the guest's 512 GiB identity "
+				"map", len >> 30), KVM_GUEST_CANNOT;
 	list = resident_ranges(buf, len, &g->nranges, &g->pages);
 	if (!list)
 		return snprintf(why, wlen, "mincore over the buffer: %s", strerror(errno)), -1;
-	g->ctl_gpa = (len + GIB - 1) & ~(GIB - 1);
 	g->ctl_len = CTL_LIST * PAGE + ((g->nranges * 16 + PAGE - 1) & ~(PAGE - 1));
-	/* One PDPT of 1 GiB pages maps 512 GiB: the buffer and ctl must fit. */
-	if (g->ctl_gpa + g->ctl_len > 512 * GIB) {
+	if (g->ctl_len > GIB) {
 		free(list);
-		return snprintf(why, wlen, "a %zu GiB buffer is beyond the guest's 512 GiB identity "
-				"map", len >> 30), -1;
+		return snprintf(why, wlen, "%" PRIu64 " runs of resident pages: the list is over "
+				"1 GiB", g->nranges), KVM_GUEST_CANNOT;
 	}
 	g->ctl = mmap(NULL, g->ctl_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g->ctl == MAP_FAILED) {
@@ -205,12 +226,14 @@ int kvm_guest_create(struct kvm_guest *g, int kvm_fd, int vm_fd, void *buf, size
 		snprintf(why, wlen, "mmap of kvm_run: %s", strerror(errno));
 		goto fail;
 	}
-	if (set_cpuid(g, kvm_fd, why, wlen) || set_long_mode(g, why, wlen))
-		goto fail;
-	return 0;
+	ret = set_cpuid(g, kvm_fd, why, wlen);
+	if (!ret && set_long_mode(g, why, wlen))
+		ret = -1;
+	if (!ret)
+		return 0;
 fail:
 	kvm_guest_destroy(g);
-	return -1;
+	return ret;
 }
 
 int kvm_guest_pass(struct kvm_guest *g, uint64_t *ns, char *why, size_t wlen)

@@ -25,10 +25,14 @@ struct kvm_guest {
 	uint64_t pages;			/* pages read per pass */
 };
 
+/* kvm_guest_create(): the host or the buffer rules a guest out (not an error). */
+#define KVM_GUEST_CANNOT 1
+
 /*
  * Sets the guest up in vm_fd, whose slot 0 maps buf (len bytes) at guest
  * physical 0. The pages to read are the ones resident now (mincore).
- * 0, or -1 with the reason in why.
+ * 0; KVM_GUEST_CANNOT (buffer beyond the identity map, no long mode or
+ * 1 GiB pages for the guest); -1 on a failure; the reason in why.
  */
 int kvm_guest_create(struct kvm_guest *g, int kvm_fd, int vm_fd, void *buf, size_t len,
 		     char *why, size_t wlen);

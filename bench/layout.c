@@ -133,7 +133,11 @@ uint64_t layout_mem_available(void)
 	return meminfo_kb("MemAvailable") << 10;
 }
 
-void layout_smaps(uintptr_t addr, struct layout_smaps *v)
+/*
+ * Sums smaps fields over the VMAs of [start, end), or (exact) over the one
+ * VMA that starts at start; KernelPageSize is the largest.
+ */
+static void smaps_scan(uintptr_t start, uintptr_t end, bool exact, struct layout_smaps *v)
 {
 	char line[512];
 	bool in = false;
@@ -150,45 +154,9 @@ void layout_smaps(uintptr_t addr, struct layout_smaps *v)
 		/* VMA lines start with a lowercase hex address, field lines with a capital. */
 		if (isxdigit((unsigned char)line[0]) && !isupper((unsigned char)line[0]) &&
 		    sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2) {
-			if (in)
+			if (exact ? in : s >= end)
 				break;
-			in = s == addr;
-			v->found |= in;
-			continue;
-		}
-		if (!in || sscanf(line, "%63[^:]: %" SCNu64, name, &kb) != 2)
-			continue;
-		if (!strcmp(name, "Rss"))
-			v->rss_kb = kb;
-		else if (!strcmp(name, "AnonHugePages"))
-			v->anon_huge_kb = kb;
-		else if (!strcmp(name, "KernelPageSize"))
-			v->kernel_page_kb = kb;
-		else if (!strcmp(name, "Private_Hugetlb"))
-			v->private_hugetlb_kb = kb;
-	}
-	fclose(f);
-}
-
-void layout_smaps_sum(uintptr_t start, uintptr_t end, struct layout_smaps *v)
-{
-	char line[512];
-	bool in = false;
-	FILE *f = fopen("/proc/self/smaps", "re");
-
-	memset(v, 0, sizeof(*v));
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		uintptr_t s, e;
-		char name[64];
-		uint64_t kb;
-
-		if (isxdigit((unsigned char)line[0]) && !isupper((unsigned char)line[0]) &&
-		    sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2) {
-			if (s >= end)
-				break;
-			in = e > start;
+			in = exact ? s == start : e > start;
 			v->found |= in;
 			continue;
 		}
@@ -204,6 +172,16 @@ void layout_smaps_sum(uintptr_t start, uintptr_t end, struct layout_smaps *v)
 			v->private_hugetlb_kb += kb;
 	}
 	fclose(f);
+}
+
+void layout_smaps(uintptr_t addr, struct layout_smaps *v)
+{
+	smaps_scan(addr, addr + 1, true, v);
+}
+
+void layout_smaps_sum(uintptr_t start, uintptr_t end, struct layout_smaps *v)
+{
+	smaps_scan(start, end, false, v);
 }
 
 /* Reserves pages in the hugetlb pool (knobs restore it). */

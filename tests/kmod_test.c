@@ -203,6 +203,15 @@ static void region_touch(struct region *r)
 		r->base[off] = 1;
 }
 
+/* len bytes of 4 KiB pages, all written, inside one GiB: most tests' region. */
+static bool region_dense(struct region *r, size_t len)
+{
+	if (!region_map(r, len, BACK_4K, PLACE_IN_GIB))
+		return false;
+	region_touch(r);
+	return true;
+}
+
 static void region_unmap(struct region *r)
 {
 	if (r->resv)
@@ -453,9 +462,8 @@ static void t_attach_lifecycle(void)
 	uint64_t calls;
 	int fd = session(), ret;
 
-	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	ret = nbdev_attach(fd, &a);
 	if (!stats_read(fd))
@@ -644,9 +652,8 @@ static void t_munmap(void)
 	struct nb_attach a;
 	int fd = session();
 
-	if (fd < 0 || !region_map(&r, 4 * MiB, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, 4 * MiB))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	if (!attach(fd, &a))
 		goto out;
@@ -684,9 +691,8 @@ static void t_fork(void)
 	int fd = session(), status;
 	pid_t pid;
 
-	if (fd < 0 || !region_map(&r, 4 * MiB, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, 4 * MiB))
 		goto out;
-	region_touch(&r);
 	b = (uintptr_t)r.base;
 	e = region_end(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
@@ -760,9 +766,8 @@ static void t_cow(void)
 	pid_t pid = -1;
 	bool ok;
 
-	if (fd < 0 || fd_tlb < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || fd_tlb < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	if (!attach(fd, &a) || pipe(pipefd))
 		goto out;
@@ -830,9 +835,8 @@ static void t_tlb_mprotect(void)
 	int fd = session(), fd_tlb = tlb_session();
 	uint64_t tlb, ends;
 
-	if (fd < 0 || fd_tlb < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || fd_tlb < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	if (!attach(fd, &a) || !reset(fd_tlb) || !protect(r.base, PAGE, PROT_READ) ||
 	    !stats_read(fd))
@@ -888,9 +892,8 @@ static void t_callback_left_out(void)
 	struct nb_attach a;
 	int fd = session();
 
-	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
 	if (!attach(fd, &a) || !toggle(r.base, PAGE, 2) || !stats_read(fd))
@@ -941,9 +944,8 @@ static void t_cost_spin(void)
 			nb_set_cost(&a[m], NB_CB_END, NB_MODEL_SPIN, spin_ns[m]);
 		}
 	}
-	if (!region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (!region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	for (int round = 0; round < ROUNDS; round++) {
 		for (int i = 0; i < MODELS; i++) {
 			int m = (i + round) % MODELS;	/* rotate the order against drift */
@@ -1011,9 +1013,8 @@ static void t_cost_spin_range(void)
 	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
 	int fd = session();
 
-	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_SPIN_RANGE, 1);
 	if (!attach(fd, &a) || !protect(r.base, r.len, PROT_READ) || !stats_read(fd))
@@ -1041,9 +1042,8 @@ static void t_cost_smmu(void)
 	uint64_t min, med;
 	unsigned int n;
 
-	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_smmu(&a, NB_CB_START, PER_PAGE, THRESHOLD, GLOBAL);
 	/*
@@ -1080,9 +1080,8 @@ static void t_cost_sleep(void)
 	uint64_t min, med;
 	unsigned int n;
 
-	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_SLEEP, 50000);
 	if (!attach(fd, &a) || !toggle(r.base, PAGE, 10) || !stats_read(fd) || !ring_read(fd))
@@ -1104,9 +1103,8 @@ static void t_cost_fail(void)
 	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
 	int fd = session(), ret;
 
-	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	/* the 5.12 rule: a start that can fail must not have an end */
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_FAIL, 0);
@@ -1137,9 +1135,8 @@ static void t_event_filter(void)
 	uint64_t min, med;
 	unsigned int n;
 
-	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_SPIN, 100000);
 	a.event_mask = NB_EV_BIT(NB_EV_UNMAP);
@@ -1194,9 +1191,8 @@ static void t_subscribers(void)
 	struct nb_attach a;
 	int fd = session(), ret;
 
-	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 0);
 	ret = nbdev_attach(fd, &a);
 	tap_ok(ret == -EINVAL, "K=0 is -EINVAL (%d)", ret);
@@ -1229,9 +1225,8 @@ static void t_interval(void)
 	uint64_t n;
 
 	/* interval over the first 4 MiB of an 8 MiB region */
-	if (fd < 0 || !region_map(&r, 8 * MiB, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, 8 * MiB))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_INTERVAL, 1);
 	nb_set_range(&a, (uintptr_t)r.base, 4 * MiB);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_COUNT, 0);
@@ -1272,9 +1267,8 @@ static void zap_refault(enum nb_attach_mode mode)
 	int fd = session(), ret;
 	uint64_t len = PAGES * PAGE;
 
-	if (fd < 0 || !region_map(&r, len, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, len))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, mode, 1);
 	nb_set_range(&a, (uintptr_t)r.base, len);
 	if (mode == NB_MODE_OPS)
@@ -1360,9 +1354,8 @@ static void t_zap_invalid(void)
 	int fd = session(), ret, status;
 	pid_t pid;
 
-	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	nb_attach_init(&a, NB_MODE_OPS, 2);
 	nb_set_range(&a, (uintptr_t)r.base, r.len);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_ZAP, 0);
@@ -1521,9 +1514,8 @@ static void t_bad_ioctl(void)
 	int fd = session(), ret, status = -1;
 	pid_t pid;
 
-	if (fd < 0 || !region_map(&r, PMD_SIZE_, BACK_4K, PLACE_IN_GIB))
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
 		goto out;
-	region_touch(&r);
 	ret = nbdev_ioctl(fd, NB_IOC_ATTACH, NULL);
 	tap_ok(ret == -EFAULT, "ATTACH from NULL is -EFAULT (%d)", ret);
 	ret = nbdev_ioctl(fd, NB_IOC_ATTACH, (void *)1);

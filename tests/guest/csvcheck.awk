@@ -20,7 +20,8 @@
 #           the configurations nonzero's @PREFIX (or @=LABEL) selects
 # show      columns whose per-configuration median is printed
 # sweep     1: a cost sweep (labels ending in ,ns=N with a common prefix) is
-#           present, with its `sweep` metadata line; the medians per cost are
+#           present, with its `sweep` metadata line (its module-timed callback
+#           slope within 0.95-2.5 per charged call); the medians per cost are
 #           printed
 # spin_bound 1: in each kmod:spin,...,ns=N configuration every sample lasted
 #           at least its nb_charged_calls times N. Only for benchmarks whose
@@ -236,7 +237,18 @@ END {
 		}
 		if (!nsw) fail("no cost sweep among the configurations")
 		else if (meta["sweep"] == "") fail("no sweep metadata")
-		else print "# sweep: " meta["sweep"]
+		else {
+			print "# sweep: " meta["sweep"]
+			# A spin of N ns lasts at least N: per charged call the module's own
+			# time grows by >= 1 ns per ns; interference stretches it, not 2.5x.
+			nw = split(meta["sweep"], w, /[ ,]+/); cal = ""; chg = ""
+			for (i = 1; i < nw; i++) {
+				if (w[i] == "callback_ns_slope/charged") cal = w[i + 1]
+				if (w[i] == "op" && w[i - 1] == "per" && chg == "") chg = w[i + 1]
+			}
+			if (chg + 0 > 0 && !(isnum(cal) && cal >= 0.95 && cal <= 2.5))
+				fail("sweep: module-timed callback slope / charged calls is " cal ", wanted 0.95-2.5")
+		}
 	}
 	if (spin_bound) {
 		for (k = 0; k < ncfg; k++) {
@@ -258,4 +270,6 @@ END {
 	exit bad ? 1 : 0
 }
 
-function meta_keys_default() { return "kernel_release benchmark command samples batch check" }
+function meta_keys_default() {
+	return "kernel_release benchmark command samples batch check host_ref_syscall_ns host_ref_loop_ns cpu_steal"
+}
