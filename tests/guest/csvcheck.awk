@@ -21,8 +21,8 @@
 # show      columns whose per-configuration median is printed
 # sweep     1: a cost sweep (labels ending in ,ns=N with a common prefix) is
 #           present, with its `sweep` metadata line (its module-timed callback
-#           slope within 0.95-2.5 per charged call); the medians per cost are
-#           printed
+#           slope >= 0.95 per charged call: a spin lasts its ns); the medians per
+#           cost are printed
 # spin_bound 1: in each kmod:spin,...,ns=N configuration every sample lasted
 #           at least its nb_charged_calls times N. Only for benchmarks whose
 #           notifier calls all run in the benchmark thread inside the timed
@@ -240,14 +240,15 @@ END {
 		else {
 			print "# sweep: " meta["sweep"]
 			# A spin of N ns lasts at least N: per charged call the module's own
-			# time grows by >= 1 ns per ns; interference stretches it, not 2.5x.
+			# time grows by >= 1 ns per ns. (No upper bound: under TCG a
+			# descheduled vCPU stretches a callback without limit; 3.9 seen.)
 			nw = split(meta["sweep"], w, /[ ,]+/); cal = ""; chg = ""
 			for (i = 1; i < nw; i++) {
 				if (w[i] == "callback_ns_slope/charged") cal = w[i + 1]
 				if (w[i] == "op" && w[i - 1] == "per" && chg == "") chg = w[i + 1]
 			}
-			if (chg + 0 > 0 && !(isnum(cal) && cal >= 0.95 && cal <= 2.5))
-				fail("sweep: module-timed callback slope / charged calls is " cal ", wanted 0.95-2.5")
+			if (chg + 0 > 0 && !(isnum(cal) && cal >= 0.95))
+				fail("sweep: module-timed callback slope / charged calls is " cal ", wanted >= 0.95")
 		}
 	}
 	if (spin_bound) {
