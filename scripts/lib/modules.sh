@@ -80,10 +80,14 @@ nb_mod_builtin() {
 	[[ -f $f ]] && grep -qE "/(${1}|${1//_/-})\.ko$" "$f"
 }
 
-# nb_guest_modules DEST NAME...: DEST/<module>.ko for each NAME not built in
-# and its dependencies, and DEST/order listing them dependencies first.
+# nb_guest_modules [--any] DEST NAME...: DEST/<module>.ko for each NAME not
+# built in and its dependencies, and DEST/order listing them dependencies
+# first. --any: the NAMEs are alternatives (KVM's vendor modules), one of them
+# is enough.
 nb_guest_modules() {
-	local dest=$1 name seen=" " order=()
+	local any=0 dest name seen=" " order=() found=0 where
+	[[ $1 == --any ]] && { any=1; shift; }
+	dest=$1
 	shift
 	command -v modinfo >/dev/null || nb_die "modinfo missing (package kmod)"
 	mdir=$NB_VM/cache/modules-$KVER NB_MOD_DEB=""
@@ -91,22 +95,26 @@ nb_guest_modules() {
 	mkdir -p "$mdir" "$dest"
 	nb_lock "modules-$KVER"
 	# Depth first: a module goes after everything it depends on.
+	# visit MODULE [TOP]: TOP is 1 for a NAME, which --any may lack.
 	visit() {
 		local m=$1 d
 		[[ $seen == *" $m "* ]] && return 0
 		seen+="$m "
 		if [[ ! -f $mdir/$m.ko ]] && ! nb_mod_fetch "$m"; then
 			nb_mod_builtin "$m" && return 0
-			nb_die "no module $m for $KVER (looked in ${bzimage:+$KDIR}${bzimage:-/lib/modules/$KVER" \
-				"and its package}) and it is not built in"
+			where="/lib/modules/$KVER and its package"
+			[[ -n $bzimage ]] && where="$KDIR and its modules.builtin"
+			((any && $2)) && return 1
+			nb_die "no module $m for $KVER (looked in $where) and it is not built in"
 		fi
-		for d in $(modinfo -F depends "$mdir/$m.ko" | tr ',' ' '); do visit "$d"; done
+		for d in $(modinfo -F depends "$mdir/$m.ko" | tr ',' ' '); do visit "$d" 0; done
 		cp "$mdir/$m.ko" "$dest/$m.ko"
 		order+=("$m")
 	}
 	for name in "$@"; do
-		nb_mod_builtin "$name" || visit "$name"
+		if nb_mod_builtin "$name" || visit "$name" 1; then found=1; fi
 	done
+	((found)) || nb_die "none of the modules $* for $KVER (looked in $where) and none is built in"
 	nb_unlock
 	printf '%s\n' ${order[@]+"${order[@]}"} > "$dest/order"
 	rm -rf "$dest/.src"
