@@ -221,9 +221,12 @@ nb_prepare() {
 # Build the module for KVER; sets KO. KDIR is a host path unless KWHERE=trixie.
 nb_build_module() {
 	local out=build/kmod/$KVER
+	# Trees built from source share a release (a base and its patched
+	# variant): one module build per tree, or make keeps the other's objects.
+	[[ -n ${bzimage:-} ]] && out+=-$(printf %s "$KDIR" | sha1sum | cut -c1-8)
 	[[ -f $NB_ROOT/kmod/Kbuild ]] ||
 		nb_die "kmod/Kbuild does not exist yet (use --no-module)"
-	nb_lock "kmod-$KVER"
+	nb_lock "kmod-${out##*/}"
 	nb_log "building notibench.ko for $KVER"
 	if [[ $KWHERE == trixie ]]; then
 		nb_chroot make -s -C /repo kmod KDIR="$KDIR" KMOD_OUT="$out" >&2
