@@ -40,7 +40,7 @@ BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
 COMPARE_SRC := bench/compare_main.c bench/compare_runs.c bench/compare_env.c \
 	       bench/compare_table.c bench/compare_print.c bench/csv_read.c bench/csv_field.c bench/stats.c
 
-.PHONY: all static kmod check install clean deps bench
+.PHONY: all static kmod check install clean deps bench kernel
 
 all: $(HOST_TESTS) $(B)/notibench $(B)/notibench-compare static
 
@@ -95,6 +95,11 @@ kmod:
 
 deps:
 	scripts/deps
+
+# A kernel built from source for scripts/vm, cached (scripts/kernel, README.md):
+# KARGS="--source 6.1 --patch my.patch --config debug ..." (default: 6.12).
+kernel:
+	scripts/kernel $(KARGS)
 
 check: deps
 	tests/run
