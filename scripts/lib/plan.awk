@@ -10,25 +10,39 @@ FNR == 1 { nfile++ }
 nfile == 1 { label[$1] = clean($2); next }
 nfile == 2 {
 	n = ++ns
-	S_run[n] = $1; S_item[n] = $2; S_bench[n] = $3; S_cfg[n] = clean($5); S_base[n] = $6
-	S_group[n] = clean($7); S_ns[n] = $8; S_med[n] = $9; S_lo[n] = $10; S_hi[n] = $11
-	S_cmed[n] = $12; S_clo[n] = $13; S_chi[n] = $14; S_layout[n] = $18; S_bytes[n] = $19
-	S_size[n] = $20; S_op[n] = $21; S_align[n] = $22; S_slope[n] = $24; S_icpt[n] = $25
-	S_r2[n] = $26; S_cnt[n] = $27; S_reps[n] = $28
-	S_chunk[n] = $29; S_cbytes[n] = $30; S_submit[n] = $31
-	if (!($3 in benchseen)) { benchseen[$3] = 1; benches[++nb] = $3 }
+	S_run[n] = $1; S_item[n] = clean($2); S_bench[n] = clean($3); S_cfg[n] = clean($5)
+	S_base[n] = $6; S_group[n] = clean($7); S_ns[n] = num($8); S_med[n] = num($9)
+	S_lo[n] = num($10); S_hi[n] = num($11); S_cmed[n] = num($12); S_clo[n] = num($13)
+	S_chi[n] = num($14); S_layout[n] = clean($18); S_bytes[n] = num($19); S_size[n] = clean($20)
+	S_op[n] = clean($21); S_align[n] = clean($22); S_slope[n] = num($24); S_icpt[n] = num($25)
+	S_r2[n] = num($26); S_cnt[n] = num($27); S_reps[n] = $28
+	S_chunk[n] = clean($29); S_cbytes[n] = num($30); S_submit[n] = clean($31)
+	if (!(S_bench[n] in benchseen)) { benchseen[S_bench[n]] = 1; benches[++nb] = S_bench[n] }
 	next
 }
 nfile == 3 {
 	n = ++nhist
-	H_run[n] = $1; H_item[n] = $2; H_bench[n] = $3; H_cfg[n] = clean($4); H_cb[n] = $5
-	H_bucket[n] = $6; H_bytes[n] = $7; H_val[n] = $8
+	H_run[n] = $1; H_item[n] = clean($2); H_bench[n] = clean($3); H_cfg[n] = clean($4)
+	H_cb[n] = clean($5); H_bucket[n] = clean($6); H_bytes[n] = num($7); H_val[n] = num($8)
 	next
 }
 
-# Labels go into double-quoted gnuplot strings ("\n" is a line break there):
-# no quotes or backslashes in them.
-function clean(s) { gsub(/["'\\]/, "", s); return s }
+# What the runs hold is data: item ids are file names, labels, configurations,
+# benchmarks, layouts and histogram buckets come from the files. In a gnuplot
+# script a " or \ would end or escape the string it is in, a backquote runs a
+# shell command, @ expands a macro, and in a data file a space, # or " would
+# shift or hide columns. So text keeps only the characters below (any other
+# becomes _), file names only letters, digits, - and _, and numbers are
+# numbers ("" when not finite).
+function clean(s) { gsub("[^]A-Za-z0-9 _.,:;=+/#<>~%()[{}!?&*^|-]", "_", s); return s }
+# In a data file (column 1: xtic labels): no blanks, no comment sign.
+function dtext(s) { gsub(/[ #]/, "_", s); return s }
+function fname(s) { gsub(/[^A-Za-z0-9_-]/, "_", s); return s }
+function num(x) {
+	if (x == "" || x !~ /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/) return ""
+	x += 0
+	return (x == x && x - x == 0) ? x : ""
+}
 function v(x) { return x == "" ? "?" : x }
 function short(item, bench) {
 	if (index(item, bench "-") == 1) return substr(item, length(bench) + 2)
@@ -81,10 +95,10 @@ function bars(bench,    i, j, k, key, nser, ser, sertitle, nit, it, f, gp, line,
 		val[it[S_item[i]], ser[key]] = v(S_med[i]) " " v(S_lo[i]) " " v(S_hi[i])
 	}
 	if (!nit) return
-	file = "bars-" bench
+	file = "bars-" fname(bench)
 	f = W "/" file ".dat"
 	for (i = 1; i <= nit; i++) {
-		line = short(itname[i], bench)
+		line = dtext(short(itname[i], bench))
 		for (j = 1; j <= nser; j++)
 			line = line " " (((i, j) in val) ? val[i, j] : "? ? ?")
 		print line > f
@@ -150,14 +164,14 @@ function sweeps(bench,    i, j, p, key, np, pan, ser, nser, f, gp, c, r, w, h, f
 			sslope[nser] = S_slope[i]; sicpt[nser] = S_icpt[i]; srun[nser] = S_run[i]
 		}
 		j = ser[key]
-		f = W "/sweep-" bench "-" j ".dat"
+		f = W "/sweep-" fname(bench) "-" j ".dat"
 		print S_ns[i], v(S_med[i]), v(S_lo[i]), v(S_hi[i]) > f
 		if (S_med[i] + 0 > smax[j] + 0) smax[j] = S_med[i]
 		if (S_ns[i] + 0 > pmax[p] + 0) pmax[p] = S_ns[i]
 	}
 	if (!np) return
-	for (j = 1; j <= nser; j++) close(W "/sweep-" bench "-" j ".dat")
-	file = "sweep-" bench
+	for (j = 1; j <= nser; j++) close(W "/sweep-" fname(bench) "-" j ".dat")
+	file = "sweep-" fname(bench)
 	gp = W "/" file ".gp"
 	preamble(gp)
 	c = cols_for(np); r = int((np + c - 1) / c)
@@ -184,7 +198,7 @@ function sweeps(bench,    i, j, p, key, np, pan, ser, nser, f, gp, c, r, w, h, f
 		for (t = 1; t <= pser[p]; t++) {
 			j = pslist[p, t]
 			printf "%s 'sweep-%s-%d.dat' using 1:($2/%g):($3/%g):($4/%g) with yerrorlines lc %d pt 7 ps 0.6 title \"%s\"",
-				(t > 1 ? "," : ""), bench, j, div, div, div, srun[j], stitle[j] > gp
+				(t > 1 ? "," : ""), fname(bench), j, div, div, div, srun[j], stitle[j] > gp
 			if (sslope[j] != "" && sicpt[j] != "")
 				printf ", [0:%s] (%s + %s * x) / %g with lines dt 2 lc %d notitle", pmax[p], sicpt[j], sslope[j], div, srun[j] > gp
 		}
@@ -204,7 +218,7 @@ function hists(bench,    i, j, p, np, pan, nr, runs, rr, b, nbk, bk, f, gp, c, r
 		if (!(H_item[i] in pan)) { pan[H_item[i]] = ++np; hitem[np] = H_item[i]; hcb[np] = H_cb[i] }
 	}
 	if (!np) return
-	file = "hist-" bench
+	file = "hist-" fname(bench)
 	gp = W "/" file ".gp"
 	preamble(gp)
 	c = cols_for(np); r = int((np + c - 1) / c)
@@ -240,7 +254,7 @@ function hists(bench,    i, j, p, np, pan, nr, runs, rr, b, nbk, bk, f, gp, c, r
 		f = W "/" file "-" p ".dat"
 		for (i = 1; i <= nbk; i++) {
 			b = order[i]
-			line = bname[b]
+			line = dtext(bname[b])
 			for (j = 1; j <= nr; j++) line = line " " (((b, j) in val) ? val[b, j] : 0)
 			print line > f
 		}
