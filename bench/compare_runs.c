@@ -86,6 +86,14 @@ static bool is_csv_name(const char *name)
 	return name[0] != '.' && len > 4 && !strcmp(name + len - 4, ".csv");
 }
 
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 static int load_dir(struct run *r, const char *metric, char *err, size_t errlen)
 {
 	struct dirent **names;
@@ -99,6 +107,15 @@ static int load_dir(struct run *r, const char *metric, char *err, size_t errlen)
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
+		if (!ret && is_csv_name(names[i]->d_name) && has_control(names[i]->d_name)) {
+			/* No line of the report or the CSV could hold it: refuse, as plot does. */
+			for (char *c = names[i]->d_name; *c; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = '?';
+			snprintf(err, errlen, "%s: a file name with a control character (newline, tab, "
+				 "...): %s (shown with ?): not reading it", r->path, names[i]->d_name);
+			ret = -1;
+		}
 		if (!ret && is_csv_name(names[i]->d_name)) {
 			snprintf(path, sizeof(path), "%s/%s", r->path, names[i]->d_name);
 			if (!stat(path, &st) && S_ISREG(st.st_mode)) {
