@@ -24,6 +24,7 @@ enum {
 	CMP_EXIT_OK = 0,		/* no significant regression beyond the threshold */
 	CMP_EXIT_REGRESSION = 1,
 	CMP_EXIT_USAGE = 2,		/* bad usage, unreadable or malformed run */
+	CMP_EXIT_CHECK_FAILED = 3,	/* no regression, but an item's self-check failed */
 };
 
 /* Below this many samples per side the normal approximation is not used. */
@@ -44,6 +45,14 @@ struct run_item {
 	char *id;			/* file name without .csv and .rN */
 	struct csv_file *rep;		/* by N; one for <id>.csv */
 	size_t nrep;
+	/*
+	 * Why its first failed repeat failed (`# check: FAILED` and its first
+	 * failure, or run.meta's status `fail` and reason), or NULL. Such an
+	 * item is not compared: its numbers measure a kernel that did not do
+	 * what the benchmark predicts, or a run that went wrong.
+	 */
+	char *fail;
+	size_t fail_rep;		/* that repeat, 0-based */
 };
 
 struct run {
@@ -119,6 +128,14 @@ struct cmp_missing {
 	bool *present;			/* per run */
 };
 
+/* An item not compared because it failed in one run (one entry per such run). */
+struct cmp_failed {
+	const char *item;
+	size_t run;			/* 0-based */
+	size_t rep, nrep;		/* the failed repeat (0-based) of nrep */
+	const char *why;
+};
+
 /* Geometric mean of the ratios of medians, per benchmark and run k > 1. */
 struct cmp_geomean {
 	const char *benchmark;
@@ -133,6 +150,8 @@ struct cmp_table {
 	size_t nrows;
 	struct cmp_missing *missing;
 	size_t nmissing;
+	struct cmp_failed *failed;	/* not compared: a self-check failed */
+	size_t nfailed;
 	struct cmp_geomean *geo;
 	size_t ngeo;
 	size_t ntests, nsignificant, nregressions, nimprovements, ntoo_small;

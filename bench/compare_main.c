@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"  --metric COLUMN    the column compared (default ns_per_op; lower is better)\n"
 		"\n"
 		"Exit status: 0 no significant regression beyond the threshold, 1 one or more,\n"
-		"2 bad usage or an unreadable run. Details: results/README.md, \"Comparing runs\".\n",
+		"2 bad usage or an unreadable run, 3 no regression but an item's self-check failed\n"
+		"in some run (it is not compared). Details: results/README.md, \"Comparing runs\".\n",
 		prog);
 }
 
@@ -93,7 +94,8 @@ static int run_compare(const char **paths, size_t nruns, const struct cmp_opts *
 		fprintf(stderr, "%s: %s\n", prog, err);
 		goto out;
 	}
-	ret = table.nregressions ? CMP_EXIT_REGRESSION : CMP_EXIT_OK;
+	ret = table.nregressions ? CMP_EXIT_REGRESSION :
+	      table.nfailed ? CMP_EXIT_CHECK_FAILED : CMP_EXIT_OK;
 	goto out;
 nomem:
 	fprintf(stderr, "%s: out of memory\n", prog);

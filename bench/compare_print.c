@@ -373,6 +373,34 @@ static void print_missing(FILE *out, size_t nruns, const struct cmp_table *t)
 	tt_print(out, &tt);
 }
 
+/* "2", or "2 (repeat 3 of 8)". */
+static void failed_run(char *buf, size_t len, const struct cmp_failed *f)
+{
+	if (f->nrep > 1)
+		snprintf(buf, len, "%zu (repeat %zu of %zu)", f->run + 1, f->rep + 1, f->nrep);
+	else
+		snprintf(buf, len, "%zu", f->run + 1);
+}
+
+static void print_failed(FILE *out, const struct cmp_table *t)
+{
+	static const char *const head[] = { "item", "run", "why" };
+	struct ttable tt = { .ncols = 3, .head = head, .align = "lll" };
+
+	if (!t->nfailed)
+		return;
+	fprintf(out, "\nNot compared (failed in a run: a self-check that failed means the kernel did "
+		"not do what\nthe benchmark predicts, so its numbers are no measure of the same work; "
+		"left out of the\ntests, Holm's correction and the geometric means):\n");
+	for (size_t i = 0; i < t->nfailed; i++) {
+		char run[64];
+
+		failed_run(run, sizeof(run), &t->failed[i]);
+		tt_row(&tt, (const char *const[]){ t->failed[i].item, run, t->failed[i].why });
+	}
+	tt_print(out, &tt);
+}
+
 static void print_geomeans(FILE *out, const struct cmp_table *t)
 {
 	static const char *const head[] = { "benchmark", "run", "geomean ratio", "change",
@@ -413,15 +441,22 @@ void cmp_print_text(FILE *out, const struct run *runs, size_t nruns, const struc
 	print_method(out, nruns, o, t);
 	print_rows(out, o, t);
 	print_missing(out, nruns, t);
+	print_failed(out, t);
 	print_geomeans(out, t);
 	print_power(out, o, t);
-	fprintf(out, "\n%zu test%s, %zu significant (%zu slower, %zu faster)%s%s.\n", t->ntests,
+	fprintf(out, "\n%zu test%s, %zu significant (%zu slower, %zu faster)%s%s%s.\n", t->ntests,
 		t->ntests == 1 ? "" : "s", t->nsignificant, t->nsignificant - t->nimprovements,
 		t->nimprovements, t->ntoo_small ? ", some not tested: n too small" : "",
-		t->nmissing ? ", some not in every run" : "");
+		t->nmissing ? ", some not in every run" : "",
+		t->nfailed ? ", some not compared: failed in a run" : "");
 	if (t->nregressions)
-		fprintf(out, "Result: %zu significant regression%s beyond +%g %% (exit status 1).\n",
-			t->nregressions, t->nregressions == 1 ? "" : "s", o->threshold_pct);
+		fprintf(out, "Result: %zu significant regression%s beyond +%g %%%s (exit status 1).\n",
+			t->nregressions, t->nregressions == 1 ? "" : "s", o->threshold_pct,
+			t->nfailed ? "; and items that failed in a run were not compared" : "");
+	else if (t->nfailed)
+		fprintf(out, "Result: no significant regression beyond +%g %% among the items compared, "
+			"but %zu failed in a run and %s not compared (exit status 3).\n",
+			o->threshold_pct, t->nfailed, t->nfailed == 1 ? "was" : "were");
 	else
 		fprintf(out, "Result: no significant regression beyond +%g %% (exit status 0).\n",
 			o->threshold_pct);
@@ -542,6 +577,22 @@ static void write_csv(FILE *f, const struct run *runs, size_t nruns, const struc
 		cell[C_CONFIG] = t->missing[i].config;
 		cell[C_NOTE] = note;
 		csv_row(f, cell);
+	}
+	for (size_t i = 0; i < t->nfailed; i++) {
+		const struct cmp_failed *fl = &t->failed[i];
+		const char *cell[C_NR] = { 0 };
+		char *note = NULL;
+
+		cell[C_KIND] = "failed";
+		cell[C_ITEM] = fl->item;
+		snprintf(num[C_RUN], 48, "%zu", fl->run + 1);
+		cell[C_RUN] = num[C_RUN];
+		if (fl->nrep > 1 && asprintf(&note, "repeat %zu of %zu: %s", fl->rep + 1, fl->nrep,
+					     fl->why) < 0)
+			note = NULL;
+		cell[C_NOTE] = note ? note : fl->why;
+		csv_row(f, cell);
+		free(note);
 	}
 	for (size_t i = 0; i < t->ngeo; i++) {
 		const struct cmp_geomean *g = &t->geo[i];

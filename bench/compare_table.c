@@ -188,10 +188,22 @@ out:
 	return ret;
 }
 
+static int add_failed(struct cmp_table *t, const struct run_item *it, size_t run)
+{
+	struct cmp_failed *f = realloc(t->failed, (t->nfailed + 1) * sizeof(*f));
+
+	if (!f)
+		return -1;
+	t->failed = f;
+	f[t->nfailed++] = (struct cmp_failed){ .item = it->id, .run = run, .rep = it->fail_rep,
+					       .nrep = it->nrep, .why = it->fail };
+	return 0;
+}
+
 static int add_item(struct cmp_table *t, const struct run *runs, size_t nruns, const char *id)
 {
 	const struct run_item **it = calloc(nruns, sizeof(*it));
-	bool *present = calloc(nruns, sizeof(bool)), all = true;
+	bool *present = calloc(nruns, sizeof(bool)), all = true, failed = false;
 	const char **labels = NULL;
 	size_t nlabels = 0;
 	int ret = -1;
@@ -202,6 +214,16 @@ static int add_item(struct cmp_table *t, const struct run *runs, size_t nruns, c
 		it[r] = run_find(&runs[r], id);
 		present[r] = it[r] != NULL;
 		all &= present[r];
+		if (it[r] && it[r]->fail) {
+			failed = true;
+			if (add_failed(t, it[r], r))
+				goto out;
+		}
+	}
+	/* A failed item's numbers are no comparison: listed, never tested or averaged. */
+	if (failed && all) {
+		ret = 0;
+		goto out;
 	}
 	if (!all) {
 		ret = add_missing(t, nruns, id, NULL, present);
@@ -350,6 +372,7 @@ void cmp_table_free(struct cmp_table *t)
 		free(t->missing[i].present);
 	free(t->rows);
 	free(t->missing);
+	free(t->failed);
 	free(t->geo);
 	memset(t, 0, sizeof(*t));
 }

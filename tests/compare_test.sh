@@ -108,8 +108,24 @@ mkdir -p "$tmp/one1" "$tmp/one2" "$tmp/three1" "$tmp/three2"
 cp "$tmp/rep1/"*.r1.csv "$tmp/one1/" && cp "$tmp/rep2/"*.r1.csv "$tmp/one2/"
 cp "$tmp/rep1/"*.r[123].csv "$tmp/three1/" && cp "$tmp/rep2/"*.r[123].csv "$tmp/three2/"
 
+# Failed self-checks: the improved item's check failed (its -32 % must not be reported).
+gen failed -v seed=202 -v shift_item=$imp_item -v shift_cfg=none -v shift=0.68 -v fail_item=$imp_item
+gen failreg -v seed=202 -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.15 -v fail_item=$imp_item
+gen failbase -v seed=101 -v fail_item=$imp_item -v "fail_why=kmod:count sample 3: 2 CLEAR calls, predicted 1"
+for r in 1 2 3; do
+	gen failrep1 -v rep=$r -v seed=$((1000 + r))
+	gen failrep2 -v rep=$r -v seed=$((2000 + r)) $( ((r == 2)) && echo "-v fail_item=$imp_item")
+done
+mkdir -p "$tmp/metafail"
+cp "$tmp/noise/"*.csv "$tmp/metafail/"
+{
+	echo "notibench_run: 1"
+	echo "item: mprotect-thp-4M-toggle | mprotect | --layout thp --size 4M | none kvm | ok | 0 | 1.00 | "
+	echo "item: cow-thp-4M | cow | --layout thp --size 4M | none kvm | fail | 1 | 2.00 | notibench: cow: FAIL: check failed in 3 of the samples"
+} > "$tmp/metafail/run.meta"
+
 echo "TAP version 13"
-echo "1..47"
+echo "1..55"
 
 # (1) noise only
 run noise "$tmp/base" "$tmp/noise" --csv "$tmp/noise.csv"
@@ -255,6 +271,38 @@ grep -q '^  \[1\] getppid 160.0 ns, loop step 1.500 ns, steal 2.0 %$' "$tmp/hr.o
 ok $? "host reference: per run the median of before and after over the items, and the change against run [1]"
 ! grep -q 'Host reference' "$tmp/lv.out"
 ok $? "runs without a host reference print none"
+
+# (10) an item whose self-check failed in a run is not compared
+run failed "$tmp/base" "$tmp/failed" --csv "$tmp/failed.csv"
+[[ $rc == 3 && -z $(flagged "$tmp/failed.csv") && -z $(marked "$tmp/failed.out") ]]
+ok $? "a failed self-check with a -32 % change: nothing flagged, not an improvement, exit 3 (got $rc)"
+[[ -z $(field "$tmp/failed.csv" result $imp_item none 2 n) && -z $(field "$tmp/failed.csv" result $imp_item none 1 n) ]] &&
+	grep -q '^38 tests, 0 significant.*some not compared: failed in a run' "$tmp/failed.out" &&
+	[[ $(awk -F, '$1 == "geomean" && $2 == "cow" { print $8 }' "$tmp/failed.csv") == 14 ]]
+ok $? "its configurations have no result rows, no test (38 of 40) and are left out of the cow geomean (14 pairs)"
+got=$(awk "$csvsplit"'/^failed,/ { csvsplit($0, f); print f[3] "|" f[5] "|" f[20] }' "$tmp/failed.csv")
+[[ $got == "$imp_item|2|self-check FAILED: none sample 0: 0 faults for 12288 pages written"* ]]
+ok $? "CSV: a 'failed' row naming the item, run 2 and the first failure (got '$got')"
+awk '/^Not compared \(failed in a run/ { on = 1 } on' "$tmp/failed.out" |
+	grep -q "^$imp_item  *2  *self-check FAILED: none sample 0: 0 faults" &&
+	grep -q '^Result: no significant regression beyond +5 % among the items compared, but 1 failed in a run and was not compared (exit status 3)' "$tmp/failed.out"
+ok $? "text: listed under 'Not compared (failed in a run...)' with its run and first failure; the verdict says exit 3"
+run failreg "$tmp/base" "$tmp/failreg" --csv "$tmp/failreg.csv"
+[[ $rc == 1 && $(flagged "$tmp/failreg.csv") == "$reg_item|$reg_cfg|2|1|REGRESSION" ]] &&
+	grep -q "^failed,,$imp_item,,2," "$tmp/failreg.csv"
+ok $? "a regression and a failed item: exit 1, the regression flagged, the failed item listed (got $rc)"
+run failbase "$tmp/failbase" "$tmp/noise" --csv "$tmp/failbase.csv"
+[[ $rc == 3 ]] && grep -q "^failed,,$imp_item,,1,.*kmod:count sample 3: 2 CLEAR calls" "$tmp/failbase.csv" &&
+	[[ -z $(field "$tmp/failbase.csv" result $imp_item none 2 n) ]]
+ok $? "a failure in the baseline run: not compared either, exit 3 (got $rc)"
+run failrep "$tmp/failrep1" "$tmp/failrep2" --csv "$tmp/failrep.csv"
+[[ $rc == 3 ]] && grep -q "^failed,,$imp_item,,2,.*repeat 2 of 3: self-check FAILED" "$tmp/failrep.csv" &&
+	grep -q "^$imp_item  *2 (repeat 2 of 3)  *self-check FAILED" "$tmp/failrep.out"
+ok $? "one failed repeat of three: the whole item is not compared, the repeat named (got $rc)"
+run metafail "$tmp/base" "$tmp/metafail" --csv "$tmp/metafail.csv"
+[[ $rc == 3 ]] && grep -q "^failed,,cow-thp-4M,,2,.*bench/all's run.meta: fail (exit 1): notibench: cow: FAIL: check failed in 3" "$tmp/metafail.csv" &&
+	[[ -z $(field "$tmp/metafail.csv" result cow-thp-4M none 2 n) && -n $(field "$tmp/metafail.csv" result mprotect-thp-4M-toggle none 2 n) ]]
+ok $? "run.meta's item status fail (its CSV kept): not compared, with bench/all's reason, exit 3 (got $rc)"
 
 # (5) bad usage: exit 2 and a message
 # bad NAME REGEX DESCRIPTION ARGS...
