@@ -7,7 +7,10 @@
 # environment differences are listed; bad arguments exit 2 with a message;
 # --csv writes a parseable file atomically; in real numa and aging CSVs what
 # changes on every run (addresses, pids, measured periods) is not listed as an
-# environment difference. Checks the exact flagged rows, not only exit statuses.
+# environment difference; an item whose self-check failed in a run (in its CSV,
+# in a repeat, in the baseline, or as run.meta's status) is listed and not
+# compared (exit 3, or 1 with a regression). Checks the exact flagged rows, not
+# only exit statuses.
 # NB_COMPARE=binary tests another build (e.g. ASan).
 set -uo pipefail
 
