@@ -185,12 +185,13 @@ static bool file_is(const char *path, const char *name, size_t len)
 }
 
 /*
- * bench/all's run.meta, when the directory has one: an item whose status is
+ * bench/all's run.meta, when the directory has one: its kernel_label and
+ * clock_unit (*unit, allocated), and an item whose status is
  * `fail` but whose CSV exists (exit 1 after writing it: a failed self-check,
  * or what else went wrong) failed. A missing or unreadable run.meta is no
  * error (a directory of CSVs need not be bench/all's). 0, or -1 on ENOMEM.
  */
-static int read_run_meta(struct run *r)
+static int read_run_meta(struct run *r, char **unit)
 {
 	char path[4096], *line = NULL;
 	size_t cap = 0;
@@ -211,6 +212,14 @@ static int read_run_meta(struct run *r)
 		for (ssize_t i = 0; i < len; i++)	/* data: no control character */
 			if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 				line[i] = '?';
+		if (!strncmp(line, "kernel_label: ", 14) && !r->label) {
+			r->label = strdup(line + 14);
+			ret = r->label ? 0 : -1;
+		}
+		if (!strncmp(line, "clock_unit: ", 12) && !*unit) {
+			*unit = strdup(line + 12);
+			ret = *unit ? 0 : -1;
+		}
 		if (strncmp(line, "item: ", 6))
 			continue;
 		/* item: <file> | <benchmark> | <arguments> | <backends> | <status> | <exit> | <seconds> | <reason> */
@@ -241,9 +250,61 @@ static int read_run_meta(struct run *r)
 	return ret;
 }
 
+/* A clock_unit value: "ns" or "insn" (static), NULL for anything else. */
+static const char *unit_of(const char *v)
+{
+	return !v ? "ns" : !strcmp(v, "ns") ? "ns" : !strcmp(v, "insn") ? "insn" : NULL;
+}
+
+/*
+ * Every CSV's clock_unit (absent: ns) and run.meta's, when it has one, must
+ * be one unit; the label is run.meta's kernel_label, else the first CSV's.
+ */
+static int run_unit(struct run *r, const char *meta_unit, char *err, size_t errlen)
+{
+	const char *src = "run.meta";	/* where r->unit came from */
+
+	r->unit = NULL;
+	if (meta_unit && !(r->unit = unit_of(meta_unit))) {
+		snprintf(err, errlen, "%s/run.meta: clock_unit '%s' is neither ns nor insn", r->path,
+			 meta_unit);
+		return -1;
+	}
+	for (size_t i = 0; i < r->nitems; i++)
+		for (size_t k = 0; k < r->items[i].nrep; k++) {
+			const struct csv_file *f = &r->items[i].rep[k];
+			const char *v = csv_meta_get(f, "clock_unit"), *u = unit_of(v);
+
+			if (!u) {
+				snprintf(err, errlen, "%s: clock_unit '%s' is neither ns nor insn",
+					 f->path, v);
+				return -1;
+			}
+			if (!r->unit) {
+				r->unit = u;
+				src = f->path;
+			} else if (strcmp(u, r->unit)) {
+				snprintf(err, errlen, "%s mixes clock units: %s says %s, %s says %s "
+					 "(an exact run and a wall-clock one in one directory)", r->path,
+					 src, r->unit, f->path, u);
+				return -1;
+			}
+			if (!r->label && csv_meta_get(f, "kernel_label") &&
+			    !(r->label = strdup(csv_meta_get(f, "kernel_label")))) {
+				snprintf(err, errlen, "%s: out of memory", r->path);
+				return -1;
+			}
+		}
+	if (!r->unit)
+		r->unit = "ns";
+	return 0;
+}
+
 int run_load(const char *path, const char *metric, struct run *r, char *err, size_t errlen)
 {
 	struct stat st;
+	char *meta_unit = NULL;
+	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->path = path;
@@ -257,8 +318,9 @@ int run_load(const char *path, const char *metric, struct run *r, char *err, siz
 			run_free(r);
 			return -1;
 		}
-		if (read_run_meta(r)) {
+		if (read_run_meta(r, &meta_unit)) {
 			snprintf(err, errlen, "%s/run.meta: out of memory", path);
+			free(meta_unit);
 			run_free(r);
 			return -1;
 		}
@@ -267,7 +329,11 @@ int run_load(const char *path, const char *metric, struct run *r, char *err, siz
 		return -1;
 	}
 	qsort(r->items, r->nitems, sizeof(*r->items), cmp_item);
-	return 0;
+	ret = run_unit(r, meta_unit, err, errlen);
+	free(meta_unit);
+	if (ret)
+		run_free(r);
+	return ret;
 }
 
 int runs_name_single_files(struct run *runs, size_t nruns)
@@ -331,6 +397,8 @@ void run_free(struct run *r)
 		free(r->items[i].rep);
 	}
 	free(r->items);
+	free(r->label);
 	r->items = NULL;
+	r->label = NULL;
 	r->nitems = 0;
 }

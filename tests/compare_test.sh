@@ -127,8 +127,20 @@ cp "$tmp/noise/"*.csv "$tmp/metafail/"
 	echo "item: cow-thp-4M | cow | --layout thp --size 4M | none kvm | fail | 1 | 2.00 | notibench: cow: FAIL: check failed in 3 of the samples"
 } > "$tmp/metafail/run.meta"
 
+# Exact runs (clock_unit insn, scripts/vm --exact): a within-run CV of 0.02 %.
+x="-v unit=insn -v noise=0.0002"
+gen xa -v seed=301 $x -v klabel=6.12-base
+gen xb -v seed=302 $x -v klabel=6.12-base
+gen xsmall -v seed=302 $x -v klabel=6.12+patch -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.003
+gen xreg -v seed=302 $x -v klabel=6.12+patch -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.08
+gen xq1 -v seed=301 -v unit=insn -v noise=0.000005
+gen xq2 -v seed=302 -v unit=insn -v noise=0.000005 -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.0005
+gen xmix -v seed=301 $x -v unit_item=cow-thp-4M -v unit_other=ns
+gen xbad -v seed=301 $x -v unit_item=cow-thp-4M -v unit_other=cycles
+gen wall -v seed=302 -v unit=ns -v klabel=6.12-wall
+
 echo "TAP version 13"
-echo "1..55"
+echo "1..70"
 
 # (1) noise only
 run noise "$tmp/base" "$tmp/noise" --csv "$tmp/noise.csv"
@@ -307,6 +319,68 @@ run metafail "$tmp/base" "$tmp/metafail" --csv "$tmp/metafail.csv"
 	[[ -z $(field "$tmp/metafail.csv" result cow-thp-4M none 2 n) && -n $(field "$tmp/metafail.csv" result mprotect-thp-4M-toggle none 2 n) ]]
 ok $? "run.meta's item status fail (its CSV kept): not compared, with bench/all's reason, exit 3 (got $rc)"
 
+# (11) exact runs: differences are deterministic, not tested
+run xaa "$tmp/xa" "$tmp/xb" --csv "$tmp/xaa.csv"
+[[ $rc == 0 && -z $(flagged "$tmp/xaa.csv") && -z $(marked "$tmp/xaa.out") ]] &&
+	grep -q '^40 compared (exact), 0 flagged' "$tmp/xaa.out" && ! grep -qE 'Mann-Whitney|p\(Holm\)' "$tmp/xaa.out"
+ok $? "exact A/A (two runs of one kernel, 0.02 % CV): nothing flagged, no test of noise, exit 0 (got $rc)"
+grep -q '^notibench compare: 2 exact runs, metric ns_per_op in insn/op, guest instructions' "$tmp/xaa.out" &&
+	grep -q '^ns_per_op (insn/op: guest instructions) per item and configuration (exact):$' "$tmp/xaa.out" &&
+	grep -q '^item  *config  *run  *n  *median insn/op  *95% CI of median  *CV  *difference insn/op  *change' "$tmp/xaa.out" &&
+	! grep -qE '(median|difference) ns' "$tmp/xaa.out"
+ok $? "exact: the unit is insn/op in the headline, the table title and the column headers"
+grep -q '^# clock_unit: insn$' "$tmp/xaa.csv" && grep -q '^# metric_unit: insn/op$' "$tmp/xaa.csv" &&
+	grep -q '^# tolerance_pct: 0.1$' "$tmp/xaa.csv" &&
+	grep -q '^kind,benchmark,item,config,run,reps,unit,n,median,ci95_lo,ci95_hi,change_pct,ratio,u,p,p_holm,test,significant,regression,note,diff,cv$' "$tmp/xaa.csv" &&
+	[[ $(field "$tmp/xaa.csv" result $reg_item none 2 test) == deterministic && -z $(field "$tmp/xaa.csv" result $reg_item none 2 p) ]]
+ok $? "exact --csv: clock_unit, metric_unit and tolerance_pct; diff and cv columns; test 'deterministic', no p"
+grep -q '^  \[1\] 6.12-base: .*/xa/ (20 items)$' "$tmp/xaa.out" &&
+	grep -q "^$reg_item  *none  *2 6.12-base  *30 " "$tmp/xaa.out"
+ok $? "exact: each run named by its kernel_label in the run list and the run column"
+run xsmall "$tmp/xa" "$tmp/xsmall" --csv "$tmp/xsmall.csv"
+got=$(flagged "$tmp/xsmall.csv")
+d=$(field "$tmp/xsmall.csv" result $reg_item $reg_cfg 2 diff)
+m=$(field "$tmp/xsmall.csv" result $reg_item $reg_cfg 1 median)
+[[ $rc == 0 && $got == "$reg_item|$reg_cfg|2|0|higher" ]] &&
+	awk -v d="$d" -v m="$m" 'BEGIN { exit !(d / m > 0.002 && d / m < 0.004) }' &&
+	grep -q "^$reg_item  *kmod:spin,ns=250  *2 6.12+patch .* +0.3[0-9][0-9] %  \*  higher$" "$tmp/xsmall.out"
+ok $? "exact +0.3 %: exactly that row flagged 'higher' with its difference in instructions ($d of $m), exit 0 (got $rc: '$got')"
+grep -A2 '^  kernel_label$' "$tmp/xsmall.out" | tr '\n' '|' | grep -q '|    \[1\] 6.12-base|    \[2\] 6.12+patch|'
+ok $? "exact: kernel_label is an environment difference when the labels differ"
+run xreg "$tmp/xa" "$tmp/xreg" --csv "$tmp/xreg.csv"
+[[ $rc == 1 && $(flagged "$tmp/xreg.csv") == "$reg_item|$reg_cfg|2|1|REGRESSION" ]] &&
+	grep -q '^Result: 1 flagged regression beyond +5 % (exit status 1)' "$tmp/xreg.out"
+ok $? "exact +8 %: REGRESSION, exit 1 (got $rc)"
+run xq "$tmp/xq1" "$tmp/xq2" --csv "$tmp/xq.csv"
+[[ $rc == 0 && -z $(flagged "$tmp/xq.csv") && $(field "$tmp/xq.csv" result $reg_item $reg_cfg 2 note) == "within tolerance" ]]
+ok $? "exact +0.05 % beyond a 0.0005 % spread: within the 0.1 % tolerance, not flagged (got $rc)"
+run xqt "$tmp/xq1" "$tmp/xq2" --tolerance 0.01 --csv "$tmp/xqt.csv"
+[[ $rc == 0 && $(flagged "$tmp/xqt.csv") == "$reg_item|$reg_cfg|2|0|higher" ]]
+ok $? "exact --tolerance 0.01: the +0.05 % difference is flagged (got $rc)"
+run xw "$tmp/xa" "$tmp/wall"
+[[ $rc == 2 && ! -s $tmp/xw.out ]] &&
+	grep -q "cannot compare an exact run with a wall-clock run: \[1\] $tmp/xa (6.12-base) counts guest instructions (clock_unit insn), \[2\] $tmp/wall (6.12-wall) nanoseconds" "$tmp/xw.err"
+ok $? "an exact run and a wall-clock run: refused, naming both, exit 2 (got $rc: $(head -c 200 "$tmp/xw.err"))"
+run wx "$tmp/base" "$tmp/xb"
+[[ $rc == 2 ]] && grep -q "\[2\] $tmp/xb (6.12-base) counts guest instructions.*\[1\] $tmp/base nanoseconds" "$tmp/wx.err"
+ok $? "a run without clock_unit (ns) first, an exact one second: refused the same way (got $rc)"
+run xmix "$tmp/xa" "$tmp/xmix"
+[[ $rc == 2 ]] && grep -q "xmix mixes clock units: .* says insn, .*cow-thp-4M.csv says ns" "$tmp/xmix.err"
+ok $? "a run directory whose CSVs disagree on clock_unit: exit 2 naming them (got $rc)"
+run xbad "$tmp/xa" "$tmp/xbad"
+[[ $rc == 2 ]] && grep -q "cow-thp-4M.csv: clock_unit 'cycles' is neither ns nor insn" "$tmp/xbad.err"
+ok $? "a clock_unit other than ns and insn: exit 2 (got $rc)"
+# Real CSVs (a 6.12 guest run) edited as an exact run makes them: the same run twice.
+src=$(find "$root/tests/fixtures/plot" -mindepth 1 -maxdepth 1 -name 'qemu-6.12*' | head -n 1)
+mkdir -p "$tmp/xr1" "$tmp/xr2"
+for f in "$src"/*.csv; do
+	sed '/^# kernel_release: /a # kernel_label: 6.12.117+deb12-amd64\n# clock_unit: insn\n# vm_icount: shift=0,sleep=off,align=off' "$f" > "$tmp/xr1/${f##*/}"
+	cp "$tmp/xr1/${f##*/}" "$tmp/xr2/"
+done
+run xr "$tmp/xr1" "$tmp/xr2" --csv "$tmp/xr.csv"
+[[ $rc == 0 && -z $(flagged "$tmp/xr.csv") ]] && grep -q '^mprotect-sparse1g-64G-toggle  *kmod:spin,ns=0  *2 6.12.117+deb12-amd64 .* +0.0 .* +0.000 %$' "$tmp/xr.out"
+ok $? "real CSVs as an exact run against themselves: differences 0, nothing flagged, exit 0 (got $rc)"
+
 # (5) bad usage: exit 2 and a message
 # bad NAME REGEX DESCRIPTION ARGS...
 bad() {
@@ -334,6 +408,7 @@ bad plaindir 'plaindir: a directory without notibench CSVs' "a directory without
 bad thr "--threshold 'abc': not a percentage" "--threshold abc" "$tmp/base" "$tmp/noise" --threshold abc
 bad opt "unknown option '--frobnicate'" "an unknown option" "$tmp/base" "$tmp/noise" --frobnicate
 bad alpha "--alpha '1.5'" "--alpha 1.5" "$tmp/base" "$tmp/noise" --alpha=1.5
+bad tol "--tolerance '-1': not a percentage" "--tolerance -1" "$tmp/xa" "$tmp/xb" --tolerance -1
 bad metric "--metric nosuch: no such column" "--metric of a column no CSV has" "$tmp/base" "$tmp/noise" --metric nosuch
 bad version "v2.csv: notibench CSV version '2'; this reads version 1" "another format version" "$tmp/base/cow-thp-2M.csv" "$tmp/v2.csv"
 bad short "short.csv:31: 7 fields, the header has 8" "a row with a field missing" "$tmp/base/cow-thp-2M.csv" "$tmp/short.csv"
