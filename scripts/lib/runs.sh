@@ -14,6 +14,11 @@
 # Both return 1 with the reason in nb_err.
 # nb_meta_value FILE KEY prints "KEY: value" (run.meta) or "# KEY: value" (CSV),
 #                        the first one, control characters removed.
+# nb_run_info RUN        (after nb_run_files RUN) sets run_rel, run_host,
+#                        run_label (kernel_label, else the release) and
+#                        run_unit: clock_unit, "ns" (wall clock; no key) or
+#                        "insn" (exact mode: guest instructions), the same in
+#                        run.meta and every CSV; returns 1 (nb_err) otherwise.
 
 nb_err=""
 
@@ -76,4 +81,38 @@ nb_run_files() {
 
 nb_meta_value() {
 	sed -n "s/^\\(# \\)\\{0,1\\}$2: //p" "$1" | head -n 1 | tr -d '[:cntrl:]'
+}
+
+nb_run_info() {
+	local meta=$1/run.meta f u src=""
+	[[ -f $meta ]] || meta=${files[0]}
+	run_rel=$(nb_meta_value "$meta" kernel_release)
+	run_host=$(nb_meta_value "$meta" host)
+	[[ -n $run_host ]] || run_host=$(nb_meta_value "$meta" hostname)
+	run_label=$(nb_meta_value "$meta" kernel_label)
+	[[ -n $run_label ]] || run_label=$(nb_meta_value "${files[0]}" kernel_label)
+	[[ -n $run_label ]] || run_label=$run_rel
+	run_unit=""
+	if [[ -f $1/run.meta ]] && grep -q '^clock_unit: ' "$1/run.meta"; then
+		run_unit=$(nb_meta_value "$1/run.meta" clock_unit) src=$1/run.meta
+	fi
+	for f in "${files[@]}"; do
+		# The metadata ends at the header line.
+		u=$(sed -n '/^[^#]/q; s/^# clock_unit: //p' "$f" | head -n 1 | tr -d '[:cntrl:]')
+		u=${u:-ns}
+		if [[ $u != ns && $u != insn ]]; then
+			nb_err="$f: clock_unit '$u' is neither ns nor insn"
+			return 1
+		fi
+		if [[ -z $run_unit ]]; then
+			run_unit=$u src=$f
+		elif [[ $u != "$run_unit" ]]; then
+			nb_err="$1 mixes clock units: $src says $run_unit, $f says $u (an exact run and a wall-clock one in one directory)"
+			return 1
+		fi
+	done
+	if [[ $run_unit != ns && $run_unit != insn ]]; then
+		nb_err="$src: clock_unit '$run_unit' is neither ns nor insn"
+		return 1
+	fi
 }
