@@ -223,8 +223,10 @@ out:
 }
 
 /* The CPU's speed before and after each item: tells a host shift from a kernel change. */
-static void print_host_reference(FILE *out, const struct run *runs, size_t nruns)
+static void print_host_reference(FILE *out, const struct run *runs, size_t nruns, bool exact)
 {
+	const char *u = exact ? "insn" : "ns";
+
 	double sys[nruns], loop[nruns], steal[nruns];
 	bool any = false;
 
@@ -244,18 +246,22 @@ static void print_host_reference(FILE *out, const struct run *runs, size_t nruns
 			fprintf(out, "not recorded\n");
 			continue;
 		}
-		fprintf(out, "getppid %.1f ns", sys[r]);
+		fprintf(out, "getppid %.1f %s", sys[r], u);
 		if (r && !isnan(sys[0]))
 			fprintf(out, " (%+.1f %%)", 100 * (sys[r] / sys[0] - 1));
-		fprintf(out, ", loop step %.3f ns", loop[r]);
+		fprintf(out, ", loop step %.3f %s", loop[r], u);
 		if (r && !isnan(loop[0]))
 			fprintf(out, " (%+.1f %%)", 100 * (loop[r] / loop[0] - 1));
 		if (!isnan(steal[r]))
 			fprintf(out, ", steal %.1f %%", steal[r]);
 		fprintf(out, "\n");
 	}
-	fprintf(out, "On a shared host whole runs shift speed, the syscall path more than user code:\n"
-		"a change of a figure about the size of the syscall reference's is the host's.\n");
+	if (exact)
+		fprintf(out, "In exact runs these count guest instructions: the syscall's moves with the "
+			"kernel's\nsyscall path, not with the host.\n");
+	else
+		fprintf(out, "On a shared host whole runs shift speed, the syscall path more than user code:\n"
+			"a change of a figure about the size of the syscall reference's is the host's.\n");
 }
 
 static void print_method(FILE *out, size_t nruns, const struct cmp_opts *o,
@@ -570,7 +576,7 @@ void cmp_print_text(FILE *out, const struct run *runs, size_t nruns, const struc
 			o->metric);
 	print_runs(out, runs, nruns);
 	print_env(out, nruns, d, nd);
-	print_host_reference(out, runs, nruns);
+	print_host_reference(out, runs, nruns, o->exact);
 	print_method(out, nruns, o, t);
 	if (o->exact)
 		print_rows_exact(out, runs, o, t);
