@@ -140,7 +140,7 @@ gen xbad -v seed=301 $x -v unit_item=cow-thp-4M -v unit_other=cycles
 gen wall -v seed=302 -v unit=ns -v klabel=6.12-wall
 
 echo "TAP version 13"
-echo "1..70"
+echo "1..72"
 
 # (1) noise only
 run noise "$tmp/base" "$tmp/noise" --csv "$tmp/noise.csv"
@@ -370,16 +370,29 @@ ok $? "a run directory whose CSVs disagree on clock_unit: exit 2 naming them (go
 run xbad "$tmp/xa" "$tmp/xbad"
 [[ $rc == 2 ]] && grep -q "cow-thp-4M.csv: clock_unit 'cycles' is neither ns nor insn" "$tmp/xbad.err"
 ok $? "a clock_unit other than ns and insn: exit 2 (got $rc)"
-# Real CSVs (a 6.12 guest run) edited as an exact run makes them: the same run twice.
-src=$(find "$root/tests/fixtures/plot" -mindepth 1 -maxdepth 1 -name 'qemu-6.12*' | head -n 1)
-mkdir -p "$tmp/xr1" "$tmp/xr2"
-for f in "$src"/*.csv; do
-	sed '/^# kernel_release: /a # kernel_label: 6.12.117+deb12-amd64\n# clock_unit: insn\n# vm_icount: shift=0,sleep=off,align=off' "$f" > "$tmp/xr1/${f##*/}"
-	cp "$tmp/xr1/${f##*/}" "$tmp/xr2/"
-done
-run xr "$tmp/xr1" "$tmp/xr2" --csv "$tmp/xr.csv"
-[[ $rc == 0 && -z $(flagged "$tmp/xr.csv") ]] && grep -q '^mprotect-sparse1g-64G-toggle  *kmod:spin,ns=0  *2 6.12.117+deb12-amd64 .* +0.0 .* +0.000 %$' "$tmp/xr.out"
-ok $? "real CSVs as an exact run against themselves: differences 0, nothing flagged, exit 0 (got $rc)"
+# Real exact runs (tests/fixtures/exact: scripts/vm --exact, two quick mprotect
+# items with a kmod cost sweep, --samples 5): two boots of 6.12, a boot of 6.1
+# and one of 6.12 labelled 6.12+fixture-label.
+ex=$root/tests/fixtures/exact
+e612a=$ex/qemu-6.12.118+deb12-amd64-20261205-210225
+e612b=$ex/qemu-6.12.118+deb12-amd64-20261205-210252
+e61=$ex/qemu-6.1.0-57-amd64-20261205-210448
+e612l=$ex/qemu-6.12.118+deb12-amd64-20261205-210358
+run ra "$e612a" "$e612b" --csv "$tmp/ra.csv"
+[[ $rc == 0 && -z $(flagged "$tmp/ra.csv") ]] && grep -q '^8 compared (exact), 0 flagged' "$tmp/ra.out" &&
+	grep -q '^  \[1\] getppid [0-9.]* insn' "$tmp/ra.out" && ! grep -qE '[0-9] ns\b|median ns' "$tmp/ra.out"
+ok $? "real exact runs, two boots of 6.12 (A/A): nothing flagged, exit 0, no ns anywhere (got $rc)"
+run rk "$e61" "$e612l" --csv "$tmp/rk.csv"
+got=$(flagged "$tmp/rk.csv" | grep -c '|2|.|')
+[[ $rc == 1 && $got == 8 && $(field "$tmp/rk.csv" result mprotect-thp-2M-toggle kmod:spin,ns=0 2 note) == REGRESSION ]] &&
+	grep -q '^  \[2\] 6.12+fixture-label: .*210358/ (2 items)$' "$tmp/rk.out" &&
+	grep -q '^mprotect-thp-2M-toggle  *kmod:spin,ns=0  *2 6.12+fixture-label  *5 ' "$tmp/rk.out" &&
+	grep -q '^# run.2.label: 6.12+fixture-label$' "$tmp/rk.csv" &&
+	grep -A2 '^  kernel_label$' "$tmp/rk.out" | grep -q '\[2\] 6.12+fixture-label'
+ok $? "real exact runs, 6.1 against a labelled 6.12: every difference flagged (thp-2M +22 %: REGRESSION), the run named by its label, exit 1 (got $rc, $got flagged)"
+run rw "$e612a" "$root/tests/fixtures/plot/qemu-6.12.117+deb12-amd64-20261122-013351"
+[[ $rc == 2 && ! -s $tmp/rw.out ]] && grep -q "cannot compare an exact run with a wall-clock run: \[1\] $e612a (6.12.118+deb12-amd64) counts guest instructions (clock_unit insn), \[2\] .*qemu-6.12.117+deb12-amd64-20261122-013351 nanoseconds" "$tmp/rw.err"
+ok $? "a real exact run and a real wall-clock (TCG) run of 6.12: refused naming both, exit 2 (got $rc)"
 
 # (5) bad usage: exit 2 and a message
 # bad NAME REGEX DESCRIPTION ARGS...

@@ -8,9 +8,9 @@
 # change, the layouts); repetitions are pooled; bad arguments exit 2. Then
 # tests/fixtures/plot2 (zap, collapse, numa, aging; the host and 6.12): the
 # generic plots for each and zap-chunk, the summary with skip reasons. Exact
-# runs (a copy of the 6.12 run with clock_unit insn and a kernel_label): insn
-# on every axis and in summary's header, never beside a wall-clock run on one
-# axis, named by kernel_label; a run mixing units is refused.
+# runs (tests/fixtures/exact: real scripts/vm --exact runs, one labelled):
+# insn on every axis and in summary's header, never beside a wall-clock run on
+# one axis, named by kernel_label; a run mixing units is refused.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -124,40 +124,38 @@ grep -q '^zap-dontneed-4k  ' "$tmp/s2.out" && grep -q '^aging-damon-16M  ' "$tmp
 	grep -q '^  zap-pageout-4k  .* skip (exit 4): --op pageout needs swap' "$tmp/s2.out"
 ok $? "scripts/summary: the new items, and pageout's skip with its reason"
 
-# Exact runs (clock_unit insn: scripts/vm --exact): the 6.12 fixture run made
-# exact and labelled as a patched kernel; the host run stays wall-clock.
-q=$(find "$fix" -maxdepth 1 -name 'qemu-6.12.*' | head -n 1)
-x=$tmp/exact/qemu-6.12-exact
-mkdir -p "$x"
-keys='kernel_label: 6.12+revert-pud-notifier\nclock_unit: insn\nvm_qemu: QEMU emulator version 7.2.19\nvm_accel: tcg\nvm_cpu_model: EPYC-v4\nvm_smp: 1\nvm_icount: shift=0,sleep=off,align=off'
-sed "/^kernel_release: /a $keys" "$q/run.meta" > "$x/run.meta"
-for f in "$q"/*.csv; do sed "/^# kernel_release: /a # ${keys//\\n/\\n# }" "$f" > "$x/${f##*/}"; done
-grep -q '^# vm_icount: ' "$x/mprotect-sparse1g-64G-toggle.csv" && grep -q '^clock_unit: insn' "$x/run.meta"
-ok $? "fixture: an exact copy of the 6.12 run (clock_unit insn, kernel_label, vm_* keys)"
-"$plot" "$x" --out "$tmp/x" > /dev/null 2> "$tmp/x.err" &&
+# Exact runs (tests/fixtures/exact: scripts/vm --exact, clock_unit insn): 6.12
+# labelled 6.12+fixture-label and 6.1; the host run is wall-clock.
+x=$root/tests/fixtures/exact/qemu-6.12.118+deb12-amd64-20261205-210358
+x61=$root/tests/fixtures/exact/qemu-6.1.0-57-amd64-20261205-210448
+grep -q '^# vm_icount: shift=0' "$x/mprotect-thp-2M-toggle.csv" && grep -q '^clock_unit: insn' "$x/run.meta" &&
+	grep -q '^kernel_label: 6.12+fixture-label' "$x/run.meta"
+ok $? "fixture: a real exact run (clock_unit insn, kernel_label, vm_* keys)"
+"$plot" "$x" "$x61" --out "$tmp/x" > /dev/null 2> "$tmp/x.err" &&
 	svg "$tmp/x/bars-mprotect.svg" "median insn per op" "exact runs: the guest clock counts instructions" \
-		"6.12+revert-pud-notifier  kmod:spin,ns=0" &&
-	svg "$tmp/x/sweep-mprotect.svg" "(ns of the guest clock = instructions)" "6.12+revert-pud-notifier: slope " &&
+		"6.12+fixture-label  kmod:spin,ns=0" "6.1.0-57-amd64  kmod:spin,ns=0" &&
+	svg "$tmp/x/sweep-mprotect.svg" "(guest ns = insn)" "6.12+fixture-label: slope " \
+		"vs 4.00 counted" "k insn per op" &&
 	svg "$tmp/x/mprotect-size.svg" "insn per mprotect call" &&
 	! grep -lE 'median ns|ns per|\(ns\)' "$tmp/x"/*.svg
-ok $? "an exact run: axes and titles in insn (never ns), the run named by its kernel_label"
+ok $? "exact runs: axes and titles in insn (never ns), runs named by their kernel_label"
 "$plot" "$x" "$fix/vm-6.18.44-fc-v445-20261122-013255" --out "$tmp/xm" > "$tmp/xm.out" 2>&1 &&
 	svg "$tmp/xm/bars-mprotect.svg" "median ns per op" "6.18.44-fc-v445  none" &&
-	! grep -q 'revert-pud' "$tmp/xm/bars-mprotect.svg" &&
-	svg "$tmp/xm/bars-mprotect-insn.svg" "median insn per op" "6.12+revert-pud-notifier  kmod:spin,ns=0" &&
+	! grep -q 'fixture-label' "$tmp/xm/bars-mprotect.svg" &&
+	svg "$tmp/xm/bars-mprotect-insn.svg" "median insn per op" "6.12+fixture-label  kmod:spin,ns=0" &&
 	! grep -q '6.18.44' "$tmp/xm/bars-mprotect-insn.svg" && png "$tmp/xm/sweep-mprotect-insn.png" &&
 	png "$tmp/xm/mprotect-size.png" && png "$tmp/xm/mprotect-size-insn.png"
 ok $? "an exact and a wall-clock run: never on one axis; the exact run's plots are named -insn"
 "$root/scripts/summary" "$x" > "$tmp/xs.out" 2>&1 &&
 	grep -q '^item  *run  *config  *median insn/op  *95% CI' "$tmp/xs.out" &&
-	grep -q '^mprotect-sparse1g-64G-toggle  *qemu/6.12+revert-pud-notifier  *kmod:spin' "$tmp/xs.out"
-ok $? "summary of an exact run: median insn/op, the run named host/kernel_label"
+	grep -q '^mprotect-thp-2M-toggle  *qemu/6.12+fixture-label  *kmod:spin,ns=0..20000  *9187 .* 4 (1.00), p10 4 vs 4$' "$tmp/xs.out"
+ok $? "summary of an exact run: median insn/op, the run named host/kernel_label, slope 4 vs 4 counted"
 "$root/scripts/summary" "$x" "$fix/vm-6.18.44-fc-v445-20261122-013255" > "$tmp/xs2.out" 2>&1 &&
 	grep -q '^item  *run  *config  *median per op  *95% CI' "$tmp/xs2.out" &&
-	grep -q 'qemu/6.12+revert-pud-notifier \[insn\]' "$tmp/xs2.out" && grep -q 'vm/6.18.44-fc-v445 \[ns\]' "$tmp/xs2.out"
+	grep -q 'qemu/6.12+fixture-label \[insn\]' "$tmp/xs2.out" && grep -q 'vm/6.18.44-fc-v445 \[ns\]' "$tmp/xs2.out"
 ok $? "summary of an exact and a wall-clock run: each run's unit next to its name"
 mkdir -p "$tmp/xmix"
-cp "$x"/*.csv "$tmp/xmix/"
+cp "$x/mprotect-dense4k-4K-toggle.csv" "$tmp/xmix/"
 cp "$fix/vm-6.18.44-fc-v445-20261122-013255/mprotect-thp-2M-toggle.csv" "$tmp/xmix/"
 "$plot" "$tmp/xmix" --out "$tmp/xmixp" > "$tmp/xmix.out" 2>&1
 rc=$?

@@ -116,8 +116,8 @@ function bars(bench,    i, j, k, key, nser, ser, sertitle, nit, it, f, gp, line,
 	gp = W "/" file ".gp"
 	preamble(gp)
 	print "set datafile missing '?'" > gp
-	printf "set title \"%s: median %s per op%s; whiskers: 95 %% CI of the median\\n%s\\nruns: %s\"\n",
-		bench, U, EXACT, opnote(bench), runlist(bench) > gp
+	printf "set title \"%s: median %s per op; whiskers: 95 %% CI of the median\\n%s\\nruns: %s%s\"\n",
+		bench, U, opnote(bench), runlist(bench), EXACT > gp
 	print "set style data histogram" > gp
 	print "set style histogram errorbars gap 1.5 lw 1" > gp
 	print "set style fill solid 0.85 border rgb 'gray30'" > gp
@@ -185,9 +185,9 @@ function sweeps(bench,    i, j, p, key, np, pan, ser, nser, f, gp, c, r, w, h, f
 	preamble(gp)
 	c = cols_for(np); r = int((np + c - 1) / c)
 	print "set datafile missing '?'" > gp
-	printf "set multiplot layout %d,%d title \"%s: kmod cost sweeps: median " U " per op" EXACT " against the configured cost of one notifier call\\n(whiskers: 95 %% CI of the median, clipped at the top; dashed: the fit). The fitted slope is the number of charged notifier calls per op:\\nthe key gives it next to the charged calls per op the module counted. %s\" font ',11'\n",
+	printf "set multiplot layout %d,%d title \"%s: kmod cost sweeps: median " U " per op against the configured cost of one notifier call\\n(whiskers: 95 %% CI of the median, clipped at the top; dashed: the fit). The fitted slope is the number of charged notifier calls per op:\\nthe key gives it next to the charged calls per op the module counted. %s" EXACT "\" font ',11'\n",
 		r, c, bench, opnote(bench) > gp
-	print "set xlabel 'configured cost per charged notifier call (" (U == "insn" ? "ns of the guest clock = instructions" : "ns") ")'" > gp
+	print "set xlabel 'configured cost per charged notifier call (" (U == "insn" ? "guest ns = insn" : "ns") ")'" > gp
 	print "set grid" > gp
 	print "set key top left Left reverse samplen 2 spacing 1.1 font ',8'" > gp
 	print "set format x '%.0s%c'" > gp
@@ -311,7 +311,7 @@ function sizes(    i, j, p, np, pan, key, nl, lay, f, gp, c, r, file, t, n) {
 	gp = W "/" file ".gp"
 	preamble(gp)
 	c = cols_for(np); r = int((np + c - 1) / c)
-	printf "set multiplot layout %d,%d title \"mprotect toggle: " U " per mprotect call" EXACT " against region size, one line per layout (log-log; whiskers: 95 %% CI of the median)\\nsparse2m / sparse1g: one 4 KiB page per 2 MiB / 1 GiB; empty: nothing mapped\" font ',11'\n", r, c > gp
+	printf "set multiplot layout %d,%d title \"mprotect toggle: " U " per mprotect call against region size, one line per layout (log-log; whiskers: 95 %% CI of the median)\\nsparse2m / sparse1g: one 4 KiB page per 2 MiB / 1 GiB; empty: nothing mapped" EXACT "\" font ',11'\n", r, c > gp
 	loglog(gp, sizetics(), "region size (bytes, log scale)", "median " U " per mprotect call (log)", 0.05)
 	for (p = 1; p <= np; p++) {
 		printf "set title \"%s\"\n", ptitle[p] > gp
@@ -366,7 +366,7 @@ function zapchunk(    i, p, np, pan, key, sid, f, gp, c, r, file, t, n) {
 	gp = W "/" file ".gp"
 	preamble(gp)
 	c = cols_for(np); r = int((np + c - 1) / c)
-	printf "set multiplot layout %d,%d title \"zap: median " U " per chunk zapped" EXACT " against chunk size, one line per op and submission (log-log; whiskers: 95 %% CI of the median)\\nsolid, filled: one system call per chunk; dashed, open: io_uring IORING_OP_MADVISE, " U " per chunk of a submission\" font ',11'\n", r, c > gp
+	printf "set multiplot layout %d,%d title \"zap: median " U " per chunk zapped against chunk size, one line per op and submission (log-log; whiskers: 95 %% CI of the median)\\nsolid, filled: one system call per chunk; dashed, open: io_uring IORING_OP_MADVISE, " U " per chunk of a submission" EXACT "\" font ',11'\n", r, c > gp
 	loglog(gp, "set xtics (\"4K\" 4096, \"2M\" 2097152, \"1G\" 1073741824)", "chunk size (log scale)",
 		"median " U " per chunk (log)", 0.1)
 	for (p = 1; p <= np; p++) {
@@ -387,7 +387,7 @@ function zapchunk(    i, p, np, pan, key, sid, f, gp, c, r, file, t, n) {
 
 # Runs of each clock unit get their own plots: wall-clock (ns) ones under the
 # usual names, exact ones (insn: guest instructions) under "-insn" names when
-# both are present. U is the unit, EXACT a note for titles, SUF the suffix.
+# both are present. U is the unit, EXACT a last line for titles, SUF the suffix.
 END {
 	printf "" > (W "/plots.list")
 	split("ns insn", ulist, " ")
@@ -395,7 +395,7 @@ END {
 		U = ulist[u]
 		if (!(U in unitseen)) continue
 		SUF = nunits > 1 && U != "ns" ? "-" U : ""
-		EXACT = U == "insn" ? " (exact runs: the guest clock counts instructions)" : ""
+		EXACT = U == "insn" ? "\\nexact runs: the guest clock counts instructions (insn); a cost of N ns is N instructions" : ""
 		for (b = 1; b <= nb; b++) {
 			if (want("bars")) bars(benches[b])
 			if (want("sweep")) sweeps(benches[b])
