@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # TAP: results directories are data. Two runs built from tests/fixtures/plot
 # with hostile file names (quotes, ;, $(), backquotes, =, a leading -) and
-# hostile metadata (kernel_release, host, benchmark, layout, configuration
-# labels, histogram buckets, the sweep line) are read by scripts/plot,
-# scripts/summary and scripts/compare; bench/all --resume reads a run.meta
-# with hostile options. Every payload creates a canary file ($HOME.<n>) if it
+# hostile metadata (kernel_release, kernel_label, host, benchmark, layout,
+# configuration labels, histogram buckets, the sweep line, clock_unit) are
+# read by scripts/plot, scripts/summary and scripts/compare; bench/all
+# --resume reads a run.meta with hostile options. Every payload creates a canary file ($HOME.<n>) if it
 # reaches a shell, awk or gnuplot as code (before this test, scripts/plot ran
 # the issue's file name as gnuplot code and bench/all --resume eval'ed
 # options.extra). The tools either handle the data as data (exit 0 or 1, the
@@ -41,7 +41,7 @@ none_ran() {
 }
 
 echo "TAP version 13"
-echo "1..25"
+echo "1..29"
 
 # --- two hostile runs ---
 p='${HOME}'
@@ -61,9 +61,10 @@ names=(
 for run in a b; do
 	d=$tmp/runs/$run
 	mkdir -p "$d"
-	# run.meta: hostile labels and host.
+	# run.meta: hostile labels and host (run b: a kernel_label, which names it instead).
 	sed -e "s|^kernel_release: .*|kernel_release: 6.1\"; system \"touch $p.10\"; print \" \`touch $p.11\` \$(touch $p.12) $run|" \
 		-e "s|^host: .*|host: h'; system('touch $p.13'); '|" "$src61/run.meta" > "$d/run.meta"
+	[[ $run == b ]] && echo "kernel_label: 6.12+\"\`touch $p.22\`\"; system(\"touch $p.23\")" >> "$d/run.meta"
 	i=0
 	for f in "$src61"/*.csv; do
 		i=$((i + 1))
@@ -99,6 +100,7 @@ if command -v gnuplot >/dev/null; then
 	none_ran "scripts/plot"
 	# The names are shown, reduced to harmless characters.
 	grep -qF '>x_;_system__touch__{HOME}.1_;_print__<' "$tmp/plots/bars-mprotect.svg" 2>/dev/null &&
+		grep -qF '6.12+__touch _{HOME}.22__; system(_touch _{HOME}.23_)  kmod:spin,ns=0<' "$tmp/plots/bars-mprotect.svg" &&
 		grep -qF '>6.1_; system _touch _{HOME}.10_; print _ _touch _{HOME}.11_ _(touch _{HOME}.12) a  kmod:spin,ns=0<' \
 			"$tmp/plots/bars-mprotect.svg" &&
 		grep -qF ' a  kvm_; system _touch _{HOME}.21_<' "$tmp/plots/bars-mprotect__touch___HOME__19_.svg" 2>/dev/null
@@ -128,6 +130,20 @@ none_ran "scripts/compare"
 grep -qF "${names[1]}" "$tmp/cmp.out" && grep -qF "6.1\`touch $p.14\`b" "$tmp/cmp.out" &&
 	grep -qF "\"mprotect-x\"\"; system \"\"touch $p.1\"\"; print \"\"\"" "$tmp/cmp.csv"
 ok $? "compare: names and values appear as they are, quoted in its CSV"
+
+# --- a clock_unit that is neither ns nor insn: refused ---
+mkdir -p "$tmp/cu"
+sed "/^# kernel_release: /a # clock_unit: insn\"; system \"touch $p.40\"; \`touch $p.41\`" \
+	"$src61/mprotect-thp-2M-toggle.csv" > "$tmp/cu/mprotect-thp-2M-toggle.csv"
+for tool in plot summary compare; do
+	args=("$tmp/cu")
+	[[ $tool == compare ]] && args+=("$tmp/runs/a")
+	"$root/scripts/$tool" "${args[@]}" > "$tmp/cu.out" 2> "$tmp/cu.err"
+	rc=$?
+	[[ $rc == 2 ]] && grep -q "clock_unit 'insn\"; system .* is neither ns nor insn" "$tmp/cu.out" "$tmp/cu.err"
+	ok $? "$tool: a hostile clock_unit is refused: exit 2 naming it (got $rc)"
+done
+none_ran "tools given a hostile clock_unit"
 
 # --- a relative CSV operand that looks like an awk assignment ---
 cp "$src61/mprotect-thp-2M-toggle.csv" "$tmp/cwd/histf=canary.csv"
