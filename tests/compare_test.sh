@@ -117,7 +117,9 @@ gen failreg -v seed=202 -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1
 gen failbase -v seed=101 -v fail_item=$imp_item -v "fail_why=kmod:count sample 3: 2 CLEAR calls, predicted 1"
 for r in 1 2 3; do
 	gen failrep1 -v rep=$r -v seed=$((1000 + r))
-	gen failrep2 -v rep=$r -v seed=$((2000 + r)) $( ((r == 2)) && echo "-v fail_item=$imp_item")
+	fail=()
+	((r == 2)) && fail=(-v "fail_item=$imp_item")
+	gen failrep2 -v rep=$r -v seed=$((2000 + r)) "${fail[@]}"
 done
 mkdir -p "$tmp/metafail"
 cp "$tmp/noise/"*.csv "$tmp/metafail/"
@@ -128,15 +130,15 @@ cp "$tmp/noise/"*.csv "$tmp/metafail/"
 } > "$tmp/metafail/run.meta"
 
 # Exact runs (clock_unit insn, scripts/vm --exact): a within-run CV of 0.02 %.
-x="-v unit=insn -v noise=0.0002"
-gen xa -v seed=301 $x -v klabel=6.12-base
-gen xb -v seed=302 $x -v klabel=6.12-base
-gen xsmall -v seed=302 $x -v klabel=6.12+patch -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.003
-gen xreg -v seed=302 $x -v klabel=6.12+patch -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.08
+x=(-v unit=insn -v noise=0.0002)
+gen xa -v seed=301 "${x[@]}" -v klabel=6.12-base
+gen xb -v seed=302 "${x[@]}" -v klabel=6.12-base
+gen xsmall -v seed=302 "${x[@]}" -v klabel=6.12+patch -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.003
+gen xreg -v seed=302 "${x[@]}" -v klabel=6.12+patch -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.08
 gen xq1 -v seed=301 -v unit=insn -v noise=0.000005
 gen xq2 -v seed=302 -v unit=insn -v noise=0.000005 -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.0005
-gen xmix -v seed=301 $x -v unit_item=cow-thp-4M -v unit_other=ns
-gen xbad -v seed=301 $x -v unit_item=cow-thp-4M -v unit_other=cycles
+gen xmix -v seed=301 "${x[@]}" -v unit_item=cow-thp-4M -v unit_other=ns
+gen xbad -v seed=301 "${x[@]}" -v unit_item=cow-thp-4M -v unit_other=cycles
 gen wall -v seed=302 -v unit=ns -v klabel=6.12-wall
 
 echo "TAP version 13"

@@ -20,6 +20,7 @@
 #                        "insn" (exact mode: guest instructions), the same in
 #                        run.meta and every CSV; returns 1 (nb_err) otherwise.
 
+# shellcheck disable=SC2034 # nb_err, runs, files and run_* are for the caller
 nb_err=""
 
 # nb_operand PATH: PATH as a safe awk operand.
@@ -39,7 +40,7 @@ nb_check_name() {
 }
 
 nb_find_runs() {
-	local a sub
+	local a d sub
 	runs=()
 	for a in "$@"; do
 		nb_check_name "$a" || return 1
@@ -55,9 +56,9 @@ nb_find_runs() {
 					nb_err="$a holds no notibench CSV and no run directory"
 					return 1
 				fi
-				for a in "${sub[@]}"; do
-					nb_check_name "$a" || return 1
-					runs+=("$a")
+				for d in "${sub[@]}"; do
+					nb_check_name "$d" || return 1
+					runs+=("$d")
 				done
 			fi
 		else
