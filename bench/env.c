@@ -126,6 +126,31 @@ void env_kernel_version(unsigned int *major, unsigned int *minor)
 		sscanf(u.release, "%u.%u", major, minor);
 }
 
+/*
+ * scripts/vm describes the guest in NB_VM_META_PATH ("key: value" lines):
+ * QEMU, CPU model, icount, the clock unit and the kernel's label. Only keys
+ * of [a-z0-9_.] are taken; anything else in the file is ignored.
+ */
+static void vm_meta(void)
+{
+	const char *path = getenv("NB_VM_META") ?: NB_VM_META_PATH;
+	char line[1024];
+	FILE *f = fopen(path, "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, ": ");
+		size_t klen = sep ? (size_t)(sep - line) : 0;
+
+		line[strcspn(line, "\n")] = 0;
+		if (!klen || klen >= 48 || strspn(line, "abcdefghijklmnopqrstuvwxyz0123456789_.") != klen)
+			continue;
+		*sep = 0;
+		meta_put(line, sep + 2);
+	}
+	if (f)
+		fclose(f);
+}
+
 void env_capture(void)
 {
 	struct utsname u;
@@ -173,6 +198,18 @@ void env_capture(void)
 	localtime_r(&now, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
 	meta_put("date", buf);
+	vm_meta();
+	if (!meta_get("clock_unit"))
+		meta_put("clock_unit", "ns");
+	if (!meta_get("kernel_label"))
+		meta_put("kernel_label", meta_get("kernel_release") ?: "unknown");
+}
+
+const char *env_clock_unit(void)
+{
+	const char *u = meta_get("clock_unit");
+
+	return u && !strcmp(u, "insn") ? "insn" : "ns";
 }
 
 bool env_kernel_at_least(unsigned int maj, unsigned int min)

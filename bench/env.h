@@ -18,8 +18,21 @@ const char *meta_key(unsigned int i);
 const char *meta_value(unsigned int i);
 const char *meta_get(const char *key);	/* NULL when absent */
 
-/* Kernel, cmdline, CPU, THP, hugetlb, NUMA balancing, KSM, git revision, date... */
+/* What scripts/vm writes into its guest; NB_VM_META overrides (tests). */
+#define NB_VM_META_PATH "/etc/notibench/vm.meta"
+
+/*
+ * Kernel, cmdline, CPU, THP, hugetlb, NUMA balancing, KSM, git revision,
+ * date, and the keys of NB_VM_META_PATH; clock_unit (default ns) and
+ * kernel_label (default the release) are always set.
+ */
 void env_capture(void);
+
+/*
+ * "insn" when the clock counts guest instructions (scripts/vm --exact:
+ * QEMU icount, 1 guest ns per instruction), else "ns".
+ */
+const char *env_clock_unit(void);
 
 /* Running kernel's major.minor, from uname. */
 void env_kernel_version(unsigned int *major, unsigned int *minor);

@@ -627,10 +627,16 @@ static int calibrate_sweep(struct sample_ctx *sc, const struct run_opts *o, int 
 static void print_summary(const struct bench *bench, const struct run_result *r,
 			  const struct layout_cols *lc, const struct bench_ctx *bctx)
 {
+	const char *u = env_clock_unit();
+	char h_op[16], h_call[16], h_p90[24], h_p99[24];
 	int cp = COL_NS_PER_CALL;
 
-	printf("%-28s %12s %23s %10s %10s %10s %6s", "config", "ns/op", "95% CI of median",
-	       "ns/call", "p90 ns/op", "p99 ns/op", "CV %");
+	snprintf(h_op, sizeof(h_op), "%s/op", u);
+	snprintf(h_call, sizeof(h_call), "%s/call", u);
+	snprintf(h_p90, sizeof(h_p90), "p90 %s/op", u);
+	snprintf(h_p99, sizeof(h_p99), "p99 %s/op", u);
+	printf("%-28s %12s %23s %10s %10s %10s %6s", "config", h_op, "95% CI of median",
+	       h_call, h_p90, h_p99, "CV %");
 	if (lc->nb_cbs)
 		printf(" %12s", "ranges/call");
 	if (counter_available(CNT_KVM_UNMAP_HVA_RANGE))
@@ -690,10 +696,10 @@ static void print_summary(const struct bench *bench, const struct run_result *r,
 		if (!z->n)
 			continue;
 		printf("%-28s guest over %.0f pages: %.3f secondary entries zapped per op, refault "
-		       "%.1f ns per op (pass after the batch minus a warm pass; medians)\n",
+		       "%.1f %s per op (pass after the batch minus a warm pass; medians)\n",
 		       cr->b->label, cr->st[lc->kvm_guest + KVM_GUEST_PAGES].median,
 		       z->median / cr->st[COL_NOPS].median,
-		       cr->st[lc->kvm_guest + KVM_GUEST_REFAULT_PER_OP].median);
+		       cr->st[lc->kvm_guest + KVM_GUEST_REFAULT_PER_OP].median, env_clock_unit());
 	}
 	/* kmod: the notifier events per op, by event (those seen in some sample). */
 	for (unsigned int k = 0; k < r->ncfg && lc->nb_cbs; k++) {
@@ -790,15 +796,17 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 			s10 = NAN;
 		if (stats_linfit(x, ycb, n, &s_cb, &dummy, &dummy))
 			s_cb = NAN;
-		printf("sweep %s: slope %.3f ns/op per ns of cost (r2 %.4f); counted charged calls "
+		printf("sweep %s: slope %.3f %s/op per %s of cost (r2 %.4f); counted charged calls "
 		       "per op %.3f; ratio %.3f; fastest decile: slope %.3f, ratio %.3f; "
-		       "module-timed callbacks: slope %.3f, ratio %.3f\n", sw, slope, r2, charged,
+		       "module-timed callbacks: slope %.3f, ratio %.3f\n", sw, slope, env_clock_unit(),
+		       env_clock_unit(), r2, charged,
 		       charged > 0 ? slope / charged : NAN, s10, charged > 0 ? s10 / charged : NAN,
 		       s_cb, charged > 0 ? s_cb / charged : NAN);
 		/* Field names after the first "slope" must not repeat it: scripts parse by word. */
-		meta_add("sweep", "%s: slope %.4f, intercept %.1f ns, r2 %.5f, charged calls per op "
+		meta_add("sweep", "%s: slope %.4f, intercept %.1f %s, r2 %.5f, charged calls per op "
 			 "%.4f, slope/charged %.4f, p10_slope %.4f, p10_slope/charged %.4f, "
-			 "callback_ns_slope %.4f, callback_ns_slope/charged %.4f", sw, slope, icpt, r2,
+			 "callback_ns_slope %.4f, callback_ns_slope/charged %.4f", sw, slope, icpt,
+			 env_clock_unit(), r2,
 			 charged, charged > 0 ? slope / charged : NAN, s10,
 			 charged > 0 ? s10 / charged : NAN, s_cb,
 			 charged > 0 ? s_cb / charged : NAN);
@@ -934,8 +942,8 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 		target_ns = o->min_sample_ns;
 	if (target_ns < bctx.min_sample_ns)
 		target_ns = bctx.min_sample_ns;
-	meta_add("timer", "clock_gettime(CLOCK_MONOTONIC), %.1f ns per call (median of 2001)",
-		 timer_ns);
+	meta_add("timer", "clock_gettime(CLOCK_MONOTONIC), %.1f %s per call (median of 2001)",
+		 timer_ns, env_clock_unit());
 
 	/* Warm up and calibrate on the first configuration. */
 	fprintf(stderr, "notibench: %s: %u configuration%s, %u samples each\n", bench->name,
