@@ -589,7 +589,7 @@ static int costliest_sweep_point(const struct run_opts *o)
 	int best = -1;
 
 	for (unsigned int k = 0; k < o->ncfg; k++)
-		if (o->cfg[k].sweep[0] && (best < 0 || o->cfg[k].sweep_ns > o->cfg[best].sweep_ns))
+		if (o->cfg[k].sweep[0] && (best < 0 || o->cfg[k].sweep_cost > o->cfg[best].sweep_cost))
 			best = (int)k;
 	return best;
 }
@@ -755,20 +755,123 @@ static double callback_ns_per_op(const struct config_result *cr, const struct la
 }
 
 /*
- * Sweeps: the slope of ns/op against the configured ns is the number of calls
- * charged per op. Three fits: of the medians; of the fastest decile (p10), since
- * interference (host steal, an emulator's own work, interrupts) only ever adds
- * time and grows with the length of an op, inflating the medians' slope; and
- * of the time the module measured inside its callbacks, which tells how far
- * the model's own spin overshoots.
+ * What a sweep's cost counts: insn instructions executed per call; the
+ * others ns of the clock the module reads, which in exact mode advances one
+ * per guest instruction (a spin of N "ns" is N instructions of guest time).
+ */
+static const char *sweep_cost_unit(const struct backend *b)
+{
+	return b->cost_insn ? "insn" : env_clock_unit();
+}
+
+/*
+ * Exact mode: interference (a tick, an interrupt, a kworker) only adds
+ * instructions, so a configuration's fastest sample is the op's own count,
+ * and an op that is deterministic repeats it to the instruction in the
+ * samples nothing hit. The floors of a sweep, fitted against the cost,
+ * resolve every step of it when each floor is repeated (held by >= 2
+ * samples: a count, not a lucky outlier) and adjacent floors differ by more
+ * than twice the fit's largest residual (0 when they lie exactly on a line).
+ * Prints one line; *fslope, *fres and *resolved for the metadata.
+ */
+static void sweep_floors(const struct run_result *r, const char *sw, double *fslope,
+			 double *fres, bool *resolved)
+{
+	double x[64], f[64], icpt, r2, step = INFINITY, gap = INFINITY;
+	unsigned int held[64], nsamp[64], n = 0, weak = 0;
+	char line[2048] = "";
+	const char *unit = NULL, *key = NULL;
+
+	*fslope = *fres = NAN;
+	*resolved = false;
+	for (unsigned int j = 0; j < r->ncfg && n < 64; j++) {
+		const struct config_result *cr = &r->cfg[j];
+		double lo = INFINITY, nops = cr->st[COL_NOPS].median;
+
+		if (strcmp(cr->b->sweep, sw))
+			continue;
+		unit = sweep_cost_unit(cr->b);
+		key = cr->b->cost_insn ? "n" : "ns";
+		held[n] = nsamp[n] = 0;
+		for (unsigned int i = 0; i < cr->n; i++) {
+			double v = cr->v[i * r->ncols + COL_SAMPLE_NS];
+
+			if (!isnan(v) && v < lo)
+				lo = v;
+		}
+		for (unsigned int i = 0; i < cr->n; i++) {
+			double v = cr->v[i * r->ncols + COL_SAMPLE_NS];
+
+			nsamp[n] += !isnan(v);
+			held[n] += !isnan(v) && v - lo < 0.5;
+		}
+		x[n] = cr->b->sweep_cost;
+		f[n] = lo / nops;
+		weak += held[n] < 2;
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s=%.0f %.1f [%u/%u]",
+			 n ? ", " : "", key, x[n], f[n], held[n], nsamp[n]);
+		n++;
+	}
+	if (n < 2 || stats_linfit(x, f, n, fslope, &icpt, &r2))
+		return;
+	*fres = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		double d = fabs(f[i] - (icpt + *fslope * x[i]));
+
+		*fres = d > *fres ? d : *fres;
+	}
+	/* The smallest cost step and the smallest difference of floors, adjacent in cost. */
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = 0; j < n; j++) {
+			bool next = x[j] > x[i];
+
+			for (unsigned int k = 0; k < n && next; k++)
+				next = !(x[k] > x[i] && x[k] < x[j]);
+			if (!next)
+				continue;
+			step = x[j] - x[i] < step ? x[j] - x[i] : step;
+			gap = f[j] - f[i] < gap ? f[j] - f[i] : gap;
+		}
+	*resolved = !weak && gap > 0 && gap > 2 * *fres;
+	printf("sweep %s: exact floors (each configuration's fastest sample, %s/op; [samples on it]): "
+	       "%s; floor slope %.3f %s/op per %s of cost (largest residual %.2f %s/op): ", sw,
+	       env_clock_unit(), line, *fslope, env_clock_unit(), unit, *fres, env_clock_unit());
+	if (*resolved)
+		printf("resolved: every floor repeats and adjacent floors differ by >= %.1f %s/op, "
+		       "so a cost step of %.0f %s per call is detected\n", gap, env_clock_unit(), step,
+		       unit);
+	else if (weak)
+		printf("not resolved: %u floor%s held by a single sample (the op is not repeatable "
+		       "to the instruction here)\n", weak, weak == 1 ? " is" : "s are");
+	else
+		printf("not resolved: adjacent floors differ by %.1f %s/op, not more than twice the "
+		       "largest residual\n", gap, env_clock_unit());
+}
+
+/*
+ * Sweeps: the slope of time per op against the configured cost is the
+ * number of calls charged per op when both count the same thing: a spin's
+ * ns against the clock's ns (or, in exact mode, both instructions), an insn
+ * sweep in exact mode. An insn sweep timed by a wall clock gives instead the
+ * time one instruction of the model's loop takes. Three fits: of the
+ * medians; of the fastest decile (p10), since interference (host steal, an
+ * emulator's own work, interrupts) only ever adds time and grows with the
+ * length of an op, inflating the medians' slope; and of the time the module
+ * measured inside its callbacks, which tells how far the model's own spin
+ * overshoots. In exact mode a fourth, of the floors (sweep_floors()).
  */
 static void sweep_check(const struct run_result *r, const struct layout_cols *lc)
 {
+	bool exact = !strcmp(env_clock_unit(), "insn");
+
 	for (unsigned int k = 0; k < r->ncfg; k++) {
-		const char *sw = r->cfg[k].b->sweep;
+		const char *sw = r->cfg[k].b->sweep, *tu = env_clock_unit();
+		const char *cu = sweep_cost_unit(r->cfg[k].b);
 		double x[64], y[64], y10[64], ycb[64], charged = 0, slope, icpt, r2, s10, s_cb, dummy;
+		double fslope = NAN, fres = NAN;
 		unsigned int n = 0;
-		bool first = true;
+		bool first = true, calls = !strcmp(cu, tu), resolved = false;
+		char ratio[96], fmeta[192] = "";
 
 		if (!sw[0])
 			continue;
@@ -782,7 +885,7 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 
 			if (strcmp(cr->b->sweep, sw))
 				continue;
-			x[n] = cr->b->sweep_ns;
+			x[n] = cr->b->sweep_cost;
 			y[n] = cr->st[COL_NS_PER_OP].median;
 			y10[n] = sample_quantile(r, cr, COL_NS_PER_OP, 0.1);
 			ycb[n] = callback_ns_per_op(cr, lc);
@@ -796,20 +899,36 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 			s10 = NAN;
 		if (stats_linfit(x, ycb, n, &s_cb, &dummy, &dummy))
 			s_cb = NAN;
+		/* Same units: the slope is calls; else it is time per instruction of the loop. */
+		if (calls)
+			snprintf(ratio, sizeof(ratio), "ratio");
+		else
+			snprintf(ratio, sizeof(ratio), "%s per charged %s", tu, cu);
 		printf("sweep %s: slope %.3f %s/op per %s of cost (r2 %.4f); counted charged calls "
-		       "per op %.3f; ratio %.3f; fastest decile: slope %.3f, ratio %.3f; "
-		       "module-timed callbacks: slope %.3f, ratio %.3f\n", sw, slope, env_clock_unit(),
-		       env_clock_unit(), r2, charged,
-		       charged > 0 ? slope / charged : NAN, s10, charged > 0 ? s10 / charged : NAN,
-		       s_cb, charged > 0 ? s_cb / charged : NAN);
+		       "per op %.3f; %s %.3f; fastest decile: slope %.3f, %s %.3f; "
+		       "module-timed callbacks: slope %.3f, %s %.3f\n", sw, slope, tu, cu, r2, charged,
+		       ratio, charged > 0 ? slope / charged : NAN, s10, ratio,
+		       charged > 0 ? s10 / charged : NAN, s_cb, ratio,
+		       charged > 0 ? s_cb / charged : NAN);
+		if (!calls)
+			printf("sweep %s: the cost counts instructions and the clock %s: the slope per "
+			       "charged call is the %s one instruction of the model's loop took, not a "
+			       "count of calls (in exact mode it is 1)\n", sw, tu, tu);
+		if (exact) {
+			sweep_floors(r, sw, &fslope, &fres, &resolved);
+			snprintf(fmeta, sizeof(fmeta), ", floor_slope %.4f, floor_slope/charged %.4f, "
+				 "floor_residual %.2f, floors %s", fslope,
+				 charged > 0 ? fslope / charged : NAN, fres,
+				 resolved ? "resolved" : "unresolved");
+		}
 		/* Field names after the first "slope" must not repeat it: scripts parse by word. */
 		meta_add("sweep", "%s: slope %.4f, intercept %.1f %s, r2 %.5f, charged calls per op "
 			 "%.4f, slope/charged %.4f, p10_slope %.4f, p10_slope/charged %.4f, "
-			 "callback_ns_slope %.4f, callback_ns_slope/charged %.4f", sw, slope, icpt,
-			 env_clock_unit(), r2,
+			 "callback_ns_slope %.4f, callback_ns_slope/charged %.4f, cost_unit %s, "
+			 "time_unit %s%s", sw, slope, icpt, tu, r2,
 			 charged, charged > 0 ? slope / charged : NAN, s10,
 			 charged > 0 ? s10 / charged : NAN, s_cb,
-			 charged > 0 ? s_cb / charged : NAN);
+			 charged > 0 ? s_cb / charged : NAN, cu, tu, fmeta);
 	}
 }
 
