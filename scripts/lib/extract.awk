@@ -17,7 +17,8 @@
 # p10_slope the sweep's fastest-decile fit (empty for CSVs from before it).
 # base is 1 for a configuration that is not a cost sweep and for the cheapest
 # point of each sweep (the one the bar charts show); group is the sweep's
-# configuration without ",ns=N" ("" when not a sweep); ns its configured cost.
+# configuration without ",ns=N" (",n=N" for kmod:insn; "" when not a sweep); ns
+# its configured cost (instructions for kmod:insn).
 # histf, one line per run, item and range-size bucket of the first
 # configuration with module counters (the counts do not depend on the cost):
 #   run item bench config callback bucket bucket_bytes ranges_per_op
@@ -92,8 +93,8 @@ function flush(    c, k, cfg, g, ns, m) {
 		add(V_rng, m, F_rng[cfg]); add(V_kvm, m, F_kvm[cfg]); add(V_chg, m, F_chg[cfg])
 		V_reps[m]++
 		g = cfg; ns = ""
-		if (match(cfg, /,ns=[0-9]+/)) {
-			ns = substr(cfg, RSTART + 4, RLENGTH - 4) + 0
+		if (match(cfg, /,ns=[0-9]+/) || match(cfg, /,n=[0-9]+/)) {
+			ns = substr(cfg, RSTART, RLENGTH); ns = substr(ns, index(ns, "=") + 1) + 0
 			g = substr(cfg, 1, RSTART - 1) substr(cfg, RSTART + RLENGTH)
 		}
 		K_group[m] = g; K_ns[m] = ns

@@ -19,12 +19,15 @@
 # exact     columns that must be VALUE in every sample row (within 1e-9), for
 #           the configurations nonzero's @PREFIX (or @=LABEL) selects
 # show      columns whose per-configuration median is printed
-# sweep     1: a cost sweep (labels ending in ,ns=N with a common prefix) is
-#           present, with its `sweep` metadata line (its module-timed callback
-#           slope >= 0.95 per charged call: a spin lasts its ns); the medians per
+# sweep     1: a cost sweep (labels ending in ,ns=N, or ,n=N for kmod:insn, with
+#           a common prefix) is present, with its `sweep` metadata line (its
+#           module-timed callback slope >= 0.95 per charged call: a spin lasts
+#           its ns, and N instructions last N insn in exact mode; not checked
+#           when the cost counts instructions and the clock ns); the medians per
 #           cost are printed
-# spin_bound 1: in each kmod:spin,...,ns=N configuration every sample lasted
-#           at least its nb_charged_calls times N. Only for benchmarks whose
+# spin_bound 1: in each kmod:spin,...,ns=N configuration (and kmod:insn,...,n=N
+#           in exact mode, clock_unit insn) every sample lasted at least its
+#           nb_charged_calls times N. Only for benchmarks whose
 #           notifier calls all run in the benchmark thread inside the timed
 #           batch (the module spins N ns per charged call there): then it is a
 #           hard bound, not a statistical one, and holds under TCG
@@ -221,8 +224,8 @@ END {
 	if (sweep) {
 		for (k = 0; k < ncfg; k++) {
 			c = label[k]
-			if (!match(c, /,ns=[0-9]+$/)) continue
-			pre = substr(c, 1, RSTART - 1); cost = substr(c, RSTART + 4) + 0
+			if (!match(c, /,ns=[0-9]+$/) && !match(c, /,n=[0-9]+$/)) continue
+			pre = substr(c, 1, RSTART - 1); cost = substr(c, RSTART + index(substr(c, RSTART), "=")) + 0
 			if (!(pre in lo) || cost < locost[pre]) { lo[pre] = c; locost[pre] = cost }
 			if (!(pre in hi) || cost > hicost[pre]) { hi[pre] = c; hicost[pre] = cost }
 		}
@@ -233,7 +236,7 @@ END {
 			c = hi[pre]; m = cn[c, "nb_charged_calls"]
 			for (j = 1; j <= m; j++) t[j] = cv[c, "nb_charged_calls", j]
 			charged = m ? median(t, m) : 0
-			printf "# sweep %s: median ns_per_op %s at ns=%d, %s at ns=%d (median nb_charged_calls %s per sample)\n", pre, summ[lo[pre], "median"], locost[pre], summ[c, "median"], hicost[pre], charged
+			printf "# sweep %s: median ns_per_op %s at cost %d, %s at cost %d (median nb_charged_calls %s per sample)\n", pre, summ[lo[pre], "median"], locost[pre], summ[c, "median"], hicost[pre], charged
 		}
 		if (!nsw) fail("no cost sweep among the configurations")
 		else if (meta["sweep"] == "") fail("no sweep metadata")
@@ -242,30 +245,37 @@ END {
 			# A spin of N ns lasts at least N: per charged call the module's own
 			# time grows by >= 1 ns per ns. (No upper bound: under TCG a
 			# descheduled vCPU stretches a callback without limit; 3.9 seen.)
-			nw = split(meta["sweep"], w, /[ ,]+/); cal = ""; chg = ""
+			nw = split(meta["sweep"], w, /[ ,]+/); cal = ""; chg = ""; cu = ""; tu = ""
 			for (i = 1; i < nw; i++) {
 				if (w[i] == "callback_ns_slope/charged") cal = w[i + 1]
 				if (w[i] == "op" && w[i - 1] == "per" && chg == "") chg = w[i + 1]
+				if (w[i] == "cost_unit") cu = w[i + 1]
+				if (w[i] == "time_unit") tu = w[i + 1]
 			}
-			if (chg + 0 > 0 && !(isnum(cal) && cal >= 0.95))
+			if (cu != tu)
+				print "# sweep: cost in " cu ", time in " tu ": the callback slope is " tu " per " cu " (" cal "), not checked"
+			else if (chg + 0 > 0 && !(isnum(cal) && cal >= 0.95))
 				fail("sweep: module-timed callback slope / charged calls is " cal ", wanted >= 0.95")
 		}
 	}
 	if (spin_bound) {
+		tu_ = meta["clock_unit"] == "insn" ? "insn" : "ns"
 		for (k = 0; k < ncfg; k++) {
 			c = label[k]
-			if (c !~ /^kmod:spin,/ || !match(c, /,ns=[0-9]+$/)) continue
-			cost = substr(c, RSTART + 4) + 0
+			if (c ~ /^kmod:spin,/ && match(c, /,ns=[0-9]+$/)) cost = substr(c, RSTART + 4) + 0
+			else if (c ~ /^kmod:insn,/ && meta["clock_unit"] == "insn" && match(c, /,n=[0-9]+$/))
+				cost = substr(c, RSTART + 3) + 0
+			else continue
 			if (!cost) continue
 			if (!("nb_charged_calls" in col)) { fail("no nb_charged_calls column"); break }
 			short = 0
 			for (j = 1; j <= ns[c]; j++) {
 				if (spent[c, j] < charged_n[c, j] * cost * 0.999) {
-					if (!short++) fail(c ": sample " j - 1 " lasted " spent[c, j] " ns, less than its " charged_n[c, j] " charged calls x " cost " ns")
+					if (!short++) fail(c ": sample " j - 1 " lasted " spent[c, j] " " tu_ ", less than its " charged_n[c, j] " charged calls x " cost)
 				}
 			}
 			if (short > 1) fail(c ": " short " samples in all shorter than their charged spin")
-			else if (!short) printf "# %s: every sample_ns >= nb_charged_calls x %d ns\n", c, cost
+			else if (!short) printf "# %s: every sample_ns >= nb_charged_calls x %d %s\n", c, cost, tu_
 		}
 	}
 	exit bad ? 1 : 0
