@@ -822,22 +822,24 @@ static const char *sweep_cost_unit(const struct backend *b)
 }
 
 /*
- * Exact mode: interference (a tick, an interrupt, a kworker) only adds
- * instructions, so a configuration's fastest sample is the op's own count,
- * and an op that is deterministic repeats it to the instruction in the
- * samples nothing hit. The floors of a sweep, fitted against the cost,
- * resolve every step of it when each floor is repeated (held by >= 2
- * samples: a count, not a lucky outlier) and adjacent floors differ by more
- * than twice the fit's largest residual (0 when they lie exactly on a line).
- * Prints one line; *fslope, *fres and *resolved for the metadata.
+ * Exact mode: interference (an interrupt, a kworker) only adds instructions,
+ * and samples start at a tick, so an op that does the same work every time
+ * repeats its count to the instruction. Per configuration: the floor (the
+ * fastest sample per op) and how many samples sit on it, the quartiles;
+ * the floors fitted against the cost. A sweep resolves its cost steps when
+ * for every two configurations adjacent in cost the costlier one's lower
+ * quartile lies above the cheaper one's upper quartile: three quarters of
+ * each one's samples are ordered by the cost, so the smallest cost step is
+ * detected as a difference. Prints one line; *fslope, *fres (the floor fit's
+ * largest residual) and *resolved for the metadata.
  */
-static void sweep_floors(const struct run_result *r, const char *sw, double *fslope,
-			 double *fres, bool *resolved)
+static void sweep_floors(const struct run_result *r, const char *sw, double charged,
+			 double *fslope, double *fres, bool *resolved)
 {
-	double x[64], f[64], icpt, r2, step = INFINITY, gap = INFINITY;
-	unsigned int held[64], nsamp[64], n = 0, weak = 0;
+	double x[64], f[64], q1[64], q3[64], icpt, r2, step = INFINITY, gap = INFINITY, sep = INFINITY;
+	unsigned int held[64], nsamp[64], n = 0;
 	char line[2048] = "";
-	const char *unit = NULL, *key = NULL;
+	const char *unit = NULL, *key = NULL, *tu = env_clock_unit();
 
 	*fslope = *fres = NAN;
 	*resolved = false;
@@ -864,7 +866,8 @@ static void sweep_floors(const struct run_result *r, const char *sw, double *fsl
 		}
 		x[n] = cr->b->sweep_cost;
 		f[n] = lo / nops;
-		weak += held[n] < 2;
+		q1[n] = sample_quantile(r, cr, COL_NS_PER_OP, 0.25);
+		q3[n] = sample_quantile(r, cr, COL_NS_PER_OP, 0.75);
 		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s=%.0f %.1f [%u/%u]",
 			 n ? ", " : "", key, x[n], f[n], held[n], nsamp[n]);
 		n++;
@@ -877,7 +880,7 @@ static void sweep_floors(const struct run_result *r, const char *sw, double *fsl
 
 		*fres = d > *fres ? d : *fres;
 	}
-	/* The smallest cost step and the smallest difference of floors, adjacent in cost. */
+	/* Pairs adjacent in cost: the smallest step, floor difference and quartile gap. */
 	for (unsigned int i = 0; i < n; i++)
 		for (unsigned int j = 0; j < n; j++) {
 			bool next = x[j] > x[i];
@@ -888,21 +891,23 @@ static void sweep_floors(const struct run_result *r, const char *sw, double *fsl
 				continue;
 			step = x[j] - x[i] < step ? x[j] - x[i] : step;
 			gap = f[j] - f[i] < gap ? f[j] - f[i] : gap;
+			sep = q1[j] - q3[i] < sep ? q1[j] - q3[i] : sep;
 		}
-	*resolved = !weak && gap > 0 && gap > 2 * *fres;
-	printf("sweep %s: exact floors (each configuration's fastest sample, %s/op; [samples on it]): "
-	       "%s; floor slope %.3f %s/op per %s of cost (largest residual %.2f %s/op): ", sw,
-	       env_clock_unit(), line, *fslope, env_clock_unit(), unit, *fres, env_clock_unit());
-	if (*resolved)
-		printf("resolved: every floor repeats and adjacent floors differ by >= %.1f %s/op, "
-		       "so a cost step of %.0f %s per call is detected\n", gap, env_clock_unit(), step,
+	*resolved = charged > 0 && sep > 0;
+	printf("sweep %s: exact floors (fastest sample, %s/op [samples on it]): %s; floor slope "
+	       "%.3f %s/op per %s of cost (largest residual %.2f): ", sw, tu, line, *fslope, tu,
+	       unit, *fres);
+	if (charged <= 0)
+		printf("no charged calls, nothing to resolve (adjacent floors differ by >= %.1f)\n",
+		       gap);
+	else if (*resolved)
+		printf("resolved: in every pair of configurations adjacent in cost the costlier one's "
+		       "lower quartile is %.1f or more above the other's upper quartile (floors step "
+		       "by >= %.1f): a cost step of %.0f %s per call is detected\n", sep, gap, step,
 		       unit);
-	else if (weak)
-		printf("not resolved: %u floor%s held by a single sample (the op is not repeatable "
-		       "to the instruction here)\n", weak, weak == 1 ? " is" : "s are");
 	else
-		printf("not resolved: adjacent floors differ by %.1f %s/op, not more than twice the "
-		       "largest residual\n", gap, env_clock_unit());
+		printf("not resolved: the quartiles of configurations adjacent in cost overlap (by "
+		       "up to %.1f %s/op; floors step by >= %.1f)\n", -sep, tu, gap);
 }
 
 /*
@@ -972,11 +977,11 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 			       "charged call is the %s one instruction of the model's loop took, not a "
 			       "count of calls (in exact mode it is 1)\n", sw, tu, tu);
 		if (exact) {
-			sweep_floors(r, sw, &fslope, &fres, &resolved);
+			sweep_floors(r, sw, charged, &fslope, &fres, &resolved);
 			snprintf(fmeta, sizeof(fmeta), ", floor_slope %.4f, floor_slope/charged %.4f, "
 				 "floor_residual %.2f, floors %s", fslope,
 				 charged > 0 ? fslope / charged : NAN, fres,
-				 resolved ? "resolved" : "unresolved");
+				 charged <= 0 ? "uncharged" : resolved ? "resolved" : "unresolved");
 		}
 		/* Field names after the first "slope" must not repeat it: scripts parse by word. */
 		meta_add("sweep", "%s: slope %.4f, intercept %.1f %s, r2 %.5f, charged calls per op "
