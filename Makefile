@@ -127,7 +127,7 @@ install: all
 	install -m 0755 bench/all $(DESTDIR)$(PREFIX)/bin/notibench-all
 	install -d $(SHARE)/scripts/lib
 	install -m 0755 scripts/plot scripts/summary $(SHARE)/scripts/
-	install -m 0644 scripts/lib/*.awk $(SHARE)/scripts/lib/
+	install -m 0644 scripts/lib/*.awk scripts/lib/runs.sh $(SHARE)/scripts/lib/
 	for s in plot summary; do \
 		printf '#!/bin/sh\nexec %s/share/notibench/scripts/%s "$$@"\n' '$(PREFIX)' $$s \
 			> $(DESTDIR)$(PREFIX)/bin/notibench-$$s && \

@@ -143,6 +143,7 @@ FNR == 1 {
 	cur_run = run  # an operand run=N is assigned before the next file starts
 	cur_layout = cur_size = cur_op = cur_align = cur_writer = cur_chunk = cur_submit = ""
 	cur_item = basename(FILENAME)
+	gsub(/[[:cntrl:]]/, "?", cur_item)  # the callers refuse such names; never a broken list
 	sub(/\.csv$/, "", cur_item)
 	sub(/\.r[0-9]+$/, "", cur_item)
 	cur_bench = ""
