@@ -591,9 +591,9 @@ static int warm_up(struct sample_ctx *sc, uint64_t ms, uint64_t min_ops, uint64_
  * an attach leave deferred work (RCU and SRCU callbacks, run from the
  * following timer ticks' softirqs). In exact mode on 6.12 (mprotect sparse1g
  * 64G, 3.3 M instructions per op, 4 charged calls) it added 1600
- * instructions to the first sample after each attach, and with samples
- * started at a tick (wait_for_tick()) but no settling 1 to 7 to some of
- * them: more than a 1-instruction cost step of a sweep. Two ticks at HZ=250
+ * instructions to the first sample after each attach; with samples started
+ * at a tick (wait_for_tick()) but no settling, it still added 1 to 7 to some
+ * of them: as much as a 1-instruction cost step of a sweep. Two ticks at HZ=250
  * and a margin: the deferred work runs in the warm-up, and every sample of a
  * configuration repeats to the instruction.
  */
