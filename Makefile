@@ -44,12 +44,17 @@ COMPARE_SRC := bench/compare_main.c bench/compare_runs.c bench/compare_env.c \
 
 all: $(HOST_TESTS) $(B)/notibench $(B)/notibench-compare static
 
-static: $(GUEST_TESTS) $(B)/static/notibench $(B)/static/all
+static: $(GUEST_TESTS) $(B)/static/notibench $(B)/static/all $(B)/static/vm-yield
 
 # bench/all is POSIX sh: the guest of scripts/vm runs it as /nb/all.
 $(B)/static/all: bench/all
 	@mkdir -p $(@D)
 	cp $< $@
+
+# scripts/vm's guest brings CPUs up with it in exact mode (scripts/vm-yield.c).
+$(B)/static/vm-yield: scripts/vm-yield.c
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) -static -o $@ $<
 
 $(LIBPERF_A):
 	scripts/build-libperf
