@@ -40,7 +40,7 @@ BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
 COMPARE_SRC := bench/compare_main.c bench/compare_runs.c bench/compare_env.c \
 	       bench/compare_table.c bench/compare_print.c bench/csv_read.c bench/csv_field.c bench/stats.c
 
-.PHONY: all static kmod check install clean deps bench
+.PHONY: all static kmod check install clean deps bench exact-stability
 
 all: $(HOST_TESTS) $(B)/notibench $(B)/notibench-compare static
 
@@ -110,6 +110,13 @@ check: deps
 bench: deps
 	$(MAKE) $(B)/notibench static
 	scripts/bench $(if $(QUICK),--quick)
+
+# Exact mode's targets, measured (README.md, "Exact mode"): 5 boots of 6.1
+# and 6.12 each, the quick matrix's kmod items; report in
+# build/exact-stability/report.txt. KERNELS=, BOOTS= to change them.
+exact-stability: deps
+	$(MAKE) static
+	scripts/exact-stability $(if $(KERNELS),--kernels $(KERNELS)) $(if $(BOOTS),--boots $(BOOTS))
 
 # The benchmark binary, the ABI header, and the module's sources laid out so
 # that `kmod/probe.sh KDIR kmod && make -C KDIR M=$PWD/kmod` builds them there;
