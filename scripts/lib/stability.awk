@@ -53,9 +53,10 @@ END {
 			d = sl[g, r] - cnt[g, r]; if (d < 0) d = -d
 			if (d > 0.01 * (cnt[g, r] > 1 ? cnt[g, r] : 1)) gbad = 1
 		}
+		# The benchmark says its slope is not the calls (CSV key sweep_slope).
 		if (gitem[g] in noslope) {
-			printf "%-34s %-36s%s  no slope by design: %s\n", gitem[g], ggrp[g], line,
-				substr(noslope[gitem[g]], 1, 60) "..."
+			printf "%-34s %-36s%s  by design (sweep_slope): %s\n", gitem[g], ggrp[g], line,
+				substr(noslope[gitem[g]], 1, 72) "..."
 			nslope++
 			continue
 		}
@@ -65,7 +66,7 @@ END {
 	printf "\n%d of %d item x configurations with a cross-boot CV of the median <= 0.1 %%", ok, tot
 	if (wk != "") { split(wk, w, SUBSEP); printf " (worst %.4f %%: %s %s)", worst, w[1], w[2] }
 	printf "\n%d of %d sweeps with every boot's slope within 1 %% of the charged calls", gtot - sbad, gtot
-	printf "%s\n", nslope ? sprintf(" (and %d whose benchmark says it has none)", nslope) : ""
+	printf "%s\n", nslope ? sprintf(" (and %d whose benchmark says why it is not the calls)", nslope) : ""
 	printf "intruded samples: %d of %d (%.2f %%)\n", ti, ts, ts ? 100 * ti / ts : 0
 	exit (bad || sbad) ? 1 : 0
 }
