@@ -356,9 +356,52 @@ static uint64_t rusage_minflt(void)
 	return getrusage(RUSAGE_THREAD, &ru) ? 0 : (uint64_t)ru.ru_minflt;
 }
 
+/*
+ * Exact mode. The timed batch runs as SCHED_FIFO (children SCHED_OTHER), so a
+ * kernel thread woken meanwhile waits for the batch to end or block instead
+ * of preempting it: under icount every such switch added its instructions to
+ * the sample (on 6.12 rcu_preempt, woken at a tick to force a grace period,
+ * took 19000 instructions in 5 or 6 of 10 samples of a 270000-instruction
+ * wp-reuse batch, and moved the median by 7 %). And the batch starts right
+ * after a tick: sleeping until the next one lets what is pending run, and
+ * puts the next tick a whole tick period (1/HZ) into the batch. Otherwise
+ * the tick, as periodic as the samples, fell on the same configurations of a
+ * sweep round after round (7000 instructions in 5 of 10 samples of two of
+ * four), and on others in another boot. Idle time costs no host time: the
+ * guest's clock jumps to its next timer (icount sleep=off).
+ * 0 on success with *old the policy to restore, -1 when not in exact mode
+ * or not allowed (the batch then runs as it is).
+ */
+static int batch_exact(struct sched_param *old, int *policy)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	struct timespec last, tick, next;
+
+	if (strcmp(env_clock_unit(), "insn"))
+		return -1;
+	*policy = sched_getscheduler(0);
+	if (*policy < 0 || sched_getparam(0, old) ||
+	    sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp))
+		return -1;
+	/* The coarse clock is the time of the last tick; its resolution, 1/HZ. */
+	if (!clock_gettime(CLOCK_MONOTONIC_COARSE, &last) &&
+	    !clock_getres(CLOCK_MONOTONIC_COARSE, &tick)) {
+		next.tv_sec = last.tv_sec + tick.tv_sec;
+		next.tv_nsec = last.tv_nsec + tick.tv_nsec;
+		if (next.tv_nsec >= 1000000000) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+	}
+	return 0;
+}
+
 static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round, char *msg,
 		       size_t len)
 {
+	struct sched_param old_sp;
+	int old_policy, fifo;
 	struct config_result *cr = &sc->r->cfg[k];
 	struct backend *b = cr->b;
 	struct counter_snap c0, c1;
@@ -387,6 +430,7 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 		batch_finish(sc, &bs, msg + strlen(msg), 0);
 		return NB_EXIT_FAIL;
 	}
+	fifo = batch_exact(&old_sp, &old_policy);
 	f0 = rusage_minflt();
 	counters_read(&c0);
 	t0 = now_ns();
@@ -394,6 +438,8 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	t1 = now_ns();
 	counters_read(&c1);
 	f1 = rusage_minflt();
+	if (!fifo)
+		sched_setscheduler(0, old_policy, &old_sp);
 	if (ret) {
 		batch_finish(sc, &bs, msg, 0);
 		snprintf(msg, len, "%s: ", b->label);
@@ -977,6 +1023,11 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 	meta_add("samples", "%u per configuration", o->samples);
 	meta_add("interleave", "round r samples configurations 0..%u in order for even r, reversed "
 		 "for odd r; warm-up of ceil(batch/4) ops after each attach", o->ncfg - 1);
+	if (!strcmp(env_clock_unit(), "insn"))
+		meta_put("batch_sched", "exact mode: each timed batch starts right after a tick "
+			 "(a sleep until the next one) and runs as SCHED_FIFO 1 (children "
+			 "SCHED_OTHER): kernel threads woken meanwhile run after it, or when it "
+			 "blocks; interrupts still count");
 
 	hostref_begin(o->cpu);
 	for (unsigned int round = 0; round < o->samples; round++) {
