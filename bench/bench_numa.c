@@ -585,6 +585,7 @@ static int setup_hinting(struct numa_state *st, const struct bench_val *o, struc
 		 "setup, period %.1f ms between the last three", st->l.verified, seen,
 		 st->period_ns / 1e6);
 	ctx->op_unit = "scan period";
+	ctx->cfs_batch = true;	/* the scanner comes from this thread's CFS tick */
 	ctx->call_unit = "scan";
 	ctx->calls_per_op = 1;
 	return NB_EXIT_OK;

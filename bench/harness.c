@@ -369,20 +369,22 @@ static uint64_t rusage_minflt(void)
  * sweep round after round (7000 instructions in 5 of 10 samples of two of
  * four), and on others in another boot. Idle time costs no host time: the
  * guest's clock jumps to its next timer (icount sleep=off).
- * 0 on success with *old the policy to restore, -1 when not in exact mode
- * or not allowed (the batch then runs as it is).
+ * A batch whose work needs the thread's CFS tick (ctx->cfs_batch) keeps its
+ * policy: run as SCHED_FIFO, NUMA hinting never scanned and RT throttling
+ * stepped in. 0 when switched to SCHED_FIFO, *old the policy to restore.
  */
-static int batch_exact(struct sched_param *old, int *policy)
+static int batch_exact(bool cfs, struct sched_param *old, int *policy)
 {
 	struct sched_param sp = { .sched_priority = 1 };
 	struct timespec last, tick, next;
+	int fifo = -1;
 
 	if (strcmp(env_clock_unit(), "insn"))
 		return -1;
 	*policy = sched_getscheduler(0);
-	if (*policy < 0 || sched_getparam(0, old) ||
-	    sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp))
-		return -1;
+	if (!cfs && *policy >= 0 && !sched_getparam(0, old) &&
+	    !sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp))
+		fifo = 0;
 	/* The coarse clock is the time of the last tick; its resolution, 1/HZ. */
 	if (!clock_gettime(CLOCK_MONOTONIC_COARSE, &last) &&
 	    !clock_getres(CLOCK_MONOTONIC_COARSE, &tick)) {
@@ -394,7 +396,7 @@ static int batch_exact(struct sched_param *old, int *policy)
 		}
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 	}
-	return 0;
+	return fifo;
 }
 
 static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round, char *msg,
@@ -430,7 +432,7 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 		batch_finish(sc, &bs, msg + strlen(msg), 0);
 		return NB_EXIT_FAIL;
 	}
-	fifo = batch_exact(&old_sp, &old_policy);
+	fifo = batch_exact(sc->bctx->cfs_batch, &old_sp, &old_policy);
 	f0 = rusage_minflt();
 	counters_read(&c0);
 	t0 = now_ns();
@@ -1024,10 +1026,12 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 	meta_add("interleave", "round r samples configurations 0..%u in order for even r, reversed "
 		 "for odd r; warm-up of ceil(batch/4) ops after each attach", o->ncfg - 1);
 	if (!strcmp(env_clock_unit(), "insn"))
-		meta_put("batch_sched", "exact mode: each timed batch starts right after a tick "
-			 "(a sleep until the next one) and runs as SCHED_FIFO 1 (children "
-			 "SCHED_OTHER): kernel threads woken meanwhile run after it, or when it "
-			 "blocks; interrupts still count");
+		meta_put("batch_sched", bctx.cfs_batch ? "exact mode: each timed batch starts "
+			 "right after a tick (a sleep until the next one); it keeps its scheduling "
+			 "policy (its work needs the thread's CFS tick)" : "exact mode: each timed "
+			 "batch starts right after a tick (a sleep until the next one) and runs as "
+			 "SCHED_FIFO 1 (children SCHED_OTHER): kernel threads woken meanwhile run "
+			 "after it, or when it blocks; interrupts still count");
 
 	hostref_begin(o->cpu);
 	for (unsigned int round = 0; round < o->samples; round++) {
