@@ -19,7 +19,7 @@ B := build
 
 # Client of the ioctl ABI, shared by tests and benchmarks.
 NBDEV_SRC := bench/nbdev.c
-HOST_TESTS := $(B)/tests/abi_test $(B)/tests/stats_test
+HOST_TESTS := $(B)/tests/abi_test $(B)/tests/stats_test $(B)/tests/insn_test
 GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test $(B)/static/csvcheck.awk
 
 # The benchmark binary (bench/README.md). libperf is built from Debian's
@@ -76,6 +76,9 @@ $(B)/tests/stats_test: tests/stats_test.c bench/stats.c bench/stats.h tests/tap.
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< bench/stats.c -lm
 
+# The INSN model's loop, the module's own header, single-stepped.
+$(B)/tests/insn_test: kmod/nb_insn.h
+
 $(B)/tests/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(NBDEV_SRC)
@@ -93,7 +96,7 @@ kmod:
 	@test -d "$(KDIR)" || { echo "make kmod: no kernel build dir at KDIR=$(KDIR)" \
 		"(install linux-headers-<release> or pass KDIR=)" >&2; exit 2; }
 	@if [ "$(KMOD_OUT)" != kmod ]; then mkdir -p "$(KMOD_OUT)" && \
-		cp -p kmod/nb*.c kmod/nb.h kmod/Kbuild kmod/probe.sh "$(KMOD_OUT)/" && \
+		cp -p kmod/nb*.c kmod/nb.h kmod/nb_insn.h kmod/Kbuild kmod/probe.sh "$(KMOD_OUT)/" && \
 		mkdir -p "$(KMOD_OUT)/probes" && cp -p kmod/probes/*.c "$(KMOD_OUT)/probes/"; fi
 	kmod/probe.sh "$(KDIR)" "$(abspath $(KMOD_OUT))"
 	$(MAKE) -C "$(KDIR)" M="$(abspath $(KMOD_OUT))" NB_INCLUDE="$(abspath include)" modules
@@ -129,14 +132,14 @@ install: all
 	install -m 0755 $(B)/notibench $(DESTDIR)$(PREFIX)/bin/notibench
 	install -m 0644 include/notibench.h $(DESTDIR)$(PREFIX)/include/notibench.h
 	install -m 0644 include/notibench.h $(SHARE)/include/notibench.h
-	install -m 0644 kmod/nb*.c kmod/nb.h kmod/Kbuild kmod/README.md $(SHARE)/kmod/
+	install -m 0644 kmod/nb*.c kmod/nb.h kmod/nb_insn.h kmod/Kbuild kmod/README.md $(SHARE)/kmod/
 	install -m 0644 kmod/probes/*.c $(SHARE)/kmod/probes/
 	install -m 0755 kmod/probe.sh $(SHARE)/kmod/
 	install -m 0755 $(B)/notibench-compare $(DESTDIR)$(PREFIX)/bin/notibench-compare
 	install -m 0755 bench/all $(DESTDIR)$(PREFIX)/bin/notibench-all
 	install -d $(SHARE)/scripts/lib
 	install -m 0755 scripts/plot scripts/summary $(SHARE)/scripts/
-	install -m 0644 scripts/lib/*.awk $(SHARE)/scripts/lib/
+	install -m 0644 scripts/lib/*.awk scripts/lib/runs.sh $(SHARE)/scripts/lib/
 	for s in plot summary; do \
 		printf '#!/bin/sh\nexec %s/share/notibench/scripts/%s "$$@"\n' '$(PREFIX)' $$s \
 			> $(DESTDIR)$(PREFIX)/bin/notibench-$$s && \

@@ -2,7 +2,7 @@
 /*
  * Secondary-MMU backends: what is attached to the benchmark's mm while it
  * runs. Each --backend option gives one or more configurations (a kmod cost
- * sweep gives one per ns value); the harness interleaves them.
+ * sweep gives one per ns or n value); the harness interleaves them.
  *
  *   none                      nothing attached
  *   kvm[,guest=auto|on|off]   a KVM VM with one memslot over the buffer; with a
@@ -11,7 +11,9 @@
  *   kmod:<model>[,k=K][,cb=start+end+...][,events=a+b][,ns=N[,N...]]
  *        [,threshold=P][,global=NS][,mode=ops|interval][,ring=0|1]
  *                             /dev/notibench with K subscribers; model zap
- *                             (K = 1, END enabled) mirrors the buffer
+ *                             (K = 1, END enabled) mirrors the buffer;
+ *                             model insn takes n=N[,N...] (instructions per
+ *                             call) instead of ns=
  *
  * Lifecycle: open (once; an unavailable backend is a skip) -> attach over the
  * buffer -> for each sample: sample_begin, the timed batch, sample_end ->
@@ -37,7 +39,8 @@ struct backend {
 	enum backend_kind kind;
 	char label[160];		/* the configuration's name, e.g. kmod:spin,ns=250 */
 	char sweep[160];		/* configurations of one sweep share this ("" if none) */
-	double sweep_ns;		/* this configuration's ns in its sweep */
+	double sweep_cost;		/* this configuration's cost per call in its sweep */
+	bool cost_insn;			/* the cost counts instructions (kmod:insn), not the clock's ns */
 	bool attached;
 
 	/* kmod */

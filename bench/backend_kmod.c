@@ -28,7 +28,10 @@ static const uint32_t model_cbs[NB_MODEL_NR] = {
 	[NB_MODEL_SMMU] = RANGE_CBS,
 	[NB_MODEL_FAIL] = CB(START) | CB(INTERVAL),
 	[NB_MODEL_ZAP] = CB(START) | CB(INTERVAL),
+	[NB_MODEL_INSN] = ALL_CBS,
 };
+
+#define MODELS "count, spin, spin_range, sleep, smmu, fail, zap, insn"
 
 #define MAX_SWEEP 32
 
@@ -36,7 +39,7 @@ struct kmod_spec {
 	unsigned int model, mode, k;
 	uint32_t cbs, events, flags;
 	bool cbs_given;
-	uint64_t ns[MAX_SWEEP];
+	uint64_t ns[MAX_SWEEP];		/* insn: instructions per call */
 	unsigned int nr_ns;
 	uint64_t threshold, global_ns;
 };
@@ -95,22 +98,24 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 {
 	struct kmod_spec s = { .k = 1, .events = NB_EV_ALL, .threshold = 512, .global_ns = 10000 };
 	char tmp[512], *save, *tok, bad[64], cbs[128], evs[160], base[160];
-	const char *key = NULL;
+	const char *key = NULL, *ckey;
 	uint32_t allowed;
-	uint64_t u;
+	uint64_t u, cmax;
 
 	if (strlen(spec) >= sizeof(tmp))
 		USAGE("--backend kmod:%s: too long", spec);
 	snprintf(tmp, sizeof(tmp), "%s", spec);
 	tok = strtok_r(tmp, ",", &save);
 	if (!tok)
-		USAGE("--backend kmod: needs a model (count, spin, spin_range, sleep, smmu, fail, zap)");
+		USAGE("--backend kmod: needs a model (" MODELS ")");
 	for (s.model = 0; s.model < NB_MODEL_NR; s.model++)
 		if (!strcmp(tok, nb_model_name(s.model)))
 			break;
 	if (s.model == NB_MODEL_NR)
-		USAGE("--backend kmod:%s: unknown model '%s' (count, spin, spin_range, sleep, smmu, "
-		      "fail, zap)", spec, tok);
+		USAGE("--backend kmod:%s: unknown model '%s' (" MODELS ")", spec, tok);
+	/* The cost's key: a time in ns, or for insn a count of instructions. */
+	ckey = s.model == NB_MODEL_INSN ? "n" : "ns";
+	cmax = s.model == NB_MODEL_INSN ? NB_MAX_INSN : NB_MAX_NS;
 	while ((tok = strtok_r(NULL, ",", &save))) {
 		char *eq = strchr(tok, '=');
 		const char *val = tok;
@@ -119,16 +124,23 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 			*eq = 0;
 			key = tok;
 			val = eq + 1;
-		} else if (!key || strcmp(key, "ns")) {
-			USAGE("--backend kmod:%s: '%s' is not key=value (only ns= takes a list)", spec,
-			      tok);
+		} else if (!key || strcmp(key, ckey)) {
+			USAGE("--backend kmod:%s: '%s' is not key=value (only %s= takes a list)", spec,
+			      tok, ckey);
 		}
-		if (!strcmp(key, "ns")) {
+		if (!strcmp(key, "ns") && s.model == NB_MODEL_INSN) {
+			USAGE("--backend kmod:%s: insn's cost is n= (instructions per call), not ns=",
+			      spec);
+		} else if (!strcmp(key, "n") && s.model != NB_MODEL_INSN) {
+			USAGE("--backend kmod:%s: n= is the insn model's cost (instructions); %s takes "
+			      "ns=", spec, nb_model_name(s.model));
+		} else if (!strcmp(key, ckey)) {
 			if (s.nr_ns == MAX_SWEEP)
-				USAGE("--backend kmod:%s: at most %d ns values", spec, MAX_SWEEP);
-			if (parse_u64(val, NB_MAX_NS, &s.ns[s.nr_ns]))
-				USAGE("--backend kmod:%s: ns '%s' is not a number of ns in 0..%llu", spec,
-				      val, (unsigned long long)NB_MAX_NS);
+				USAGE("--backend kmod:%s: at most %d %s values", spec, MAX_SWEEP, ckey);
+			if (parse_u64(val, cmax, &s.ns[s.nr_ns]))
+				USAGE("--backend kmod:%s: %s '%s' is not a number of %s in 0..%llu", spec,
+				      ckey, val, s.model == NB_MODEL_INSN ? "instructions" : "ns",
+				      (unsigned long long)cmax);
 			s.nr_ns++;
 		} else if (!strcmp(key, "k")) {
 			if (parse_u64(val, NB_MAX_SUBSCRIBERS, &u) || u == 0)
@@ -165,8 +177,8 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 				USAGE("--backend kmod:%s: global '%s' is not in 0..%llu ns", spec, val,
 				      (unsigned long long)NB_MAX_NS);
 		} else {
-			USAGE("--backend kmod:%s: unknown parameter '%s' (k, cb, events, ns, threshold, "
-			      "global, mode, ring)", spec, key);
+			USAGE("--backend kmod:%s: unknown parameter '%s' (k, cb, events, ns (insn: n), "
+			      "threshold, global, mode, ring)", spec, key);
 		}
 	}
 	if (!s.cbs_given)
@@ -234,11 +246,12 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 			else
 				nb_set_cost(&b->attach, cb, s.model, s.ns[i]);
 		}
-		b->sweep_ns = (double)s.ns[i];
+		b->sweep_cost = (double)s.ns[i];
+		b->cost_insn = s.model == NB_MODEL_INSN;
 		if (s.model == NB_MODEL_COUNT)
 			snprintf(b->label, sizeof(b->label), "%s", base);
 		else
-			snprintf(b->label, sizeof(b->label), "%s,ns=%" PRIu64, base, s.ns[i]);
+			snprintf(b->label, sizeof(b->label), "%s,%s=%" PRIu64, base, ckey, s.ns[i]);
 		if (s.nr_ns > 1)
 			snprintf(b->sweep, sizeof(b->sweep), "%s", base);
 	}
@@ -279,6 +292,12 @@ int kmod_open(struct backend *b, char *reason, size_t len)
 		snprintf(reason, len, "backend %s: kernel %s (>= 6.6) refuses a subscriber with both "
 			 "arch_invalidate_secondary_tlbs and start/end", b->label,
 			 b->version.kernel_release);
+		return NB_EXIT_SKIP;
+	}
+	if (b->cost_insn && !(b->version.features & NB_FEAT_INSN)) {
+		snprintf(reason, len, "backend %s: the module (version %s, kernel %s) has no insn model: "
+			 "it needs module 1.1 and an architecture with its loop (x86-64)", b->label,
+			 b->version.module_version, b->version.kernel_release);
 		return NB_EXIT_SKIP;
 	}
 	b->stats = nbdev_stats_new();
@@ -358,8 +377,9 @@ void kmod_describe(const struct backend *b, const char *prefix,
 
 		if (!(a->callbacks & NB_CB_BIT(cb)))
 			continue;
-		snprintf(v + strlen(v), sizeof(v) - strlen(v), "%s%s=%s:%" PRIu64 "ns", v[0] ? " " : "",
-			 nb_callback_name(cb), nb_model_name(c->model), (uint64_t)c->ns);
+		snprintf(v + strlen(v), sizeof(v) - strlen(v), "%s%s=%s:%" PRIu64 "%s", v[0] ? " " : "",
+			 nb_callback_name(cb), nb_model_name(c->model), (uint64_t)c->ns,
+			 c->model == NB_MODEL_INSN ? "insn" : "ns");
 		if (c->model == NB_MODEL_SMMU)
 			snprintf(v + strlen(v), sizeof(v) - strlen(v), ":threshold=%" PRIu64
 				 ":global=%" PRIu64 "ns", (uint64_t)c->threshold, (uint64_t)c->global_ns);
@@ -375,11 +395,12 @@ void kmod_describe(const struct backend *b, const char *prefix,
 	}
 	if (b->nb_fd >= 0 || b->version.abi_version) {
 		snprintf(key, sizeof(key), "%s.module", prefix);
-		snprintf(v, sizeof(v), "abi=%u version=%s kernel=%s features=%s%s%s callbacks=0x%x",
+		snprintf(v, sizeof(v), "abi=%u version=%s kernel=%s features=%s%s%s%s callbacks=0x%x",
 			 b->version.abi_version, b->version.module_version, b->version.kernel_release,
 			 b->version.features & NB_FEAT_TLB_IS_ARCH ? "tlb_is_arch " : "",
 			 b->version.features & NB_FEAT_CHANGE_PTE ? "change_pte " : "",
-			 b->version.features & NB_FEAT_YOUNG_BOOL ? "young_bool" : "",
+			 b->version.features & NB_FEAT_YOUNG_BOOL ? "young_bool " : "",
+			 b->version.features & NB_FEAT_INSN ? "insn" : "",
 			 b->version.callbacks);
 		emit(key, v);
 	}
@@ -400,7 +421,9 @@ double kmod_charged_calls(const struct backend *b)
 	for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
 		bool evented = cb == NB_CB_START || cb == NB_CB_END || cb == NB_CB_INTERVAL;
 
-		if (!(a->callbacks & NB_CB_BIT(cb)) || a->cost[cb].model != NB_MODEL_SPIN)
+		/* the models whose cost is per call: spin (ns) and insn (instructions) */
+		if (!(a->callbacks & NB_CB_BIT(cb)) ||
+		    (a->cost[cb].model != NB_MODEL_SPIN && a->cost[cb].model != NB_MODEL_INSN))
 			continue;
 		for (unsigned int ev = 0; ev < NB_EV_NR; ev++)
 			if (!evented || (a->event_mask & NB_EV_BIT(ev)))

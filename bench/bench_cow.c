@@ -127,54 +127,6 @@ static int validate(const struct bench_val *o, char *msg, size_t len)
 	return NB_EXIT_OK;
 }
 
-/* Read-faults every 4 KiB page: each maps the shared zero page. */
-static void read_fault(char *p, size_t len)
-{
-	volatile char sink = 0;
-
-	for (size_t off = 0; off < len; off += SZ_4K)
-		sink += *(volatile char *)(p + off);
-	(void)sink;
-}
-
-/* Every page of [p, p + len) present and mapped to one pfn (the zero page), per pagemap. */
-static int verify_zero(struct cow_state *st, char *reason, size_t rlen)
-{
-	uint64_t n = st->l.len / SZ_4K, first = 0, e;
-	struct layout_smaps v;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(reason, rlen, "layout zero: cannot open /proc/self/pagemap: %s",
-			 strerror(errno));
-		return NB_EXIT_SKIP;
-	}
-	for (uint64_t i = 0; i < n; i++) {
-		off_t off = (off_t)(((uintptr_t)st->l.buf / SZ_4K + i) * sizeof(e));
-
-		if (pread(fd, &e, sizeof(e), off) != sizeof(e) || !(e >> 63 & 1) ||
-		    (i && (e & ((1ull << 55) - 1)) != first)) {
-			close(fd);
-			snprintf(reason, rlen, "layout zero not obtained: page %" PRIu64 " of the "
-				 "buffer is %s", i, !(e >> 63 & 1) ? "not present after a read fault" :
-				 "not the zero page (another pfn)");
-			return NB_EXIT_SKIP;
-		}
-		if (!i)
-			first = e & ((1ull << 55) - 1);
-	}
-	close(fd);
-	layout_smaps((uintptr_t)st->l.buf, &v);
-	if (v.rss_kb) {
-		snprintf(reason, rlen, "layout zero not obtained: smaps Rss %" PRIu64 " kB (the zero "
-			 "page is not counted: expected 0)", v.rss_kb);
-		return NB_EXIT_SKIP;
-	}
-	snprintf(st->verified, sizeof(st->verified), "pagemap: %" PRIu64 " pages present, one pfn "
-		 "(%s); smaps Rss 0 kB", n, first ? "the zero page's" : "pfn hidden");
-	return NB_EXIT_OK;
-}
-
 /* After the parent wrote THPs: put PMD-mapped THPs back over the n written ones. */
 static int rebuild_thp(struct cow_state *st, char *p, uint64_t n, char *reason, size_t rlen)
 {
@@ -203,6 +155,7 @@ static int setup(struct bench_ctx *ctx, void **state)
 	const struct bench_val *o = ctx->opt;
 	struct cow_state *st = calloc(1, sizeof(*st));
 	static const enum layout_kind kinds[] = { LAYOUT_DENSE4K, LAYOUT_THP, LAYOUT_EMPTY };
+	char why[sizeof(ctx->reason) - 32];
 	bool cow4k;
 	int ret;
 
@@ -244,9 +197,11 @@ static int setup(struct bench_ctx *ctx, void **state)
 		 */
 		*(volatile char *)st->l.buf = 1;
 		madvise(st->l.buf, SZ_4K, MADV_DONTNEED);
-		read_fault(st->l.buf, st->l.len);
-		ret = verify_zero(st, ctx->reason, sizeof(ctx->reason));
+		layout_read_fault(st->l.buf, st->l.len);
+		ret = layout_verify_zero_page(st->l.buf, st->l.len, st->verified,
+					      sizeof(st->verified), why, sizeof(why));
 		if (ret) {
+			snprintf(ctx->reason, sizeof(ctx->reason), "layout zero not obtained: %s", why);
 			layout_destroy(&st->l);
 			free(st);
 			return ret;
@@ -438,7 +393,7 @@ static int finish(void *state, struct bench_sample *s)
 	} else if (st->written && st->layout == L_ZERO) {
 		if (madvise(st->l.buf + st->first * SZ_4K, st->written * SZ_4K, MADV_DONTNEED))
 			ret = ret ?: -errno;
-		read_fault(st->l.buf + st->first * SZ_4K, st->written * SZ_4K);
+		layout_read_fault(st->l.buf + st->first * SZ_4K, st->written * SZ_4K);
 	}
 	st->written = 0;
 	st->first += s->nops;

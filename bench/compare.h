@@ -24,6 +24,7 @@ enum {
 	CMP_EXIT_OK = 0,		/* no significant regression beyond the threshold */
 	CMP_EXIT_REGRESSION = 1,
 	CMP_EXIT_USAGE = 2,		/* bad usage, unreadable or malformed run */
+	CMP_EXIT_CHECK_FAILED = 3,	/* no regression, but an item's self-check failed */
 };
 
 /* Below this many samples per side the normal approximation is not used. */
@@ -33,8 +34,13 @@ struct cmp_opts {
 	const char *metric;		/* column compared (default ns_per_op) */
 	double threshold_pct;		/* regression: significant and change > this */
 	double alpha;			/* significance of the Holm-adjusted p */
+	double tolerance_pct;		/* exact runs: the cross-boot tolerance */
 	const char *csv_path;		/* --csv, or NULL */
+	bool exact;			/* the runs are exact (clock_unit insn): set after loading */
 };
+
+/* The exact-mode tolerance: the medians of most items repeat within 0.1 % across boots. */
+#define CMP_DEFAULT_TOLERANCE_PCT 0.1
 
 /*
  * A matrix item of a run: <id>.csv, or its repeats <id>.r1.csv .. <id>.rN.csv
@@ -44,6 +50,14 @@ struct run_item {
 	char *id;			/* file name without .csv and .rN */
 	struct csv_file *rep;		/* by N; one for <id>.csv */
 	size_t nrep;
+	/*
+	 * Why its first failed repeat failed (`# check: FAILED` and its first
+	 * failure, or run.meta's status `fail` and reason), or NULL. Such an
+	 * item is not compared: its numbers measure a kernel that did not do
+	 * what the benchmark predicts, or a run that went wrong.
+	 */
+	char *fail;
+	size_t fail_rep;		/* that repeat, 0-based */
 };
 
 struct run {
@@ -51,10 +65,20 @@ struct run {
 	bool is_dir;
 	struct run_item *items;		/* sorted by id */
 	size_t nitems;
+	char *label;			/* kernel_label (run.meta, else its CSVs'), or NULL */
+	/*
+	 * clock_unit of every CSV (and run.meta): "ns" (wall clock; a CSV without
+	 * the key) or "insn" (exact mode: QEMU icount, the guest clock counts
+	 * executed instructions).
+	 */
+	const char *unit;
 };
 
 /* compare_runs.c */
-/* Loads path (a notibench CSV, or a directory of them). 0, or -1 with err. */
+/*
+ * Loads path (a notibench CSV, or a directory of them). 0, or -1 with err
+ * (also when its files disagree on clock_unit, or name another unit).
+ */
 int run_load(const char *path, const char *metric, struct run *r, char *err, size_t errlen);
 /*
  * When every run is a single file, names their one item alike so they match:
@@ -90,6 +114,7 @@ enum cmp_status {
 	CMP_TESTED,			/* p and p_holm are set */
 	CMP_NO_DATA,			/* this run or run 1 has no value of the metric */
 	CMP_TOO_SMALL,			/* ties and fewer than CMP_MIN_N_APPROX samples a side */
+	CMP_EXACT,			/* exact runs: compared as deterministic, not tested */
 };
 
 /*
@@ -109,14 +134,24 @@ struct cmp_row {
 	double ratio;			/* median / run 1's median; NaN when undefined */
 	double change_pct;		/* (ratio - 1) x 100; +inf when run 1's median is 0 */
 	double p_holm;
-	bool significant;		/* p_holm < alpha */
+	double diff;			/* median - run 1's median (exact runs) */
+	bool significant;		/* p_holm < alpha; exact runs: flagged (see cmp_exact_flag) */
 	bool regression;		/* significant and change_pct > threshold */
+	bool beyond_spread;		/* exact: |diff| above both runs' CI widths */
 };
 
 /* An item x configuration not present in every run. */
 struct cmp_missing {
 	const char *item, *config;	/* config NULL: the whole item */
 	bool *present;			/* per run */
+};
+
+/* An item not compared because it failed in one run (one entry per such run). */
+struct cmp_failed {
+	const char *item;
+	size_t run;			/* 0-based */
+	size_t rep, nrep;		/* the failed repeat (0-based) of nrep */
+	const char *why;
 };
 
 /* Geometric mean of the ratios of medians, per benchmark and run k > 1. */
@@ -133,9 +168,12 @@ struct cmp_table {
 	size_t nrows;
 	struct cmp_missing *missing;
 	size_t nmissing;
+	struct cmp_failed *failed;	/* not compared: a self-check failed */
+	size_t nfailed;
 	struct cmp_geomean *geo;
 	size_t ngeo;
 	size_t ntests, nsignificant, nregressions, nimprovements, ntoo_small;
+	size_t nexact;			/* exact runs: item x configuration x run compared */
 	size_t nsingle;			/* item x configurations tested on samples of one repeat */
 	size_t nunderpowered;		/* tests whose min_p x ntests >= alpha */
 	const struct cmp_row *weakest;	/* the one of those with the largest min_p */
@@ -143,6 +181,8 @@ struct cmp_table {
 
 int cmp_table_compute(const struct run *runs, size_t nruns, const struct cmp_opts *o,
 		      struct cmp_table *t);
+/* "ns/op", "insn/call", "insn": the metric's unit in these runs ("" when not a time). */
+const char *cmp_metric_unit(const char *metric, bool exact, char *buf, size_t len);
 void cmp_table_free(struct cmp_table *t);
 
 /* compare_print.c */

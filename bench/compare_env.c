@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What differs in the runs' environments, from the CSVs' metadata:
- * - run-wide keys (kernel, cmdline, machine, THP, hugetlb pools, knobs,
- *   notibench revision): a run's value is its items' value, or the distinct
+ * - run-wide keys (kernel and its label, cmdline, machine, clock unit, the
+ *   QEMU set-up of scripts/vm (vm_*), THP, hugetlb pools, knobs, notibench
+ *   revision): a run's value is its items' value, or the distinct
  *   values joined by " | " when its items disagree;
  * - per item present in every run, from its first repeat: samples, batch
  *   (when calibrated, how: the count it came to varies run to run), the
@@ -26,8 +27,8 @@
 /* Run-wide keys in the order printed; a trailing '*' matches a prefix. */
 static const char *const run_keys[] = {
 	"hostname", "machine", "cpu_model", "nr_cpus_online", "hypervisor", "clocksource",
-	"kernel_release", "kernel_version", "cmdline", "thp_*", "hugetlb_*", "numa_balancing",
-	"ksm_run", "notibench_git",
+	"kernel_release", "kernel_label", "kernel_source", "kernel_version", "cmdline", "clock_unit",
+	"vm_*", "thp_*", "hugetlb_*", "numa_balancing", "ksm_run", "notibench_git",
 };
 
 static const char *const item_keys[] = { "samples", "batch", "check", "layout_verified" };

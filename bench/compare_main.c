@@ -19,6 +19,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s RUN RUN [RUN...] [--csv FILE] [--threshold PCT] [--alpha A] [--metric COLUMN]\n"
+		"       [--tolerance PCT]\n"
 		"\n"
 		"Compares notibench runs against the first. A RUN is a notibench CSV or a run\n"
 		"directory of <item-id>.csv files (bench/all); items match by item-id (two single\n"
@@ -29,10 +30,15 @@ static void usage(FILE *f)
 		"                     than PCT %% (default 5)\n"
 		"  --alpha A          significance level of the Holm-adjusted p (default 0.05)\n"
 		"  --metric COLUMN    the column compared (default ns_per_op; lower is better)\n"
+		"  --tolerance PCT    exact runs (clock_unit insn): a difference is flagged when it\n"
+		"                     exceeds both runs' within-run spread and PCT %% (default %g:\n"
+		"                     exact medians of most items repeat within 0.1 %% across boots)\n"
 		"\n"
 		"Exit status: 0 no significant regression beyond the threshold, 1 one or more,\n"
-		"2 bad usage or an unreadable run. Details: results/README.md, \"Comparing runs\".\n",
-		prog);
+		"2 bad usage or an unreadable run, 3 no regression but an item's self-check failed\n"
+		"in some run (it is not compared). Exact runs are compared with exact runs only.\n"
+		"Details: results/README.md, \"Comparing runs\".\n",
+		prog, CMP_DEFAULT_TOLERANCE_PCT);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -57,7 +63,7 @@ static int parse_double(const char *s, double *v)
 	return !*s || *end || errno || !isfinite(*v) ? -1 : 0;
 }
 
-static int run_compare(const char **paths, size_t nruns, const struct cmp_opts *o)
+static int run_compare(const char **paths, size_t nruns, struct cmp_opts *o)
 {
 	struct run *runs = calloc(nruns, sizeof(*runs));
 	struct env_diff *diffs = NULL;
@@ -83,6 +89,22 @@ static int run_compare(const char **paths, size_t nruns, const struct cmp_opts *
 			o->metric);
 		goto out;
 	}
+	/* Instructions and nanoseconds are no comparison: refuse, naming both. */
+	for (size_t r = 1; r < nruns; r++)
+		if (strcmp(runs[r].unit, runs[0].unit)) {
+			const struct run *x = !strcmp(runs[0].unit, "insn") ? &runs[0] : &runs[r];
+			const struct run *w = x == &runs[0] ? &runs[r] : &runs[0];
+
+			fprintf(stderr, "%s: cannot compare an exact run with a wall-clock run: [%zu] %s%s%s%s "
+				"counts guest instructions (clock_unit insn), [%zu] %s%s%s%s nanoseconds "
+				"(clock_unit ns); compare exact runs with exact runs\n", prog,
+				(size_t)(x - runs) + 1, x->path, x->label ? " (" : "",
+				x->label ? x->label : "", x->label ? ")" : "", (size_t)(w - runs) + 1,
+				w->path, w->label ? " (" : "", w->label ? w->label : "",
+				w->label ? ")" : "");
+			goto out;
+		}
+	o->exact = !strcmp(runs[0].unit, "insn");
 	if (runs_name_single_files(runs, nruns) || env_diff_compute(runs, nruns, &diffs, &ndiffs) ||
 	    cmp_table_compute(runs, nruns, o, &table))
 		goto nomem;
@@ -93,7 +115,8 @@ static int run_compare(const char **paths, size_t nruns, const struct cmp_opts *
 		fprintf(stderr, "%s: %s\n", prog, err);
 		goto out;
 	}
-	ret = table.nregressions ? CMP_EXIT_REGRESSION : CMP_EXIT_OK;
+	ret = table.nregressions ? CMP_EXIT_REGRESSION :
+	      table.nfailed ? CMP_EXIT_CHECK_FAILED : CMP_EXIT_OK;
 	goto out;
 nomem:
 	fprintf(stderr, "%s: out of memory\n", prog);
@@ -108,7 +131,8 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct cmp_opts o = { .metric = "ns_per_op", .threshold_pct = 5, .alpha = 0.05 };
+	struct cmp_opts o = { .metric = "ns_per_op", .threshold_pct = 5, .alpha = 0.05,
+			      .tolerance_pct = CMP_DEFAULT_TOLERANCE_PCT };
 	const char **paths = calloc((size_t)argc, sizeof(*paths));
 	size_t npaths = 0;
 	bool only_paths = false;
@@ -137,7 +161,7 @@ int main(int argc, char **argv)
 		eq = strchr(arg, '=');
 		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
 		if (strcmp(name, "--csv") && strcmp(name, "--threshold") && strcmp(name, "--alpha") &&
-		    strcmp(name, "--metric")) {
+		    strcmp(name, "--metric") && strcmp(name, "--tolerance")) {
 			ret = usage_error("unknown option '%s'", arg);
 			break;
 		}
@@ -156,6 +180,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(name, "--threshold")) {
 			if (parse_double(val, &o.threshold_pct) || o.threshold_pct < 0)
 				ret = usage_error("--threshold '%s': not a percentage >= 0", val);
+		} else if (!strcmp(name, "--tolerance")) {
+			if (parse_double(val, &o.tolerance_pct) || o.tolerance_pct < 0)
+				ret = usage_error("--tolerance '%s': not a percentage >= 0", val);
 		} else if (!strcmp(name, "--alpha")) {
 			if (parse_double(val, &o.alpha) || o.alpha <= 0 || o.alpha >= 1)
 				ret = usage_error("--alpha '%s': not a number between 0 and 1", val);

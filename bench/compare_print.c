@@ -117,6 +117,14 @@ static const char *row_note(const struct cmp_row *row)
 		return "no data";
 	case CMP_TOO_SMALL:
 		return "n too small (ties, n < 8)";
+	case CMP_EXACT:
+		if (row->regression)
+			return "REGRESSION";
+		if (row->significant)
+			return row->change_pct < 0 ? "lower" : "higher";
+		if (row->diff == 0)
+			return "";
+		return row->beyond_spread ? "within tolerance" : "within spread";
 	case CMP_TESTED:
 		break;
 	}
@@ -130,9 +138,28 @@ static const char *row_note(const struct cmp_row *row)
 static void print_runs(FILE *out, const struct run *runs, size_t nruns)
 {
 	for (size_t r = 0; r < nruns; r++)
-		fprintf(out, "  [%zu] %s%s (%zu item%s)\n", r + 1, runs[r].path,
+		fprintf(out, "  [%zu] %s%s%s%s (%zu item%s)\n", r + 1, runs[r].label ? runs[r].label : "",
+			runs[r].label ? ": " : "", runs[r].path,
 			runs[r].is_dir && runs[r].path[strlen(runs[r].path) - 1] != '/' ? "/" : "",
 			runs[r].nitems, runs[r].nitems == 1 ? "" : "s");
+}
+
+/* Whether a run of the table's rows has a kernel_label. */
+static bool labelled(const struct run *runs, const struct cmp_table *t)
+{
+	for (size_t i = 0; i < t->nrows; i++)
+		if (runs[t->rows[i].run].label)
+			return true;
+	return false;
+}
+
+/* The run column: "2", or "2 <kernel_label>" when the run has one. */
+static void run_name(char *buf, size_t len, const struct run *runs, size_t r)
+{
+	if (runs[r].label)
+		snprintf(buf, len, "%zu %s", r + 1, runs[r].label);
+	else
+		snprintf(buf, len, "%zu", r + 1);
 }
 
 static void print_env(FILE *out, size_t nruns, const struct env_diff *d, size_t nd)
@@ -196,8 +223,10 @@ out:
 }
 
 /* The CPU's speed before and after each item: tells a host shift from a kernel change. */
-static void print_host_reference(FILE *out, const struct run *runs, size_t nruns)
+static void print_host_reference(FILE *out, const struct run *runs, size_t nruns, bool exact)
 {
+	const char *u = exact ? "insn" : "ns";
+
 	double sys[nruns], loop[nruns], steal[nruns];
 	bool any = false;
 
@@ -217,24 +246,44 @@ static void print_host_reference(FILE *out, const struct run *runs, size_t nruns
 			fprintf(out, "not recorded\n");
 			continue;
 		}
-		fprintf(out, "getppid %.1f ns", sys[r]);
+		fprintf(out, "getppid %.1f %s", sys[r], u);
 		if (r && !isnan(sys[0]))
 			fprintf(out, " (%+.1f %%)", 100 * (sys[r] / sys[0] - 1));
-		fprintf(out, ", loop step %.3f ns", loop[r]);
+		fprintf(out, ", loop step %.3f %s", loop[r], u);
 		if (r && !isnan(loop[0]))
 			fprintf(out, " (%+.1f %%)", 100 * (loop[r] / loop[0] - 1));
 		if (!isnan(steal[r]))
 			fprintf(out, ", steal %.1f %%", steal[r]);
 		fprintf(out, "\n");
 	}
-	fprintf(out, "On a shared host whole runs shift speed, the syscall path more than user code:\n"
-		"a change of a figure about the size of the syscall reference's is the host's.\n");
+	if (exact)
+		fprintf(out, "In exact runs these count guest instructions: the syscall's moves with the "
+			"kernel's\nsyscall path, not with the host.\n");
+	else
+		fprintf(out, "On a shared host whole runs shift speed, the syscall path more than user code:\n"
+			"a change of a figure about the size of the syscall reference's is the host's.\n");
 }
 
 static void print_method(FILE *out, size_t nruns, const struct cmp_opts *o,
 			 const struct cmp_table *t)
 {
 	size_t ngroups = t->nrows / nruns, nrepeated = ngroups - t->nsingle;
+
+	if (o->exact) {
+		fprintf(out,
+			"\nExact runs (clock_unit insn: QEMU icount, the guest clock counts executed\n"
+			"instructions; every time is in guest instructions, not ns). Differences are\n"
+			"deterministic, so no test of noise: each run's median with its within-run spread\n"
+			"(distribution-free 95 %% CI of the median, below 6 values [min, max]; CV), and the\n"
+			"difference against run [1] in instructions and %%. * = the difference exceeds both\n"
+			"runs' spread (the width of each CI: the two cannot overlap) and the cross-boot\n"
+			"tolerance of %g %% (--tolerance; the medians of most items repeat within 0.1 %%\n"
+			"across boots). Regression: * and more than %g %% above run [1]'s median.\n",
+			o->tolerance_pct, o->threshold_pct);
+		if (ngroups > t->nsingle)
+			fprintf(out, "Values of items with 2+ repeats in every run: the repeats' medians.\n");
+		return;
+	}
 
 	fprintf(out,
 		"\nTest: two-sided Mann-Whitney U of each run's values against run [1]'s (exact\n"
@@ -285,7 +334,85 @@ static void print_power(FILE *out, const struct cmp_opts *o, const struct cmp_ta
 			w->min_p * (double)t->ntests, o->alpha);
 }
 
-static void print_rows(FILE *out, const struct cmp_opts *o, const struct cmp_table *t)
+/* Exact runs: each side's median and spread, the difference in instructions and %. */
+static void print_rows_exact(FILE *out, const struct run *runs, const struct cmp_opts *o,
+			     const struct cmp_table *t)
+{
+	char unit[64], hmed[96], hdiff[96];
+	const char *head[] = { "item", "config", "run", "reps", "n", hmed, "95% CI of median",
+			       "CV", hdiff, "change", "", "note" };
+	static const char align[] = "llrrrrlrrrll";
+	const char *h[12], *cells[12];
+	char al[13];
+	struct ttable tt = { .head = h, .align = al };
+	bool reps = false;
+
+	cmp_metric_unit(o->metric, true, unit, sizeof(unit));
+	snprintf(hmed, sizeof(hmed), "median%s%s", *unit ? " " : "", unit);
+	snprintf(hdiff, sizeof(hdiff), "difference%s%s", *unit ? " " : "", unit);
+	for (size_t i = 0; i < t->nrows; i++)
+		reps |= t->rows[i].nrep > 1;
+	for (size_t i = 0; i < 12; i++)
+		if (i != 3 || reps) {
+			h[tt.ncols] = head[i];
+			al[tt.ncols++] = align[i];
+		}
+	al[tt.ncols] = '\0';
+	if (labelled(runs, t))
+		al[2] = 'l';		/* run names read better aligned left */
+	fprintf(out, "\n%s%s%s%s per item and configuration (exact):\n", o->metric,
+		*unit ? " (" : "", unit, *unit ? ": guest instructions)" : "");
+	for (size_t i = 0; i < t->nrows; i++) {
+		const struct cmp_row *row = &t->rows[i];
+		char run[160], nrep[24], n[24], med[48], lo[48], hi[48], ci[112], cv[32], diff[48],
+			chg[32];
+		/* At least one decimal: a median of an even n is a half instruction. */
+		int dec = decimals_for(row->st.median) ?: 1;
+		size_t k = 0;
+
+		run_name(run, sizeof(run), runs, row->run);
+		snprintf(nrep, sizeof(nrep), "%zu", row->nrep);
+		snprintf(n, sizeof(n), "%zu", row->st.n);
+		fmt_num(med, sizeof(med), row->st.n ? row->st.median : NAN, dec);
+		fmt_num(lo, sizeof(lo), row->st.ci_lo, dec);
+		fmt_num(hi, sizeof(hi), row->st.ci_hi, dec);
+		snprintf(ci, sizeof(ci), "[%s, %s]", lo, hi);
+		if (row->st.n)
+			snprintf(cv, sizeof(cv), "%.3f %%", row->st.cv * 100);
+		else
+			cv[0] = '\0';
+		if (isnan(row->diff))
+			diff[0] = chg[0] = '\0';
+		else {
+			snprintf(diff, sizeof(diff), "%+.*f", dec, row->diff);
+			if (isinf(row->change_pct))
+				snprintf(chg, sizeof(chg), "%s", row->change_pct > 0 ? "+inf" : "-inf");
+			else
+				snprintf(chg, sizeof(chg), "%+.3f %%", row->change_pct);
+		}
+		cells[k++] = row->item;
+		cells[k++] = row->config;
+		cells[k++] = run;
+		if (reps)
+			cells[k++] = nrep;
+		cells[k++] = n;
+		cells[k++] = med;
+		cells[k++] = row->st.n ? ci : "";
+		cells[k++] = cv;
+		cells[k++] = diff;
+		cells[k++] = chg;
+		cells[k++] = row->significant ? "*" : "";
+		cells[k++] = row_note(row);
+		tt_row(&tt, cells);
+	}
+	if (t->nrows)
+		tt_print(out, &tt);
+	else
+		fprintf(out, "  (nothing present in every run)\n");
+}
+
+static void print_rows(FILE *out, const struct run *runs, const struct cmp_opts *o,
+		       const struct cmp_table *t)
 {
 	static const char *const head[] = { "item", "config", "run", "reps", "n", "median",
 					    "95% CI of median", "change", "p", "p(Holm)", "",
@@ -305,15 +432,17 @@ static void print_rows(FILE *out, const struct cmp_opts *o, const struct cmp_tab
 			al[tt.ncols++] = align[i];
 		}
 	al[tt.ncols] = '\0';
+	if (labelled(runs, t))
+		al[2] = 'l';		/* run names read better aligned left */
 	fprintf(out, "\n%s per item and configuration:\n", o->metric);
 	for (size_t i = 0; i < t->nrows; i++) {
 		const struct cmp_row *row = &t->rows[i];
-		char run[16], nrep[24], n[24], med[48], lo[48], hi[48], ci[112], chg[32], p[32],
+		char run[160], nrep[24], n[24], med[48], lo[48], hi[48], ci[112], chg[32], p[32],
 			ph[32];
 		int dec = decimals_for(row->st.median);	/* the CI alike */
 		size_t k = 0;
 
-		snprintf(run, sizeof(run), "%zu", row->run + 1);
+		run_name(run, sizeof(run), runs, row->run);
 		snprintf(nrep, sizeof(nrep), "%zu", row->nrep);
 		snprintf(n, sizeof(n), "%zu", row->st.n);
 		fmt_num(med, sizeof(med), row->st.n ? row->st.median : NAN, dec);
@@ -373,6 +502,37 @@ static void print_missing(FILE *out, size_t nruns, const struct cmp_table *t)
 	tt_print(out, &tt);
 }
 
+/* "2", or "2 (repeat 3 of 8)"; with the run's kernel_label after the number. */
+static void failed_run(char *buf, size_t len, const struct run *runs, const struct cmp_failed *f)
+{
+	char name[160];
+
+	run_name(name, sizeof(name), runs, f->run);
+	if (f->nrep > 1)
+		snprintf(buf, len, "%s (repeat %zu of %zu)", name, f->rep + 1, f->nrep);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
+static void print_failed(FILE *out, const struct run *runs, const struct cmp_table *t)
+{
+	static const char *const head[] = { "item", "run", "why" };
+	struct ttable tt = { .ncols = 3, .head = head, .align = "lll" };
+
+	if (!t->nfailed)
+		return;
+	fprintf(out, "\nNot compared (failed in a run: a self-check that failed means the kernel did "
+		"not do what\nthe benchmark predicts, so its numbers are no measure of the same work; "
+		"left out of the\ntests, Holm's correction and the geometric means):\n");
+	for (size_t i = 0; i < t->nfailed; i++) {
+		char run[224];
+
+		failed_run(run, sizeof(run), runs, &t->failed[i]);
+		tt_row(&tt, (const char *const[]){ t->failed[i].item, run, t->failed[i].why });
+	}
+	tt_print(out, &tt);
+}
+
 static void print_geomeans(FILE *out, const struct cmp_table *t)
 {
 	static const char *const head[] = { "benchmark", "run", "geomean ratio", "change",
@@ -405,26 +565,52 @@ static void print_geomeans(FILE *out, const struct cmp_table *t)
 void cmp_print_text(FILE *out, const struct run *runs, size_t nruns, const struct cmp_opts *o,
 		    const struct env_diff *d, size_t nd, const struct cmp_table *t)
 {
-	fprintf(out, "notibench compare: %zu runs, metric %s (lower is better)\n", nruns,
-		o->metric);
+	char unit[64];
+
+	cmp_metric_unit(o->metric, o->exact, unit, sizeof(unit));
+	if (o->exact)
+		fprintf(out, "notibench compare: %zu exact runs, metric %s%s%s%s (lower is better)\n",
+			nruns, o->metric, *unit ? " in " : "", unit, *unit ? ", guest instructions" : "");
+	else
+		fprintf(out, "notibench compare: %zu runs, metric %s (lower is better)\n", nruns,
+			o->metric);
 	print_runs(out, runs, nruns);
 	print_env(out, nruns, d, nd);
-	print_host_reference(out, runs, nruns);
+	print_host_reference(out, runs, nruns, o->exact);
 	print_method(out, nruns, o, t);
-	print_rows(out, o, t);
+	if (o->exact)
+		print_rows_exact(out, runs, o, t);
+	else
+		print_rows(out, runs, o, t);
 	print_missing(out, nruns, t);
+	print_failed(out, runs, t);
 	print_geomeans(out, t);
 	print_power(out, o, t);
-	fprintf(out, "\n%zu test%s, %zu significant (%zu slower, %zu faster)%s%s.\n", t->ntests,
-		t->ntests == 1 ? "" : "s", t->nsignificant, t->nsignificant - t->nimprovements,
-		t->nimprovements, t->ntoo_small ? ", some not tested: n too small" : "",
-		t->nmissing ? ", some not in every run" : "");
-	if (t->nregressions)
-		fprintf(out, "Result: %zu significant regression%s beyond +%g %% (exit status 1).\n",
-			t->nregressions, t->nregressions == 1 ? "" : "s", o->threshold_pct);
+	if (o->exact)
+		fprintf(out, "\n%zu compared (exact), %zu flagged (%zu higher, %zu lower)%s%s.\n",
+			t->nexact, t->nsignificant, t->nsignificant - t->nimprovements,
+			t->nimprovements, t->nmissing ? ", some not in every run" : "",
+			t->nfailed ? ", some not compared: failed in a run" : "");
 	else
-		fprintf(out, "Result: no significant regression beyond +%g %% (exit status 0).\n",
-			o->threshold_pct);
+		fprintf(out, "\n%zu test%s, %zu significant (%zu slower, %zu faster)%s%s%s.\n",
+			t->ntests, t->ntests == 1 ? "" : "s", t->nsignificant,
+			t->nsignificant - t->nimprovements, t->nimprovements,
+			t->ntoo_small ? ", some not tested: n too small" : "",
+			t->nmissing ? ", some not in every run" : "",
+			t->nfailed ? ", some not compared: failed in a run" : "");
+	if (t->nregressions)
+		fprintf(out, "Result: %zu %s regression%s beyond +%g %%%s (exit status 1).\n",
+			t->nregressions, o->exact ? "flagged" : "significant",
+			t->nregressions == 1 ? "" : "s", o->threshold_pct,
+			t->nfailed ? "; and items that failed in a run were not compared" : "");
+	else if (t->nfailed)
+		fprintf(out, "Result: no %s regression beyond +%g %% among the items compared, "
+			"but %zu failed in a run and %s not compared (exit status 3).\n",
+			o->exact ? "flagged" : "significant", o->threshold_pct, t->nfailed,
+			t->nfailed == 1 ? "was" : "were");
+	else
+		fprintf(out, "Result: no %s regression beyond +%g %% (exit status 0).\n",
+			o->exact ? "flagged" : "significant", o->threshold_pct);
 }
 
 /* A number for the CSV: empty when NaN, inf as "inf". */
@@ -450,18 +636,22 @@ static void csv_meta_line(FILE *f, const char *key, const char *val)
 enum csv_col {
 	C_KIND, C_BENCHMARK, C_ITEM, C_CONFIG, C_RUN, C_REPS, C_UNIT, C_N, C_MEDIAN, C_CI_LO,
 	C_CI_HI, C_CHANGE, C_RATIO, C_U, C_P, C_P_HOLM, C_TEST, C_SIGNIFICANT, C_REGRESSION,
-	C_NOTE, C_NR
+	C_NOTE, C_NR,
+	C_DIFF = C_NR, C_CV, C_NR_EXACT	/* exact runs only: two more columns */
 };
 
-static const char *const csv_head[C_NR] = {
+static const char *const csv_head[C_NR_EXACT] = {
 	"kind", "benchmark", "item", "config", "run", "reps", "unit", "n", "median", "ci95_lo",
 	"ci95_hi", "change_pct", "ratio", "u", "p", "p_holm", "test", "significant",
-	"regression", "note",
+	"regression", "note", "diff", "cv",
 };
+
+/* Columns of this CSV: two more for exact runs. */
+static size_t csv_ncols;
 
 static void csv_row(FILE *f, const char *const *cell)
 {
-	for (size_t i = 0; i < C_NR; i++) {
+	for (size_t i = 0; i < csv_ncols; i++) {
 		if (i)
 			fputc(',', f);
 		csv_put_field(f, cell[i] ? cell[i] : "");
@@ -472,13 +662,24 @@ static void csv_row(FILE *f, const char *const *cell)
 static void write_csv(FILE *f, const struct run *runs, size_t nruns, const struct cmp_opts *o,
 		      const struct env_diff *d, size_t nd, const struct cmp_table *t)
 {
-	char key[512], num[C_NR][48];
+	char key[512], num[C_NR_EXACT][48], unit[64];
 
+	csv_ncols = o->exact ? C_NR_EXACT : C_NR;
 	fprintf(f, "# notibench_compare_csv: 1\n");
 	csv_meta_line(f, "metric", o->metric);
-	csv_meta_line(f, "test", "two-sided Mann-Whitney U against run 1 (exact for n < 50 "
-		      "without ties, else normal approximation with tie and continuity "
-		      "correction); p_holm: Holm-Bonferroni over all tests of the table");
+	csv_meta_line(f, "clock_unit", o->exact ? "insn" : "ns");
+	csv_meta_line(f, "metric_unit", cmp_metric_unit(o->metric, o->exact, unit, sizeof(unit)));
+	if (o->exact) {
+		csv_meta_line(f, "test", "none: exact runs (clock_unit insn, guest instructions), "
+			      "differences are deterministic; significant = 1 (flagged) when |diff| "
+			      "exceeds both runs' 95 % CI widths and tolerance_pct; diff = median - "
+			      "run 1's median, cv = the run's coefficient of variation");
+		snprintf(num[0], sizeof(num[0]), "%g", o->tolerance_pct);
+		csv_meta_line(f, "tolerance_pct", num[0]);
+	} else
+		csv_meta_line(f, "test", "two-sided Mann-Whitney U against run 1 (exact for n < 50 "
+			      "without ties, else normal approximation with tie and continuity "
+			      "correction); p_holm: Holm-Bonferroni over all tests of the table");
 	snprintf(num[0], sizeof(num[0]), "%zu", t->ntests);
 	csv_meta_line(f, "tests", num[0]);
 	snprintf(num[0], sizeof(num[0]), "%g", o->alpha);
@@ -488,6 +689,10 @@ static void write_csv(FILE *f, const struct run *runs, size_t nruns, const struc
 	for (size_t r = 0; r < nruns; r++) {
 		snprintf(key, sizeof(key), "run.%zu", r + 1);
 		csv_meta_line(f, key, runs[r].path);
+		if (runs[r].label) {
+			snprintf(key, sizeof(key), "run.%zu.label", r + 1);
+			csv_meta_line(f, key, runs[r].label);
+		}
 	}
 	for (size_t i = 0; i < nd; i++)
 		for (size_t r = 0; r < nruns; r++) {
@@ -501,7 +706,7 @@ static void write_csv(FILE *f, const struct run *runs, size_t nruns, const struc
 	for (size_t i = 0; i < t->nrows; i++) {
 		const struct cmp_row *row = &t->rows[i];
 		bool tested = row->status == CMP_TESTED, has = row->st.n > 0;
-		const char *cell[C_NR] = { 0 };
+		const char *cell[C_NR_EXACT] = { 0 };
 
 		cell[C_KIND] = "result";
 		cell[C_BENCHMARK] = row->benchmark;
@@ -528,11 +733,18 @@ static void write_csv(FILE *f, const struct run *runs, size_t nruns, const struc
 			cell[C_SIGNIFICANT] = row->significant ? "1" : "0";
 			cell[C_REGRESSION] = row->regression ? "1" : "0";
 		}
+		if (row->status == CMP_EXACT) {
+			cell[C_TEST] = "deterministic";
+			cell[C_SIGNIFICANT] = row->significant ? "1" : "0";
+			cell[C_REGRESSION] = row->regression ? "1" : "0";
+		}
+		cell[C_DIFF] = csv_num(num[C_DIFF], 48, row->diff);
+		cell[C_CV] = csv_num(num[C_CV], 48, has ? row->st.cv : NAN);
 		cell[C_NOTE] = row_note(row);
 		csv_row(f, cell);
 	}
 	for (size_t i = 0; i < t->nmissing; i++) {
-		const char *cell[C_NR] = { 0 };
+		const char *cell[C_NR_EXACT] = { 0 };
 		char in[256], note[300];
 
 		present_list(in, sizeof(in), t->missing[i].present, nruns);
@@ -543,9 +755,25 @@ static void write_csv(FILE *f, const struct run *runs, size_t nruns, const struc
 		cell[C_NOTE] = note;
 		csv_row(f, cell);
 	}
+	for (size_t i = 0; i < t->nfailed; i++) {
+		const struct cmp_failed *fl = &t->failed[i];
+		const char *cell[C_NR_EXACT] = { 0 };
+		char *note = NULL;
+
+		cell[C_KIND] = "failed";
+		cell[C_ITEM] = fl->item;
+		snprintf(num[C_RUN], 48, "%zu", fl->run + 1);
+		cell[C_RUN] = num[C_RUN];
+		if (fl->nrep > 1 && asprintf(&note, "repeat %zu of %zu: %s", fl->rep + 1, fl->nrep,
+					     fl->why) < 0)
+			note = NULL;
+		cell[C_NOTE] = note ? note : fl->why;
+		csv_row(f, cell);
+		free(note);
+	}
 	for (size_t i = 0; i < t->ngeo; i++) {
 		const struct cmp_geomean *g = &t->geo[i];
-		const char *cell[C_NR] = { 0 };
+		const char *cell[C_NR_EXACT] = { 0 };
 		char note[64] = "";
 
 		cell[C_KIND] = "geomean";

@@ -112,9 +112,31 @@ static double exact_min_p(size_t nx, size_t ny)
 	return fmin(1, 2 * exp(-lc));
 }
 
+/*
+ * Exact runs: the difference of the medians is deterministic up to what moves
+ * them within a run and from boot to boot. It is flagged when it exceeds
+ * both runs' within-run spread (the width of each 95 % CI of the median: then
+ * the two intervals cannot overlap) and the cross-boot tolerance.
+ */
+static void exact_compare(struct cmp_row *row, const struct cmp_row *base,
+			  const struct cmp_opts *o, struct cmp_table *t)
+{
+	double d = fabs(row->diff);
+
+	row->status = CMP_EXACT;
+	row->beyond_spread = d > row->st.ci_hi - row->st.ci_lo &&
+			     d > base->st.ci_hi - base->st.ci_lo;
+	row->significant = row->beyond_spread && fabs(row->change_pct) > o->tolerance_pct;
+	row->regression = row->significant && row->change_pct > o->threshold_pct;
+	t->nexact++;
+	t->nsignificant += row->significant;
+	t->nregressions += row->regression;
+	t->nimprovements += row->significant && row->change_pct < 0;
+}
+
 /* The rows of one item x configuration present in every run. */
 static int add_rows(struct cmp_table *t, const struct run *runs, size_t nruns, const char *id,
-		    const char *label)
+		    const char *label, const struct cmp_opts *o)
 {
 	const struct run_item *base_item = run_find(&runs[0], id);
 	const char *bench = csv_meta_get(&base_item->rep[0], "benchmark");
@@ -146,7 +168,7 @@ static int add_rows(struct cmp_table *t, const struct run *runs, size_t nruns, c
 		row->run = r;
 		row->nrep = val[r].nmedians;
 		row->by_repeat = by_repeat;
-		row->ratio = row->change_pct = row->p_holm = row->min_p = NAN;
+		row->ratio = row->change_pct = row->p_holm = row->min_p = row->diff = NAN;
 		row->test.p = NAN;
 		if (nx && stats_compute(x, nx, &row->st))
 			goto out;
@@ -159,8 +181,13 @@ static int add_rows(struct cmp_table *t, const struct run *runs, size_t nruns, c
 			continue;
 		}
 		row->change_pct = change_pct(row->st.median, rows[0].st.median);
+		row->diff = row->st.median - rows[0].st.median;
 		if (row->st.median > 0 && rows[0].st.median > 0)
 			row->ratio = row->st.median / rows[0].st.median;
+		if (o->exact) {
+			exact_compare(row, &rows[0], o, t);
+			continue;
+		}
 		if (stats_mann_whitney(x, nx, y, ny, &row->test))
 			goto out;
 		if (row->test.method == MWU_NORMAL &&
@@ -188,10 +215,23 @@ out:
 	return ret;
 }
 
-static int add_item(struct cmp_table *t, const struct run *runs, size_t nruns, const char *id)
+static int add_failed(struct cmp_table *t, const struct run_item *it, size_t run)
+{
+	struct cmp_failed *f = realloc(t->failed, (t->nfailed + 1) * sizeof(*f));
+
+	if (!f)
+		return -1;
+	t->failed = f;
+	f[t->nfailed++] = (struct cmp_failed){ .item = it->id, .run = run, .rep = it->fail_rep,
+					       .nrep = it->nrep, .why = it->fail };
+	return 0;
+}
+
+static int add_item(struct cmp_table *t, const struct run *runs, size_t nruns, const char *id,
+		    const struct cmp_opts *o)
 {
 	const struct run_item **it = calloc(nruns, sizeof(*it));
-	bool *present = calloc(nruns, sizeof(bool)), all = true;
+	bool *present = calloc(nruns, sizeof(bool)), all = true, failed = false;
 	const char **labels = NULL;
 	size_t nlabels = 0;
 	int ret = -1;
@@ -202,6 +242,16 @@ static int add_item(struct cmp_table *t, const struct run *runs, size_t nruns, c
 		it[r] = run_find(&runs[r], id);
 		present[r] = it[r] != NULL;
 		all &= present[r];
+		if (it[r] && it[r]->fail) {
+			failed = true;
+			if (add_failed(t, it[r], r))
+				goto out;
+		}
+	}
+	/* A failed item's numbers are no comparison: listed, never tested or averaged. */
+	if (failed && all) {
+		ret = 0;
+		goto out;
 	}
 	if (!all) {
 		ret = add_missing(t, nruns, id, NULL, present);
@@ -230,7 +280,7 @@ static int add_item(struct cmp_table *t, const struct run *runs, size_t nruns, c
 			present[q] = item_has_config(it[q], labels[i]);
 			all &= present[q];
 		}
-		if (all ? add_rows(t, runs, nruns, id, labels[i])
+		if (all ? add_rows(t, runs, nruns, id, labels[i], o)
 			: add_missing(t, nruns, id, labels[i], present))
 			goto out;
 	}
@@ -331,7 +381,7 @@ int cmp_table_compute(const struct run *runs, size_t nruns, const struct cmp_opt
 	if (!ids)
 		return -1;
 	for (size_t i = 0; i < nids; i++)
-		if (add_item(t, runs, nruns, ids[i]))
+		if (add_item(t, runs, nruns, ids[i], o))
 			goto fail;
 	free(ids);
 	if (holm(t, o) || geomeans(t, nruns))
@@ -344,12 +394,33 @@ fail_t:
 	return -1;
 }
 
+const char *cmp_metric_unit(const char *metric, bool exact, char *buf, size_t len)
+{
+	const char *per = strstr(metric, "_per_"), *ns = strstr(metric, "ns");
+	size_t n = strlen(metric);
+
+	/* A time column has "ns" as a word of its name: ns_per_op, sample_ns, task_clock_ns. */
+	while (ns && !((ns == metric || ns[-1] == '_') && (ns[2] == '\0' || ns[2] == '_')))
+		ns = strstr(ns + 1, "ns");
+	if (!ns) {
+		snprintf(buf, len, "%s", "");
+		return buf;
+	}
+	if (per && per > ns)
+		snprintf(buf, len, "%s/%.*s", exact ? "insn" : "ns", (int)(metric + n - per - 5),
+			 per + 5);
+	else
+		snprintf(buf, len, "%s", exact ? "insn" : "ns");
+	return buf;
+}
+
 void cmp_table_free(struct cmp_table *t)
 {
 	for (size_t i = 0; i < t->nmissing; i++)
 		free(t->missing[i].present);
 	free(t->rows);
 	free(t->missing);
+	free(t->failed);
 	free(t->geo);
 	memset(t, 0, sizeof(*t));
 }

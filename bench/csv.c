@@ -44,6 +44,11 @@ int csv_prepare(const char *dir, const char *bench, char *tmp, char *final, size
 	return 0;
 }
 
+/*
+ * Integers as they are; other numbers with 10 significant digits: in exact
+ * mode an op counts millions of instructions, and a median of 2327712.5
+ * written with 6 ("2.32771e+06") fell below its own CI's 2327712.
+ */
 static void number(FILE *f, double v)
 {
 	if (isnan(v))
@@ -51,7 +56,7 @@ static void number(FILE *f, double v)
 	if (v == floor(v) && fabs(v) < 1e15)
 		fprintf(f, "%.0f", v);
 	else
-		fprintf(f, "%.6g", v);
+		fprintf(f, "%.10g", v);
 }
 
 static const char *const summary_kinds[] = {

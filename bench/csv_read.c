@@ -265,6 +265,10 @@ enum csv_read_status csv_read(const char *path, const char *column, struct csv_f
 		rd.lineno++;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
+		/* Data: a control character (an escape, a NUL) reaches no terminal or list. */
+		for (ssize_t i = 0; i < len; i++)
+			if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+				line[i] = '?';
 		st = read_line(&rd, line, (size_t)len);
 	}
 	if (st == CSV_READ_OK) {

@@ -2,7 +2,8 @@
 /*
  * Reads a notibench CSV (results/README.md) back: its metadata and, per
  * configuration, one numeric column of its `sample` rows. The summary rows
- * are ignored: a reader recomputes what it needs from the samples.
+ * are ignored: a reader recomputes what it needs from the samples. The file
+ * is data: a control character in it (an escape, a NUL) is read as '?'.
  */
 #ifndef NB_CSV_READ_H
 #define NB_CSV_READ_H

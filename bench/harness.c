@@ -45,6 +45,33 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Exact mode: wait for the next timer tick, seen as CLOCK_MONOTONIC_COARSE
+ * moving (the tick's timekeeping update; its softirqs have run when user
+ * space sees it). A batch started right after a tick has the whole tick
+ * period (4 M instructions at HZ=250) before the next one: a sample shorter
+ * than that has no tick in it, and a longer one a fixed number, so samples
+ * of one configuration repeat to the instruction and every configuration of
+ * a sweep sees the tick alike. Without it, where a sample fell against the
+ * tick depended on what came before it: on 6.12 a 3.3 M-instruction
+ * mprotect toggle of a sweep had a tick (3049-3068 instructions) in every
+ * sample that followed an attach and in none of the others. Gives up after
+ * 20 ms (false) on a kernel whose coarse clock stands still.
+ */
+static bool wait_for_tick(void)
+{
+	struct timespec c0, c;
+	uint64_t t0 = now_ns();
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &c0);
+	do {
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &c);
+		if (c.tv_nsec != c0.tv_nsec || c.tv_sec != c0.tv_sec)
+			return true;
+	} while (now_ns() - t0 < 20000000ull);
+	return false;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -285,6 +312,8 @@ struct sample_ctx {
 	unsigned int seq;
 	unsigned int check_failures;
 	bool no_check;
+	bool exact;			/* clock_unit insn: samples start right after a tick */
+	unsigned int tick_timeouts;	/* samples whose wait for a tick gave up */
 };
 
 /* The benchmark's untimed hooks around a batch of n ops. NB_EXIT_OK or NB_EXIT_FAIL with msg. */
@@ -357,46 +386,28 @@ static uint64_t rusage_minflt(void)
 }
 
 /*
- * Exact mode. The timed batch runs as SCHED_FIFO (children SCHED_OTHER), so a
+ * Exact mode: the timed batch runs as SCHED_FIFO (children SCHED_OTHER), so a
  * kernel thread woken meanwhile waits for the batch to end or block instead
  * of preempting it: under icount every such switch added its instructions to
  * the sample (on 6.12 rcu_preempt, woken at a tick to force a grace period,
  * took 19000 instructions in 5 or 6 of 10 samples of a 270000-instruction
- * wp-reuse batch, and moved the median by 7 %). And the batch starts right
- * after a tick: sleeping until the next one lets what is pending run, and
- * puts the next tick a whole tick period (1/HZ) into the batch. Otherwise
- * the tick, as periodic as the samples, fell on the same configurations of a
- * sweep round after round (7000 instructions in 5 of 10 samples of two of
- * four), and on others in another boot. Idle time costs no host time: the
- * guest's clock jumps to its next timer (icount sleep=off).
- * A batch whose work needs the thread's CFS tick (ctx->cfs_batch) keeps its
- * policy: run as SCHED_FIFO, NUMA hinting never scanned and RT throttling
- * stepped in. 0 when switched to SCHED_FIFO, *old the policy to restore.
+ * wp-reuse batch and moved the median by 7 %; on 6.1 a switch in every
+ * second sample bent the medians' slope of three sweeps). Not for a batch
+ * whose work needs the thread's own CFS tick (ctx->cfs_batch: NUMA hinting,
+ * whose scanner task_tick_numa queues; as SCHED_FIFO it never scanned, and
+ * RT throttling stepped in). 0 when switched, *old the policy to restore.
  */
-static int batch_exact(bool cfs, struct sched_param *old, int *policy)
+static int batch_fifo(bool want, struct sched_param *old, int *policy)
 {
 	struct sched_param sp = { .sched_priority = 1 };
-	struct timespec last, tick, next;
-	int fifo = -1;
 
-	if (strcmp(env_clock_unit(), "insn"))
+	if (!want)
 		return -1;
 	*policy = sched_getscheduler(0);
-	if (!cfs && *policy >= 0 && !sched_getparam(0, old) &&
-	    !sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp))
-		fifo = 0;
-	/* The coarse clock is the time of the last tick; its resolution, 1/HZ. */
-	if (!clock_gettime(CLOCK_MONOTONIC_COARSE, &last) &&
-	    !clock_getres(CLOCK_MONOTONIC_COARSE, &tick)) {
-		next.tv_sec = last.tv_sec + tick.tv_sec;
-		next.tv_nsec = last.tv_nsec + tick.tv_nsec;
-		if (next.tv_nsec >= 1000000000) {
-			next.tv_sec++;
-			next.tv_nsec -= 1000000000;
-		}
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
-	}
-	return fifo;
+	if (*policy < 0 || sched_getparam(0, old) ||
+	    sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp))
+		return -1;
+	return 0;
 }
 
 static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round, char *msg,
@@ -432,7 +443,9 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 		batch_finish(sc, &bs, msg + strlen(msg), 0);
 		return NB_EXIT_FAIL;
 	}
-	fifo = batch_exact(sc->bctx->cfs_batch, &old_sp, &old_policy);
+	if (sc->exact && !wait_for_tick())
+		sc->tick_timeouts++;
+	fifo = batch_fifo(sc->exact && !sc->bctx->cfs_batch, &old_sp, &old_policy);
 	f0 = rusage_minflt();
 	counters_read(&c0);
 	t0 = now_ns();
@@ -602,6 +615,32 @@ static int warm_up(struct sample_ctx *sc, uint64_t ms, uint64_t min_ops, uint64_
 	return NB_EXIT_OK;
 }
 
+/*
+ * After an attach: an untimed quarter batch; in exact mode then more
+ * batches until EXACT_SETTLE_NS have passed since the attach. A detach and
+ * an attach leave deferred work (RCU and SRCU callbacks, run from the
+ * following timer ticks' softirqs). In exact mode on 6.12 (mprotect sparse1g
+ * 64G, 3.3 M instructions per op, 4 charged calls) it added 1600
+ * instructions to the first sample after each attach; with samples started
+ * at a tick (wait_for_tick()) but no settling, it still added 1 to 7 to some
+ * of them: as much as a 1-instruction cost step of a sweep. Two ticks at HZ=250
+ * and a margin: the deferred work runs in the warm-up, and every sample of a
+ * configuration repeats to the instruction.
+ */
+#define EXACT_SETTLE_NS 10000000ull
+
+static int settle_after_attach(struct sample_ctx *sc, char *msg, size_t len)
+{
+	uint64_t t0 = now_ns(), n = (sc->batch + 3) / 4;
+	bool exact = !strcmp(env_clock_unit(), "insn");
+	int ret;
+
+	do
+		ret = run_batch(sc, n, NULL, msg, len);
+	while (!ret && exact && now_ns() - t0 < EXACT_SETTLE_NS);
+	return ret;
+}
+
 /* Doubles the batch until one lasts target_ns (median of 3 tries) or reaches max_batch. */
 static int calibrate(struct sample_ctx *sc, uint64_t target_ns, uint64_t max_batch,
 		     uint64_t *batch, char *msg, size_t len)
@@ -637,7 +676,7 @@ static int costliest_sweep_point(const struct run_opts *o)
 	int best = -1;
 
 	for (unsigned int k = 0; k < o->ncfg; k++)
-		if (o->cfg[k].sweep[0] && (best < 0 || o->cfg[k].sweep_ns > o->cfg[best].sweep_ns))
+		if (o->cfg[k].sweep[0] && (best < 0 || o->cfg[k].sweep_cost > o->cfg[best].sweep_cost))
 			best = (int)k;
 	return best;
 }
@@ -803,20 +842,128 @@ static double callback_ns_per_op(const struct config_result *cr, const struct la
 }
 
 /*
- * Sweeps: the slope of ns/op against the configured ns is the number of calls
- * charged per op. Three fits: of the medians; of the fastest decile (p10), since
- * interference (host steal, an emulator's own work, interrupts) only ever adds
- * time and grows with the length of an op, inflating the medians' slope; and
- * of the time the module measured inside its callbacks, which tells how far
- * the model's own spin overshoots.
+ * What a sweep's cost counts: insn instructions executed per call; the
+ * others ns of the clock the module reads, which in exact mode advances one
+ * per guest instruction (a spin of N "ns" is N instructions of guest time).
+ */
+static const char *sweep_cost_unit(const struct backend *b)
+{
+	return b->cost_insn ? "insn" : env_clock_unit();
+}
+
+/*
+ * Exact mode: interference (an interrupt, a kworker) only adds instructions,
+ * and samples start at a tick, so an op that does the same work every time
+ * repeats its count to the instruction. Per configuration: the floor (the
+ * fastest sample per op) and how many samples sit on it, the quartiles;
+ * the floors fitted against the cost. A sweep resolves its cost steps when
+ * for every two configurations adjacent in cost the costlier one's lower
+ * quartile lies above the cheaper one's upper quartile: three quarters of
+ * each one's samples are ordered by the cost, so the smallest cost step is
+ * detected as a difference. Prints one line; *fslope, *fres (the floor fit's
+ * largest residual) and *resolved for the metadata.
+ */
+static void sweep_floors(const struct run_result *r, const char *sw, double charged,
+			 double *fslope, double *fres, bool *resolved)
+{
+	double x[64], f[64], q1[64], q3[64], icpt, r2, step = INFINITY, gap = INFINITY, sep = INFINITY;
+	unsigned int held[64], nsamp[64], n = 0;
+	char line[2048] = "";
+	const char *unit = NULL, *key = NULL, *tu = env_clock_unit();
+
+	*fslope = *fres = NAN;
+	*resolved = false;
+	for (unsigned int j = 0; j < r->ncfg && n < 64; j++) {
+		const struct config_result *cr = &r->cfg[j];
+		double lo = INFINITY, nops = cr->st[COL_NOPS].median;
+
+		if (strcmp(cr->b->sweep, sw))
+			continue;
+		unit = sweep_cost_unit(cr->b);
+		key = cr->b->cost_insn ? "n" : "ns";
+		held[n] = nsamp[n] = 0;
+		for (unsigned int i = 0; i < cr->n; i++) {
+			double v = cr->v[i * r->ncols + COL_SAMPLE_NS];
+
+			if (!isnan(v) && v < lo)
+				lo = v;
+		}
+		for (unsigned int i = 0; i < cr->n; i++) {
+			double v = cr->v[i * r->ncols + COL_SAMPLE_NS];
+
+			nsamp[n] += !isnan(v);
+			held[n] += !isnan(v) && v - lo < 0.5;
+		}
+		x[n] = cr->b->sweep_cost;
+		f[n] = lo / nops;
+		q1[n] = sample_quantile(r, cr, COL_NS_PER_OP, 0.25);
+		q3[n] = sample_quantile(r, cr, COL_NS_PER_OP, 0.75);
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s=%.0f %.1f [%u/%u]",
+			 n ? ", " : "", key, x[n], f[n], held[n], nsamp[n]);
+		n++;
+	}
+	if (n < 2 || stats_linfit(x, f, n, fslope, &icpt, &r2))
+		return;
+	*fres = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		double d = fabs(f[i] - (icpt + *fslope * x[i]));
+
+		*fres = d > *fres ? d : *fres;
+	}
+	/* Pairs adjacent in cost: the smallest step, floor difference and quartile gap. */
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = 0; j < n; j++) {
+			bool next = x[j] > x[i];
+
+			for (unsigned int k = 0; k < n && next; k++)
+				next = !(x[k] > x[i] && x[k] < x[j]);
+			if (!next)
+				continue;
+			step = x[j] - x[i] < step ? x[j] - x[i] : step;
+			gap = f[j] - f[i] < gap ? f[j] - f[i] : gap;
+			sep = q1[j] - q3[i] < sep ? q1[j] - q3[i] : sep;
+		}
+	*resolved = charged > 0 && sep > 0;
+	printf("sweep %s: exact floors (fastest sample, %s/op [samples on it]): %s; floor slope "
+	       "%.3f %s/op per %s of cost (largest residual %.2f): ", sw, tu, line, *fslope, tu,
+	       unit, *fres);
+	if (charged <= 0)
+		printf("no charged calls, nothing to resolve (adjacent floors differ by >= %.1f)\n",
+		       gap);
+	else if (*resolved)
+		printf("resolved: in every pair of configurations adjacent in cost the costlier one's "
+		       "lower quartile is %.1f or more above the other's upper quartile (floors step "
+		       "by >= %.1f): a cost step of %.0f %s per call is detected\n", sep, gap, step,
+		       unit);
+	else
+		printf("not resolved: the quartiles of configurations adjacent in cost overlap (by "
+		       "up to %.1f %s/op; floors step by >= %.1f)\n", -sep, tu, gap);
+}
+
+/*
+ * Sweeps: the slope of time per op against the configured cost is the
+ * number of calls charged per op when both count the same thing: a spin's
+ * ns against the clock's ns (or, in exact mode, both instructions), an insn
+ * sweep in exact mode. An insn sweep timed by a wall clock gives instead the
+ * time one instruction of the model's loop takes. Three fits: of the
+ * medians; of the fastest decile (p10), since interference (host steal, an
+ * emulator's own work, interrupts) only ever adds time and grows with the
+ * length of an op, inflating the medians' slope; and of the time the module
+ * measured inside its callbacks, which tells how far the model's own spin
+ * overshoots. In exact mode a fourth, of the floors (sweep_floors()).
  */
 static void sweep_check(const struct run_result *r, const struct layout_cols *lc)
 {
+	bool exact = !strcmp(env_clock_unit(), "insn");
+
 	for (unsigned int k = 0; k < r->ncfg; k++) {
-		const char *sw = r->cfg[k].b->sweep;
+		const char *sw = r->cfg[k].b->sweep, *tu = env_clock_unit();
+		const char *cu = sweep_cost_unit(r->cfg[k].b);
 		double x[64], y[64], y10[64], ycb[64], charged = 0, slope, icpt, r2, s10, s_cb, dummy;
+		double fslope = NAN, fres = NAN;
 		unsigned int n = 0;
-		bool first = true;
+		bool first = true, calls = !strcmp(cu, tu), resolved = false;
+		char ratio[96], fmeta[192] = "";
 
 		if (!sw[0])
 			continue;
@@ -830,7 +977,7 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 
 			if (strcmp(cr->b->sweep, sw))
 				continue;
-			x[n] = cr->b->sweep_ns;
+			x[n] = cr->b->sweep_cost;
 			y[n] = cr->st[COL_NS_PER_OP].median;
 			y10[n] = sample_quantile(r, cr, COL_NS_PER_OP, 0.1);
 			ycb[n] = callback_ns_per_op(cr, lc);
@@ -844,20 +991,36 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 			s10 = NAN;
 		if (stats_linfit(x, ycb, n, &s_cb, &dummy, &dummy))
 			s_cb = NAN;
+		/* Same units: the slope is calls; else it is time per instruction of the loop. */
+		if (calls)
+			snprintf(ratio, sizeof(ratio), "ratio");
+		else
+			snprintf(ratio, sizeof(ratio), "%s per charged %s", tu, cu);
 		printf("sweep %s: slope %.3f %s/op per %s of cost (r2 %.4f); counted charged calls "
-		       "per op %.3f; ratio %.3f; fastest decile: slope %.3f, ratio %.3f; "
-		       "module-timed callbacks: slope %.3f, ratio %.3f\n", sw, slope, env_clock_unit(),
-		       env_clock_unit(), r2, charged,
-		       charged > 0 ? slope / charged : NAN, s10, charged > 0 ? s10 / charged : NAN,
-		       s_cb, charged > 0 ? s_cb / charged : NAN);
+		       "per op %.3f; %s %.3f; fastest decile: slope %.3f, %s %.3f; "
+		       "module-timed callbacks: slope %.3f, %s %.3f\n", sw, slope, tu, cu, r2, charged,
+		       ratio, charged > 0 ? slope / charged : NAN, s10, ratio,
+		       charged > 0 ? s10 / charged : NAN, s_cb, ratio,
+		       charged > 0 ? s_cb / charged : NAN);
+		if (!calls)
+			printf("sweep %s: the cost counts instructions and the clock %s: the slope per "
+			       "charged call is the %s one instruction of the model's loop took, not a "
+			       "count of calls (in exact mode it is 1)\n", sw, tu, tu);
+		if (exact) {
+			sweep_floors(r, sw, charged, &fslope, &fres, &resolved);
+			snprintf(fmeta, sizeof(fmeta), ", floor_slope %.4f, floor_slope/charged %.4f, "
+				 "floor_residual %.2f, floors %s", fslope,
+				 charged > 0 ? fslope / charged : NAN, fres,
+				 charged <= 0 ? "uncharged" : resolved ? "resolved" : "unresolved");
+		}
 		/* Field names after the first "slope" must not repeat it: scripts parse by word. */
 		meta_add("sweep", "%s: slope %.4f, intercept %.1f %s, r2 %.5f, charged calls per op "
 			 "%.4f, slope/charged %.4f, p10_slope %.4f, p10_slope/charged %.4f, "
-			 "callback_ns_slope %.4f, callback_ns_slope/charged %.4f", sw, slope, icpt,
-			 env_clock_unit(), r2,
+			 "callback_ns_slope %.4f, callback_ns_slope/charged %.4f, cost_unit %s, "
+			 "time_unit %s%s", sw, slope, icpt, tu, r2,
 			 charged, charged > 0 ? slope / charged : NAN, s10,
 			 charged > 0 ? s10 / charged : NAN, s_cb,
-			 charged > 0 ? s_cb / charged : NAN);
+			 charged > 0 ? s_cb / charged : NAN, cu, tu, fmeta);
 	}
 }
 
@@ -1023,15 +1186,16 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 		 !o->batch && sc.batch == bctx.max_batch ? "; capped by what the benchmark's buffer "
 		 "holds: a sample may be shorter than the target" : "");
 	meta_add("samples", "%u per configuration", o->samples);
+	sc.exact = !strcmp(env_clock_unit(), "insn");
 	meta_add("interleave", "round r samples configurations 0..%u in order for even r, reversed "
-		 "for odd r; warm-up of ceil(batch/4) ops after each attach", o->ncfg - 1);
-	if (!strcmp(env_clock_unit(), "insn"))
-		meta_put("batch_sched", bctx.cfs_batch ? "exact mode: each timed batch starts "
-			 "right after a tick (a sleep until the next one); it keeps its scheduling "
+		 "for odd r; warm-up of ceil(batch/4) ops after each attach%s", o->ncfg - 1,
+		 strcmp(env_clock_unit(), "insn") ? "" : ", repeated until 10 ms (10 M insn) have "
+		 "passed since it: the attach's deferred work runs in the next ticks");
+	if (sc.exact)
+		meta_put("batch_sched", bctx.cfs_batch ? "exact mode: the batch keeps its scheduling "
 			 "policy (its work needs the thread's CFS tick)" : "exact mode: each timed "
-			 "batch starts right after a tick (a sleep until the next one) and runs as "
-			 "SCHED_FIFO 1 (children SCHED_OTHER): kernel threads woken meanwhile run "
-			 "after it, or when it blocks; interrupts still count");
+			 "batch runs as SCHED_FIFO 1 (children SCHED_OTHER): kernel threads woken "
+			 "meanwhile run after it, or when it blocks; interrupts still count");
 
 	hostref_begin(o->cpu);
 	for (unsigned int round = 0; round < o->samples; round++) {
@@ -1046,7 +1210,7 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 				if (ret)
 					goto out;
 				cur = (int)k;
-				ret = run_batch(&sc, (sc.batch + 3) / 4, NULL, msg, sizeof(msg));
+				ret = settle_after_attach(&sc, msg, sizeof(msg));
 				if (ret)
 					goto out;
 			}
@@ -1066,6 +1230,10 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 		meta_put(key, o->cfg[k].label);
 		backend_describe(&o->cfg[k], key, emit_meta);
 	}
+	if (sc.exact)
+		meta_add("sample_start", "right after a timer tick (exact mode: the coarse clock moved); "
+			 "%u of %u samples gave up waiting for one after 20 ms", sc.tick_timeouts,
+			 sc.seq);
 	meta_add("knobs_changed", "%u", knobs_changed());
 	for (unsigned int i = 0; i < knobs_changed(); i++) {
 		snprintf(key, sizeof(key), "knob.%u", i);

@@ -4,11 +4,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "knobs.h"
@@ -182,6 +184,80 @@ void layout_smaps(uintptr_t addr, struct layout_smaps *v)
 void layout_smaps_sum(uintptr_t start, uintptr_t end, struct layout_smaps *v)
 {
 	smaps_scan(start, end, false, v);
+}
+
+void layout_read_fault(char *p, size_t len)
+{
+	volatile char sink = 0;
+
+	for (size_t off = 0; off < len; off += SZ_4K)
+		sink += *(volatile char *)(p + off);
+	(void)sink;
+}
+
+/* " (this kernel boots with pvm_no_zero_page=1)" when /proc/cmdline says so, else "". */
+static const char *zero_page_hint(void)
+{
+	char line[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "re");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = 0;
+		fclose(f);
+	}
+	return strstr(line, "pvm_no_zero_page=1") ? " (this kernel boots with pvm_no_zero_page=1)" : "";
+}
+
+#define PFN_MASK ((1ull << 55) - 1)
+#define PM_PRESENT (1ull << 63)
+
+int layout_verify_zero_page(const char *buf, size_t len, char *verified, size_t vlen,
+			    char *reason, size_t rlen)
+{
+	uint64_t n = len / SZ_4K, first = 0, e[512];
+	struct layout_smaps v;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(reason, rlen, "cannot open /proc/self/pagemap to see the zero page: %s",
+			 strerror(errno));
+		return NB_EXIT_SKIP;
+	}
+	/* 512 entries per read: a 64 GiB buffer is 32 Ki reads, not 16 Mi. */
+	for (uint64_t i = 0; i < n; i += 512) {
+		uint64_t cnt = n - i < 512 ? n - i : 512;
+		off_t off = (off_t)(((uintptr_t)buf / SZ_4K + i) * sizeof(e[0]));
+
+		if (pread(fd, e, cnt * sizeof(e[0]), off) != (ssize_t)(cnt * sizeof(e[0]))) {
+			snprintf(reason, rlen, "reading /proc/self/pagemap: %s",
+				 strerror(errno ? errno : EIO));
+			close(fd);
+			return NB_EXIT_SKIP;
+		}
+		if (!i)
+			first = e[0] & PFN_MASK;
+		for (uint64_t j = 0; j < cnt; j++) {
+			if ((e[j] & PM_PRESENT) && (e[j] & PFN_MASK) == first)
+				continue;
+			close(fd);
+			snprintf(reason, rlen, "page %" PRIu64 " of the buffer is %s%s", i + j,
+				 !(e[j] & PM_PRESENT) ? "not present after a read fault" :
+				 "not the zero page after a read fault (a pfn of its own)",
+				 zero_page_hint());
+			return NB_EXIT_SKIP;
+		}
+	}
+	close(fd);
+	layout_smaps((uintptr_t)buf, &v);
+	if (v.rss_kb) {
+		snprintf(reason, rlen, "smaps Rss %" PRIu64 " kB after read faults (the zero page is "
+			 "not counted: expected 0)%s", v.rss_kb, zero_page_hint());
+		return NB_EXIT_SKIP;
+	}
+	snprintf(verified, vlen, "pagemap: %" PRIu64 " pages present, one pfn (%s); smaps Rss 0 kB",
+		 n, first ? "the zero page's" : "pfn hidden");
+	return NB_EXIT_OK;
 }
 
 /* Reserves pages in the hugetlb pool (knobs restore it). */

@@ -90,6 +90,20 @@ uint64_t layout_mem_available(void);
 bool layout_pmd_populated(const struct layout *l, uintptr_t addr);
 bool layout_pud_populated(const struct layout *l, uintptr_t addr);
 
+/* Read-faults one byte of every 4 KiB page of [p, p + len). */
+void layout_read_fault(char *p, size_t len);
+/*
+ * Whether the read faults just taken on [buf, buf + len) mapped the shared
+ * zero page: every page present on one pfn (pagemap) and smaps Rss 0 for the
+ * VMA that starts at buf (the zero page is not counted; the VMA must hold
+ * nothing else). Some hosts never map it (pvm_no_zero_page=1: a read fault
+ * maps a private page of its own). NB_EXIT_OK with what was seen in
+ * verified, or NB_EXIT_SKIP with the reason (no prefix: the caller adds what
+ * needed the zero page).
+ */
+int layout_verify_zero_page(const char *buf, size_t len, char *verified, size_t vlen,
+			    char *reason, size_t rlen);
+
 /* A /proc/meminfo field in kB, 0 when absent. */
 uint64_t meminfo_kb(const char *key);
 

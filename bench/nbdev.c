@@ -97,6 +97,11 @@ void nb_set_cost(struct nb_attach *a, enum nb_callback cb, enum nb_model model, 
 	a->callbacks |= NB_CB_BIT(cb);
 }
 
+void nb_set_insn(struct nb_attach *a, enum nb_callback cb, uint64_t insns)
+{
+	nb_set_cost(a, cb, NB_MODEL_INSN, insns);
+}
+
 void nb_set_smmu(struct nb_attach *a, enum nb_callback cb, uint64_t ns_per_page,
 		 uint64_t threshold, uint64_t global_ns)
 {
@@ -209,6 +214,7 @@ const char *nb_model_name(unsigned int model)
 		[NB_MODEL_SMMU] = "smmu",
 		[NB_MODEL_FAIL] = "fail",
 		[NB_MODEL_ZAP] = "zap",
+		[NB_MODEL_INSN] = "insn",
 	};
 	return NAME_OF(names, model);
 }

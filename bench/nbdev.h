@@ -43,6 +43,8 @@ int nbdev_access(int fd, uint64_t start, uint64_t len, uint32_t flags, struct nb
 void nb_attach_init(struct nb_attach *a, enum nb_attach_mode mode, unsigned int k);
 /* Sets callback cb's cost and enables cb. */
 void nb_set_cost(struct nb_attach *a, enum nb_callback cb, enum nb_model model, uint64_t ns);
+/* INSN model on cb: each call executes insns instructions (plus a constant); enables cb. */
+void nb_set_insn(struct nb_attach *a, enum nb_callback cb, uint64_t insns);
 /* SMMU model on cb: ns per page up to threshold pages, else global_ns; enables cb. */
 void nb_set_smmu(struct nb_attach *a, enum nb_callback cb, uint64_t ns_per_page,
 		 uint64_t threshold, uint64_t global_ns);

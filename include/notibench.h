@@ -65,7 +65,7 @@ enum nb_event_slot {
 #define NB_EV_BIT(ev)		(1u << (ev))
 #define NB_EV_ALL		(NB_EV_BIT(NB_EV_NR) - 1)
 
-/* Cost models. Every time is in nanoseconds. */
+/* Cost models. Every time is in nanoseconds; INSN's cost is instructions. */
 enum nb_model {
 	NB_MODEL_COUNT = 0,	/* count only */
 	NB_MODEL_SPIN,		/* busy-wait ns per call */
@@ -74,6 +74,7 @@ enum nb_model {
 	NB_MODEL_SMMU,		/* ns per page up to threshold pages, else global_ns */
 	NB_MODEL_FAIL,		/* -EAGAIN when not blockable, else spin ns */
 	NB_MODEL_ZAP,		/* zap the software secondary page table, ns per entry */
+	NB_MODEL_INSN,		/* execute exactly ns (here: a count) instructions per call */
 	NB_MODEL_NR
 };
 
@@ -82,6 +83,7 @@ enum nb_model {
  */
 #define NB_MAX_NS		1000000ULL	/* 1 ms */
 #define NB_MAX_CALL_NS		1000000ULL	/* 1 ms */
+#define NB_MAX_INSN		1000000ULL	/* INSN: instructions per call */
 #define NB_MAX_SUBSCRIBERS	64
 #define NB_MAX_THRESHOLD	(1ULL << 20)	/* SMMU threshold, pages */
 #define NB_MAX_MIRROR_LEN	(1ULL << 40)	/* 1 TiB of virtual range */
@@ -90,7 +92,11 @@ enum nb_model {
 struct nb_cost {
 	__u32 model;		/* enum nb_model */
 	__u32 reserved;		/* must be 0 */
-	__u64 ns;		/* SPIN, SPIN_RANGE, SLEEP, SMMU (per page), FAIL, ZAP (per entry) */
+	/*
+	 * SPIN, SPIN_RANGE, SLEEP, SMMU (per page), FAIL, ZAP (per entry): ns;
+	 * INSN: instructions per call (N; the call executes N + a constant)
+	 */
+	__u64 ns;
 	__u64 threshold;	/* SMMU: pages up to which ns is charged per page */
 	__u64 global_ns;	/* SMMU: cost of one global invalidation */
 };
@@ -193,10 +199,11 @@ struct nb_access {
 	__u64 retries;		/* out */
 };
 
-/* Kernel features, NB_IOC_VERSION out. */
+/* Kernel and module features, NB_IOC_VERSION out. */
 #define NB_FEAT_TLB_IS_ARCH	(1u << 0)	/* TLB is arch_invalidate_secondary_tlbs */
 #define NB_FEAT_CHANGE_PTE	(1u << 1)
 #define NB_FEAT_YOUNG_BOOL	(1u << 2)
+#define NB_FEAT_INSN		(1u << 3)	/* the INSN model (this architecture has its loop) */
 
 struct nb_version {
 	__u32 abi_version;

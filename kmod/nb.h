@@ -16,7 +16,7 @@
 #include "nb_probes.h"
 #include "notibench.h"
 
-#define NB_MODULE_VERSION	"1.0"
+#define NB_MODULE_VERSION	"1.1"
 
 /* What the young callbacks return on this kernel. */
 #ifdef NB_YOUNG_BOOL
@@ -121,6 +121,7 @@ void nb_account(struct nb_session *s, unsigned int cb, unsigned int ev,
 
 /* nb_cost.c */
 bool nb_model_allowed(unsigned int cb, unsigned int model);
+bool nb_insn_supported(void);
 int nb_charge(const struct nb_cost *c, unsigned long start, unsigned long end,
 	      bool blockable, u64 zapped, unsigned int *acc);
 

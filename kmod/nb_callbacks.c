@@ -266,6 +266,8 @@ u32 nb_kernel_features(void)
 #ifdef NB_YOUNG_BOOL
 	f |= NB_FEAT_YOUNG_BOOL;
 #endif
+	if (nb_insn_supported())
+		f |= NB_FEAT_INSN;
 	return f;
 }
 

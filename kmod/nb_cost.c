@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * notibench cost models: what one callback costs, in busy-waiting or
- * sleeping, according to the model the user chose for it.
+ * notibench cost models: what one callback costs, in busy-waiting,
+ * sleeping or executing a counted number of instructions, according to the
+ * model the user chose for it.
  */
 #include <linux/delay.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
 
 #include "nb.h"
+#include "nb_insn.h"
 
 #define RANGE_CBS (NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END) | \
 		   NB_CB_BIT(NB_CB_TLB) | NB_CB_BIT(NB_CB_CLEAR_FLUSH_YOUNG) | \
@@ -25,12 +27,35 @@ static const u32 nb_model_cbs[NB_MODEL_NR] = {
 	[NB_MODEL_SMMU] = RANGE_CBS,
 	[NB_MODEL_FAIL] = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_INTERVAL),
 	[NB_MODEL_ZAP] = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_INTERVAL),
+	[NB_MODEL_INSN] = NB_CB_BIT(NB_CB_NR) - 1,
 };
 
 bool nb_model_allowed(unsigned int cb, unsigned int model)
 {
 	return cb < NB_CB_NR && model < NB_MODEL_NR &&
 	       (nb_model_cbs[model] & NB_CB_BIT(cb));
+}
+
+/* Does this architecture have the INSN model's loop (nb_insn.h)? */
+bool nb_insn_supported(void)
+{
+#ifdef NB_HAVE_INSN_LOOP
+	return true;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Exactly n + NB_INSN_LOOP_FIXED instructions. The attach checked n against
+ * NB_MAX_INSN, so nothing here branches on n: a clamp would cost a
+ * different number of instructions on each side of it.
+ */
+static void nb_insn(u64 n)
+{
+#ifdef NB_HAVE_INSN_LOOP
+	nb_insn_loop(n);
+#endif
 }
 
 static void nb_spin(u64 ns)
@@ -102,6 +127,9 @@ int nb_charge(const struct nb_cost *c, unsigned long start, unsigned long end,
 		break;
 	case NB_MODEL_ZAP:
 		nb_spin(nb_scaled(zapped, c->ns, acc));
+		break;
+	case NB_MODEL_INSN:
+		nb_insn(c->ns);
 		break;
 	default:
 		break;

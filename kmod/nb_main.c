@@ -54,7 +54,16 @@ static int nb_check_cost(const struct nb_attach *cfg, unsigned int cb)
 	if (!(cfg->callbacks & NB_CB_BIT(cb)))
 		return c->model || c->ns || c->threshold || c->global_ns ?
 		       -EINVAL : 0;
-	return nb_model_allowed(cb, c->model) ? 0 : -EINVAL;
+	if (!nb_model_allowed(cb, c->model))
+		return -EINVAL;
+	if (c->model == NB_MODEL_INSN) {
+		/* a count of instructions, per call: no per-page or global part */
+		if (c->ns > NB_MAX_INSN || c->threshold || c->global_ns)
+			return -EINVAL;
+		if (!nb_insn_supported())
+			return -EOPNOTSUPP;
+	}
+	return 0;
 }
 
 static int nb_check_range(const struct nb_attach *cfg, bool needed)

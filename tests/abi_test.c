@@ -4,7 +4,10 @@
  *
  * The expected numbers are written out by hand from the header as of ABI 2:
  * a change that moves a field or resizes a struct fails here and must come
- * with an NB_ABI_VERSION bump and new numbers. Also checks the few nbdev
+ * with an NB_ABI_VERSION bump and new numbers. Additions that leave every
+ * layout alone (the INSN model, its feature bit and cap) keep the version:
+ * an older module refuses the new model with -EINVAL and does not report
+ * the feature, which is how user space tells. Also checks the few nbdev
  * helpers that build ABI structs.
  */
 #include <errno.h>
@@ -112,24 +115,26 @@ static const struct check checks[] = {
 	/* models, modes, flags */
 	VAL(NB_MODEL_COUNT, 0), VAL(NB_MODEL_SPIN, 1), VAL(NB_MODEL_SPIN_RANGE, 2),
 	VAL(NB_MODEL_SLEEP, 3), VAL(NB_MODEL_SMMU, 4), VAL(NB_MODEL_FAIL, 5),
-	VAL(NB_MODEL_ZAP, 6), VAL(NB_MODEL_NR, 7),
+	VAL(NB_MODEL_ZAP, 6), VAL(NB_MODEL_INSN, 7), VAL(NB_MODEL_NR, 8),
 	VAL(NB_MODE_OPS, 0), VAL(NB_MODE_INTERVAL, 1),
 	VAL(NB_ATTACH_NO_RING, 1), VAL(NB_ATTACH_FLAGS, 1),
 	VAL(NB_STATE_ATTACHED, 1), VAL(NB_STATE_RELEASED, 2), VAL(NB_ACCESS_WRITE, 1),
 	VAL(NB_FEAT_TLB_IS_ARCH, 1), VAL(NB_FEAT_CHANGE_PTE, 2), VAL(NB_FEAT_YOUNG_BOOL, 4),
+	VAL(NB_FEAT_INSN, 8),
 
 	/* histogram: bucket b in 1..28 is [2^(11+b), 2^(12+b)), so HUGE starts at 1 TiB */
 	VAL(NB_HIST_SMALL, 0), VAL(NB_HIST_HUGE, 29), VAL(NB_HIST_FULL, 30),
 	VAL(NB_HIST_BUCKETS, 31), VAL(1ULL << (12 + NB_HIST_HUGE - 1), 1ULL << 40),
 
 	/* caps */
-	VAL(NB_MAX_NS, 1000000), VAL(NB_MAX_CALL_NS, 1000000), VAL(NB_MAX_SUBSCRIBERS, 64),
+	VAL(NB_MAX_NS, 1000000), VAL(NB_MAX_CALL_NS, 1000000), VAL(NB_MAX_INSN, 1000000),
+	VAL(NB_MAX_SUBSCRIBERS, 64),
 	VAL(NB_MAX_THRESHOLD, 1ULL << 20), VAL(NB_MAX_MIRROR_LEN, 1ULL << 40),
 	VAL(NB_MAX_MIRROR_ENTRIES, 1ULL << 22), VAL(NB_RING_SIZE, 256),
 };
 
 #define NR_CHECKS	(sizeof(checks) / sizeof(checks[0]))
-#define NR_CLIENT	7
+#define NR_CLIENT	8
 
 /* nbdev builds what the module validates: defaults must be a valid attach. */
 static void check_client(void)
@@ -153,6 +158,11 @@ static void check_client(void)
 	       a.cost[NB_CB_START].threshold == 16 && a.cost[NB_CB_START].global_ns == 5000 &&
 	       a.cost[NB_CB_TLB].reserved == 0,
 	       "nb_set_cost / nb_set_smmu fill the cost and enable the callback");
+	nb_set_insn(&a, NB_CB_RELEASE, 42);
+	tap_ok((a.callbacks & NB_CB_BIT(NB_CB_RELEASE)) &&
+	       a.cost[NB_CB_RELEASE].model == NB_MODEL_INSN && a.cost[NB_CB_RELEASE].ns == 42 &&
+	       a.cost[NB_CB_RELEASE].threshold == 0 && a.cost[NB_CB_RELEASE].global_ns == 0,
+	       "nb_set_insn carries N instructions in nb_cost.ns and enables the callback");
 
 	if (!tap_ok(s != NULL, "nbdev_stats_new allocates")) {
 		tap_ok(false, "nb_calls_total (no stats)");
@@ -174,7 +184,8 @@ static void check_client(void)
 
 	tap_ok(!strcmp(nb_event_name(NB_EV_PROTECTION_VMA), "protection_vma") &&
 	       !strcmp(nb_callback_name(NB_CB_INTERVAL), "interval") &&
-	       !strcmp(nb_model_name(NB_MODEL_ZAP), "zap") && !strcmp(nb_event_name(NB_EV_NR), "?"),
+	       !strcmp(nb_model_name(NB_MODEL_ZAP), "zap") &&
+	       !strcmp(nb_model_name(NB_MODEL_INSN), "insn") && !strcmp(nb_event_name(NB_EV_NR), "?"),
 	       "names of events, callbacks, models; ? out of range");
 }
 

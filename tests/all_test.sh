@@ -22,7 +22,7 @@ if [[ ! -x $root/build/notibench ]]; then
 	echo "1..0 # SKIP build/notibench is missing (make)"
 	exit 4
 fi
-echo "1..31"
+echo "1..34"
 n=0 failed=0
 ok() {
 	n=$((n + 1))
@@ -48,11 +48,12 @@ head -n 1 "$csv" 2>/dev/null | grep -qx '# notibench_csv: 1' &&
 ok $? "$item.csv is a notibench CSV of that item with a none median row"
 grep -q "^item: $item | mprotect | --layout dense4k --size 4K | none.* | ok | 0 | [0-9.]* | \$" "$run/run.meta"
 ok $? "run.meta records the item ok, exit 0, with its seconds"
-for k in host kernel_release date command notibench_git backends status; do
+for k in host kernel_release date command notibench_git backends status options.sweeps sweeps; do
 	grep -q "^$k: ." "$run/run.meta" || { echo "# run.meta lacks $k"; false; }
 done && grep -q "^kernel_release: $rel\$" "$run/run.meta" &&
-	grep -q '^status: complete: ok=1 skip=0 fail=0$' "$run/run.meta"
-ok $? "run.meta has host, kernel, date, command, git revision, backends and the final status"
+	grep -q '^status: complete: ok=1 skip=0 fail=0$' "$run/run.meta" &&
+	grep -q '^sweeps: spin (auto: the clock is wall time)$' "$run/run.meta"
+ok $? "run.meta has host, kernel, date, command, git revision, backends, the sweeps' model and the final status"
 [[ -z $(find "$run" -name '.tmp-*' -o -name '*.tmp') ]]
 ok $? "no temp file or directory is left"
 grep -q "^\[1/1\] $item  *ok " "$tmp/a.out"
@@ -135,6 +136,21 @@ bad() {
 bad "unknown option '--bogus'" --bogus
 bad "--repeat takes a number" --repeat 0
 bad "--backends is host, kmod, all" --backends gpu
+bad "--sweeps takes auto, spin or insn" --sweeps ns
+
+# --- the sweeps' cost model: insn in exact mode, the same items ---
+printf 'vm: scripts/vm\nclock_unit: insn\n' > "$tmp/vm.meta"
+"$all" --list --backends kmod | awk '{ print $1 }' > "$tmp/ids.spin"
+NB_VM_META=$tmp/vm.meta "$all" --list --backends kmod > "$tmp/l.exact" 2>&1
+awk '{ print $1 }' "$tmp/l.exact" | cmp -s - "$tmp/ids.spin" &&
+	! grep -q 'kmod:spin' "$tmp/l.exact" && grep -q ' kmod:insn,n=0,[0-9,]*$' "$tmp/l.exact" &&
+	grep -q ' kmod:insn,cb=clear_young+clear_flush_young+test_young,n=0,' "$tmp/l.exact"
+ok $? "exact mode (vm.meta clock_unit: insn): the same items, every spin sweep an insn sweep (n=)"
+NB_VM_META=$tmp/vm.meta "$all" --list --backends kmod --sweeps spin > "$tmp/l.spin" 2>&1
+"$all" --list --backends kmod --sweeps insn > "$tmp/l.insn" 2>&1
+! grep -q 'kmod:insn' "$tmp/l.spin" && grep -q 'kmod:spin,ns=' "$tmp/l.spin" &&
+	! grep -q 'kmod:spin' "$tmp/l.insn" && cmp -s "$tmp/l.insn" "$tmp/l.exact"
+ok $? "--sweeps spin in exact mode keeps spin; --sweeps insn on a wall clock gives insn"
 bad "no item .* matches" --only no-such-item-xyz
 bad "run.meta is missing" --resume "$tmp/nonexistent"
 

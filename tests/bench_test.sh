@@ -15,7 +15,8 @@
 # - bad usage: unknown option, bad choice value, bad size/number, bad --backend
 #   specs, --samples 1: exit 2 with a message naming the option, nothing written;
 # - kmod: exit 4 with a reason on a host without /dev/notibench; kmod:zap on a
-#   benchmark that lets no device read its buffer (mprotect): exit 2;
+#   benchmark that lets no device read its buffer (mprotect): exit 2; the insn
+#   model's cost is n= (instructions) and no other model's: exit 2 otherwise;
 # A run that exits 4 is a SKIP with the benchmark's reason, never a pass.
 # Then SIGINT / SIGTERM / SIGHUP while a run samples, in runs that change a
 # knob (mprotect hugetlb2m: the 2M pool; cow thp: khugepaged's
@@ -286,6 +287,21 @@ for b in "${benchmarks[@]}"; do
 		usage_case "$b --backend kmod:zap (no device access)" "zap" "$b" --quick --backend kmod:zap
 	fi
 done
+
+# --- the insn model's cost: n= instructions, not ns= ---
+usage_case "mprotect --backend kmod:insn,ns=4" "--backend|n=" mprotect --quick --backend kmod:insn,ns=4
+usage_case "mprotect --backend kmod:spin,n=4" "--backend|n=|ns=" mprotect --quick --backend kmod:spin,n=4
+usage_case "mprotect --backend kmod:insn,n=1000001" "--backend|1000001|instructions" \
+	mprotect --quick --backend kmod:insn,n=1000001
+usage_case "mprotect --backend kmod:insn,n=0,x" "--backend|x" mprotect --quick --backend kmod:insn,n=0,x
+if [[ ! -e /dev/notibench ]]; then
+	out=$tmp/run.$((++runs))
+	mkdir "$out"
+	"$nb" run mprotect --quick --backend kmod:insn,n=0,1,2,4 --out "$out" > /dev/null 2> "$out.err"
+	rc=$?
+	ok "$( ((rc == 4)) && [[ -z $(ls -A "$out") ]]; echo $?)" \
+		"mprotect --backend kmod:insn,n=0,1,2,4 parses; without /dev/notibench exit 4 (exit $rc)"
+fi
 
 # --- signals while sampling ---
 # cpu_ticks PID: user + system time in clock ticks.

@@ -21,7 +21,7 @@ fi
 
 cd "$root" || exit 1
 # Sources only: not what Kbuild generates next to them.
-files=(kmod/nb_*.c kmod/nb.h kmod/probes/*.c)
+files=(kmod/nb_*.c kmod/nb.h kmod/nb_insn.h kmod/probes/*.c)
 echo "1..${#files[@]}"
 n=0 fail=0
 for f in "${files[@]}"; do

@@ -7,7 +7,10 @@
 # environment differences are listed; bad arguments exit 2 with a message;
 # --csv writes a parseable file atomically; in real numa and aging CSVs what
 # changes on every run (addresses, pids, measured periods) is not listed as an
-# environment difference. Checks the exact flagged rows, not only exit statuses.
+# environment difference; an item whose self-check failed in a run (in its CSV,
+# in a repeat, in the baseline, or as run.meta's status) is listed and not
+# compared (exit 3, or 1 with a regression). Checks the exact flagged rows, not
+# only exit statuses.
 # NB_COMPARE=binary tests another build (e.g. ASan).
 set -uo pipefail
 
@@ -108,8 +111,38 @@ mkdir -p "$tmp/one1" "$tmp/one2" "$tmp/three1" "$tmp/three2"
 cp "$tmp/rep1/"*.r1.csv "$tmp/one1/" && cp "$tmp/rep2/"*.r1.csv "$tmp/one2/"
 cp "$tmp/rep1/"*.r[123].csv "$tmp/three1/" && cp "$tmp/rep2/"*.r[123].csv "$tmp/three2/"
 
+# Failed self-checks: the improved item's check failed (its -32 % must not be reported).
+gen failed -v seed=202 -v shift_item=$imp_item -v shift_cfg=none -v shift=0.68 -v fail_item=$imp_item
+gen failreg -v seed=202 -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.15 -v fail_item=$imp_item
+gen failbase -v seed=101 -v fail_item=$imp_item -v "fail_why=kmod:count sample 3: 2 CLEAR calls, predicted 1"
+for r in 1 2 3; do
+	gen failrep1 -v rep=$r -v seed=$((1000 + r))
+	fail=()
+	((r == 2)) && fail=(-v "fail_item=$imp_item")
+	gen failrep2 -v rep=$r -v seed=$((2000 + r)) "${fail[@]}"
+done
+mkdir -p "$tmp/metafail"
+cp "$tmp/noise/"*.csv "$tmp/metafail/"
+{
+	echo "notibench_run: 1"
+	echo "item: mprotect-thp-4M-toggle | mprotect | --layout thp --size 4M | none kvm | ok | 0 | 1.00 | "
+	echo "item: cow-thp-4M | cow | --layout thp --size 4M | none kvm | fail | 1 | 2.00 | notibench: cow: FAIL: check failed in 3 of the samples"
+} > "$tmp/metafail/run.meta"
+
+# Exact runs (clock_unit insn, scripts/vm --exact): a within-run CV of 0.02 %.
+x=(-v unit=insn -v noise=0.0002)
+gen xa -v seed=301 "${x[@]}" -v klabel=6.12-base
+gen xb -v seed=302 "${x[@]}" -v klabel=6.12-base
+gen xsmall -v seed=302 "${x[@]}" -v klabel=6.12+patch -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.003
+gen xreg -v seed=302 "${x[@]}" -v klabel=6.12+patch -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.08
+gen xq1 -v seed=301 -v unit=insn -v noise=0.000005
+gen xq2 -v seed=302 -v unit=insn -v noise=0.000005 -v shift_item=$reg_item -v shift_cfg=$reg_cfg -v shift=1.0005
+gen xmix -v seed=301 "${x[@]}" -v unit_item=cow-thp-4M -v unit_other=ns
+gen xbad -v seed=301 "${x[@]}" -v unit_item=cow-thp-4M -v unit_other=cycles
+gen wall -v seed=302 -v unit=ns -v klabel=6.12-wall
+
 echo "TAP version 13"
-echo "1..47"
+echo "1..72"
 
 # (1) noise only
 run noise "$tmp/base" "$tmp/noise" --csv "$tmp/noise.csv"
@@ -256,6 +289,113 @@ ok $? "host reference: per run the median of before and after over the items, an
 ! grep -q 'Host reference' "$tmp/lv.out"
 ok $? "runs without a host reference print none"
 
+# (10) an item whose self-check failed in a run is not compared
+run failed "$tmp/base" "$tmp/failed" --csv "$tmp/failed.csv"
+[[ $rc == 3 && -z $(flagged "$tmp/failed.csv") && -z $(marked "$tmp/failed.out") ]]
+ok $? "a failed self-check with a -32 % change: nothing flagged, not an improvement, exit 3 (got $rc)"
+[[ -z $(field "$tmp/failed.csv" result $imp_item none 2 n) && -z $(field "$tmp/failed.csv" result $imp_item none 1 n) ]] &&
+	grep -q '^38 tests, 0 significant.*some not compared: failed in a run' "$tmp/failed.out" &&
+	[[ $(awk -F, '$1 == "geomean" && $2 == "cow" { print $8 }' "$tmp/failed.csv") == 14 ]]
+ok $? "its configurations have no result rows, no test (38 of 40) and are left out of the cow geomean (14 pairs)"
+got=$(awk "$csvsplit"'/^failed,/ { csvsplit($0, f); print f[3] "|" f[5] "|" f[20] }' "$tmp/failed.csv")
+[[ $got == "$imp_item|2|self-check FAILED: none sample 0: 0 faults for 12288 pages written"* ]]
+ok $? "CSV: a 'failed' row naming the item, run 2 and the first failure (got '$got')"
+awk '/^Not compared \(failed in a run/ { on = 1 } on' "$tmp/failed.out" |
+	grep -q "^$imp_item  *2  *self-check FAILED: none sample 0: 0 faults" &&
+	grep -q '^Result: no significant regression beyond +5 % among the items compared, but 1 failed in a run and was not compared (exit status 3)' "$tmp/failed.out"
+ok $? "text: listed under 'Not compared (failed in a run...)' with its run and first failure; the verdict says exit 3"
+run failreg "$tmp/base" "$tmp/failreg" --csv "$tmp/failreg.csv"
+[[ $rc == 1 && $(flagged "$tmp/failreg.csv") == "$reg_item|$reg_cfg|2|1|REGRESSION" ]] &&
+	grep -q "^failed,,$imp_item,,2," "$tmp/failreg.csv"
+ok $? "a regression and a failed item: exit 1, the regression flagged, the failed item listed (got $rc)"
+run failbase "$tmp/failbase" "$tmp/noise" --csv "$tmp/failbase.csv"
+[[ $rc == 3 ]] && grep -q "^failed,,$imp_item,,1,.*kmod:count sample 3: 2 CLEAR calls" "$tmp/failbase.csv" &&
+	[[ -z $(field "$tmp/failbase.csv" result $imp_item none 2 n) ]]
+ok $? "a failure in the baseline run: not compared either, exit 3 (got $rc)"
+run failrep "$tmp/failrep1" "$tmp/failrep2" --csv "$tmp/failrep.csv"
+[[ $rc == 3 ]] && grep -q "^failed,,$imp_item,,2,.*repeat 2 of 3: self-check FAILED" "$tmp/failrep.csv" &&
+	grep -q "^$imp_item  *2 (repeat 2 of 3)  *self-check FAILED" "$tmp/failrep.out"
+ok $? "one failed repeat of three: the whole item is not compared, the repeat named (got $rc)"
+run metafail "$tmp/base" "$tmp/metafail" --csv "$tmp/metafail.csv"
+[[ $rc == 3 ]] && grep -q "^failed,,cow-thp-4M,,2,.*bench/all's run.meta: fail (exit 1): notibench: cow: FAIL: check failed in 3" "$tmp/metafail.csv" &&
+	[[ -z $(field "$tmp/metafail.csv" result cow-thp-4M none 2 n) && -n $(field "$tmp/metafail.csv" result mprotect-thp-4M-toggle none 2 n) ]]
+ok $? "run.meta's item status fail (its CSV kept): not compared, with bench/all's reason, exit 3 (got $rc)"
+
+# (11) exact runs: differences are deterministic, not tested
+run xaa "$tmp/xa" "$tmp/xb" --csv "$tmp/xaa.csv"
+[[ $rc == 0 && -z $(flagged "$tmp/xaa.csv") && -z $(marked "$tmp/xaa.out") ]] &&
+	grep -q '^40 compared (exact), 0 flagged' "$tmp/xaa.out" && ! grep -qE 'Mann-Whitney|p\(Holm\)' "$tmp/xaa.out"
+ok $? "exact A/A (two runs of one kernel, 0.02 % CV): nothing flagged, no test of noise, exit 0 (got $rc)"
+grep -q '^notibench compare: 2 exact runs, metric ns_per_op in insn/op, guest instructions' "$tmp/xaa.out" &&
+	grep -q '^ns_per_op (insn/op: guest instructions) per item and configuration (exact):$' "$tmp/xaa.out" &&
+	grep -q '^item  *config  *run  *n  *median insn/op  *95% CI of median  *CV  *difference insn/op  *change' "$tmp/xaa.out" &&
+	! grep -qE '(median|difference) ns' "$tmp/xaa.out"
+ok $? "exact: the unit is insn/op in the headline, the table title and the column headers"
+grep -q '^# clock_unit: insn$' "$tmp/xaa.csv" && grep -q '^# metric_unit: insn/op$' "$tmp/xaa.csv" &&
+	grep -q '^# tolerance_pct: 0.1$' "$tmp/xaa.csv" &&
+	grep -q '^kind,benchmark,item,config,run,reps,unit,n,median,ci95_lo,ci95_hi,change_pct,ratio,u,p,p_holm,test,significant,regression,note,diff,cv$' "$tmp/xaa.csv" &&
+	[[ $(field "$tmp/xaa.csv" result $reg_item none 2 test) == deterministic && -z $(field "$tmp/xaa.csv" result $reg_item none 2 p) ]]
+ok $? "exact --csv: clock_unit, metric_unit and tolerance_pct; diff and cv columns; test 'deterministic', no p"
+grep -q '^  \[1\] 6.12-base: .*/xa/ (20 items)$' "$tmp/xaa.out" &&
+	grep -q "^$reg_item  *none  *2 6.12-base  *30 " "$tmp/xaa.out"
+ok $? "exact: each run named by its kernel_label in the run list and the run column"
+run xsmall "$tmp/xa" "$tmp/xsmall" --csv "$tmp/xsmall.csv"
+got=$(flagged "$tmp/xsmall.csv")
+d=$(field "$tmp/xsmall.csv" result $reg_item $reg_cfg 2 diff)
+m=$(field "$tmp/xsmall.csv" result $reg_item $reg_cfg 1 median)
+[[ $rc == 0 && $got == "$reg_item|$reg_cfg|2|0|higher" ]] &&
+	awk -v d="$d" -v m="$m" 'BEGIN { exit !(d / m > 0.002 && d / m < 0.004) }' &&
+	grep -q "^$reg_item  *kmod:spin,ns=250  *2 6.12+patch .* +0.3[0-9][0-9] %  \*  higher$" "$tmp/xsmall.out"
+ok $? "exact +0.3 %: exactly that row flagged 'higher' with its difference in instructions ($d of $m), exit 0 (got $rc: '$got')"
+grep -A2 '^  kernel_label$' "$tmp/xsmall.out" | tr '\n' '|' | grep -q '|    \[1\] 6.12-base|    \[2\] 6.12+patch|'
+ok $? "exact: kernel_label is an environment difference when the labels differ"
+run xreg "$tmp/xa" "$tmp/xreg" --csv "$tmp/xreg.csv"
+[[ $rc == 1 && $(flagged "$tmp/xreg.csv") == "$reg_item|$reg_cfg|2|1|REGRESSION" ]] &&
+	grep -q '^Result: 1 flagged regression beyond +5 % (exit status 1)' "$tmp/xreg.out"
+ok $? "exact +8 %: REGRESSION, exit 1 (got $rc)"
+run xq "$tmp/xq1" "$tmp/xq2" --csv "$tmp/xq.csv"
+[[ $rc == 0 && -z $(flagged "$tmp/xq.csv") && $(field "$tmp/xq.csv" result $reg_item $reg_cfg 2 note) == "within tolerance" ]]
+ok $? "exact +0.05 % beyond a 0.0005 % spread: within the 0.1 % tolerance, not flagged (got $rc)"
+run xqt "$tmp/xq1" "$tmp/xq2" --tolerance 0.01 --csv "$tmp/xqt.csv"
+[[ $rc == 0 && $(flagged "$tmp/xqt.csv") == "$reg_item|$reg_cfg|2|0|higher" ]]
+ok $? "exact --tolerance 0.01: the +0.05 % difference is flagged (got $rc)"
+run xw "$tmp/xa" "$tmp/wall"
+[[ $rc == 2 && ! -s $tmp/xw.out ]] &&
+	grep -q "cannot compare an exact run with a wall-clock run: \[1\] $tmp/xa (6.12-base) counts guest instructions (clock_unit insn), \[2\] $tmp/wall (6.12-wall) nanoseconds" "$tmp/xw.err"
+ok $? "an exact run and a wall-clock run: refused, naming both, exit 2 (got $rc: $(head -c 200 "$tmp/xw.err"))"
+run wx "$tmp/base" "$tmp/xb"
+[[ $rc == 2 ]] && grep -q "\[2\] $tmp/xb (6.12-base) counts guest instructions.*\[1\] $tmp/base nanoseconds" "$tmp/wx.err"
+ok $? "a run without clock_unit (ns) first, an exact one second: refused the same way (got $rc)"
+run xmix "$tmp/xa" "$tmp/xmix"
+[[ $rc == 2 ]] && grep -q "xmix mixes clock units: .* says insn, .*cow-thp-4M.csv says ns" "$tmp/xmix.err"
+ok $? "a run directory whose CSVs disagree on clock_unit: exit 2 naming them (got $rc)"
+run xbad "$tmp/xa" "$tmp/xbad"
+[[ $rc == 2 ]] && grep -q "cow-thp-4M.csv: clock_unit 'cycles' is neither ns nor insn" "$tmp/xbad.err"
+ok $? "a clock_unit other than ns and insn: exit 2 (got $rc)"
+# Real exact runs (tests/fixtures/exact: scripts/vm --exact, two quick mprotect
+# items with a kmod cost sweep, --samples 5): two boots of 6.12, a boot of 6.1
+# and one of 6.12 labelled 6.12+fixture-label.
+ex=$root/tests/fixtures/exact
+e612a=$ex/qemu-6.12.118+deb12-amd64-20261205-210225
+e612b=$ex/qemu-6.12.118+deb12-amd64-20261205-210252
+e61=$ex/qemu-6.1.0-57-amd64-20261205-210448
+e612l=$ex/qemu-6.12.118+deb12-amd64-20261205-210358
+run ra "$e612a" "$e612b" --csv "$tmp/ra.csv"
+[[ $rc == 0 && -z $(flagged "$tmp/ra.csv") ]] && grep -q '^8 compared (exact), 0 flagged' "$tmp/ra.out" &&
+	grep -q '^  \[1\] getppid [0-9.]* insn' "$tmp/ra.out" && ! grep -qE '[0-9] ns\b|median ns' "$tmp/ra.out"
+ok $? "real exact runs, two boots of 6.12 (A/A): nothing flagged, exit 0, no ns anywhere (got $rc)"
+run rk "$e61" "$e612l" --csv "$tmp/rk.csv"
+got=$(flagged "$tmp/rk.csv" | grep -c '|2|.|')
+[[ $rc == 1 && $got == 8 && $(field "$tmp/rk.csv" result mprotect-thp-2M-toggle kmod:spin,ns=0 2 note) == REGRESSION ]] &&
+	grep -q '^  \[2\] 6.12+fixture-label: .*210358/ (2 items)$' "$tmp/rk.out" &&
+	grep -q '^mprotect-thp-2M-toggle  *kmod:spin,ns=0  *2 6.12+fixture-label  *5 ' "$tmp/rk.out" &&
+	grep -q '^# run.2.label: 6.12+fixture-label$' "$tmp/rk.csv" &&
+	grep -A2 '^  kernel_label$' "$tmp/rk.out" | grep -q '\[2\] 6.12+fixture-label'
+ok $? "real exact runs, 6.1 against a labelled 6.12: every difference flagged (thp-2M +22 %: REGRESSION), the run named by its label, exit 1 (got $rc, $got flagged)"
+run rw "$e612a" "$root/tests/fixtures/plot/qemu-6.12.117+deb12-amd64-20261122-013351"
+[[ $rc == 2 && ! -s $tmp/rw.out ]] && grep -q "cannot compare an exact run with a wall-clock run: \[1\] $e612a (6.12.118+deb12-amd64) counts guest instructions (clock_unit insn), \[2\] .*qemu-6.12.117+deb12-amd64-20261122-013351 nanoseconds" "$tmp/rw.err"
+ok $? "a real exact run and a real wall-clock (TCG) run of 6.12: refused naming both, exit 2 (got $rc)"
+
 # (5) bad usage: exit 2 and a message
 # bad NAME REGEX DESCRIPTION ARGS...
 bad() {
@@ -283,6 +423,7 @@ bad plaindir 'plaindir: a directory without notibench CSVs' "a directory without
 bad thr "--threshold 'abc': not a percentage" "--threshold abc" "$tmp/base" "$tmp/noise" --threshold abc
 bad opt "unknown option '--frobnicate'" "an unknown option" "$tmp/base" "$tmp/noise" --frobnicate
 bad alpha "--alpha '1.5'" "--alpha 1.5" "$tmp/base" "$tmp/noise" --alpha=1.5
+bad tol "--tolerance '-1': not a percentage" "--tolerance -1" "$tmp/xa" "$tmp/xb" --tolerance -1
 bad metric "--metric nosuch: no such column" "--metric of a column no CSV has" "$tmp/base" "$tmp/noise" --metric nosuch
 bad version "v2.csv: notibench CSV version '2'; this reads version 1" "another format version" "$tmp/base/cow-thp-2M.csv" "$tmp/v2.csv"
 bad short "short.csv:31: 7 fields, the header has 8" "a row with a field missing" "$tmp/base/cow-thp-2M.csv" "$tmp/short.csv"

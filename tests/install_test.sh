@@ -23,7 +23,8 @@ missing=""
 for f in bin/notibench bin/notibench-all bin/notibench-compare bin/notibench-plot \
 	bin/notibench-summary include/notibench.h share/notibench/include/notibench.h \
 	share/notibench/kmod/nb_main.c share/notibench/kmod/probe.sh \
-	share/notibench/scripts/plot share/notibench/scripts/lib/extract.awk; do
+	share/notibench/scripts/plot share/notibench/scripts/lib/extract.awk \
+	share/notibench/scripts/lib/runs.sh; do
 	[[ -e $p/$f ]] || missing+=" $f"
 done
 ok "$([[ -z $missing ]]; echo $?)" "installed files present${missing:+ (missing:$missing)}"

@@ -121,6 +121,21 @@ static bool cpu_is_emulated(void)
 	return read_text("/proc/cpuinfo", buf, sizeof(buf)) && strstr(buf, "QEMU TCG");
 }
 
+/*
+ * Exact mode (scripts/vm --exact): the guest clock counts instructions.
+ * NB_CLOCK_UNIT=insn|ns overrides what /etc/notibench/vm.meta says.
+ */
+static bool exact_mode(void)
+{
+	static char buf[4096];
+	const char *env = getenv("NB_CLOCK_UNIT");
+
+	if (env)
+		return !strcmp(env, "insn");
+	return read_text("/etc/notibench/vm.meta", buf, sizeof(buf)) &&
+	       (!strncmp(buf, "clock_unit: insn\n", 17) || strstr(buf, "\nclock_unit: insn\n"));
+}
+
 static uint64_t median(uint64_t *v, size_t n)
 {
 	/* insertion sort: n is a few hundred, and this stays obviously right */
@@ -451,6 +466,12 @@ static void t_version(void)
 	tap_ok((v.callbacks & must) == must && !(v.callbacks >> NB_CB_NR) && v.module_version[0],
 	       "callbacks %#x include every callback all kernels have, module_version set",
 	       v.callbacks);
+	/* kmod/nb_insn.h has the loop for x86-64 (arm64 to come) */
+#ifdef __x86_64__
+	tap_ok(v.features & NB_FEAT_INSN, "NB_FEAT_INSN: the INSN model on x86-64");
+#else
+	tap_ok(!(v.features & NB_FEAT_INSN), "no NB_FEAT_INSN: no INSN loop for this architecture");
+#endif
 out:
 	CLOSE(fd);
 }
@@ -1124,6 +1145,186 @@ out:
 	region_unmap(&r);
 }
 
+/*
+ * INSN: allowed on every callback, capped at NB_MAX_INSN per call (the
+ * bad-attach table has the refusals), every call counted, and the loop
+ * really runs: 100000 instructions per call cost the module's clock at least
+ * 10 us more than none on any CPU up to 10 GHz (one iteration of the loop
+ * depends on the last: at least a cycle each).
+ */
+static void t_cost_insn(void)
+{
+	enum { N = 100000, TOGGLES = 10 };
+	struct region r = { 0 };
+	struct nb_attach a;
+	struct nb_cell s0, e0, s1, e1;
+	int fd = session(), ret, bad = 0, tried = 0;
+	double t0, t1;
+
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
+		goto out;
+	/* each callback this kernel has, alone (>= 6.6 refuses TLB with START/END) */
+	for (unsigned int cb = 0; cb < NB_CB_INTERVAL; cb++) {
+		if (!(ver.callbacks & NB_CB_BIT(cb)))
+			continue;
+		nb_attach_init(&a, NB_MODE_OPS, 1);
+		nb_set_callbacks(&a, 0);
+		nb_set_insn(&a, cb, 7);
+		ret = nbdev_attach(fd, &a);
+		tried++;
+		if (ret) {
+			if (!bad++)
+				tap_diag("INSN on %s alone: %s", nb_callback_name(cb), strerror(-ret));
+		} else {
+			nbdev_detach(fd);
+		}
+	}
+	nb_attach_init(&a, NB_MODE_INTERVAL, 1);
+	nb_set_range(&a, (uintptr_t)r.base, r.len);
+	nb_set_insn(&a, NB_CB_INTERVAL, 7);
+	ret = nbdev_attach(fd, &a);
+	tried++;
+	if (ret)
+		bad++, tap_diag("INSN on INTERVAL: %s", strerror(-ret));
+	else
+		nbdev_detach(fd);
+	tap_ok(!bad, "INSN attaches on each of the %d callbacks of this kernel (%d refused)", tried,
+	       bad);
+
+	/* the cap itself is allowed; no call is clamped */
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_insn(&a, NB_CB_START, NB_MAX_INSN);
+	nb_set_insn(&a, NB_CB_END, NB_MAX_INSN);
+	if (!attach(fd, &a) || !toggle(r.base, PAGE, TOGGLES) || !stats_read(fd))
+		goto out;
+	nbdev_detach(fd);
+	nb_cell_sum(st, NB_CB_START, &s0);
+	nb_cell_sum(st, NB_CB_END, &e0);
+	cell_diag("insn max", NB_CB_START, NB_EV_PROTECTION_VMA);
+	tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) == 2 * TOGGLES &&
+	       nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == 2 * TOGGLES &&
+	       s0.calls == e0.calls && !s0.capped && !e0.capped,
+	       "INSN NB_MAX_INSN on START and END: %d PROTECTION_VMA pairs counted (START %llu, "
+	       "END %llu calls in all), none capped", 2 * TOGGLES, (unsigned long long)s0.calls,
+	       (unsigned long long)e0.calls);
+
+	/* N vs 0 instructions per call, by the module's clock (means of START and END) */
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_insn(&a, NB_CB_START, 0);
+	nb_set_insn(&a, NB_CB_END, 0);
+	if (!reset(fd) || !attach(fd, &a) || !toggle(r.base, PAGE, TOGGLES) || !stats_read(fd))
+		goto out;
+	nbdev_detach(fd);
+	nb_cell_sum(st, NB_CB_START, &s0);
+	nb_cell_sum(st, NB_CB_END, &e0);
+	nb_set_insn(&a, NB_CB_START, N);
+	nb_set_insn(&a, NB_CB_END, N);
+	if (!reset(fd) || !attach(fd, &a) || !toggle(r.base, PAGE, TOGGLES) || !stats_read(fd))
+		goto out;
+	nb_cell_sum(st, NB_CB_START, &s1);
+	nb_cell_sum(st, NB_CB_END, &e1);
+	t0 = (double)(s0.ns + e0.ns) / (double)(s0.calls + e0.calls);
+	t1 = (double)(s1.ns + e1.ns) / (double)(s1.calls + e1.calls);
+	tap_ok(s0.calls && s1.calls && t1 - t0 >= N / 10.0,
+	       "INSN %d vs 0: %.0f vs %.0f ns per call by the module's clock (>= %d ns more)", N,
+	       t1, t0, N / 10);
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/*
+ * Exact mode: a cost of N instructions per call costs exactly N per call.
+ * Toggles of one page with INSN 0, 1 and 1000 on START and END, interleaved
+ * in rounds. By the module's clock the fastest START differs from INSN 0's
+ * by exactly N (interference only adds, so the fastest call is the bare
+ * one); from user space the median toggle differs by exactly N times the
+ * charged calls per toggle (4 on 6.12; 6.1 adds a CLEAR pair for the VMA
+ * split: 8). Nothing else differs between the configurations, and in exact
+ * mode the rest of a toggle repeats to the instruction.
+ */
+static void t_insn_exact(void)
+{
+	enum { ROUNDS = 6, PER_ROUND = 60, NR = ROUNDS * PER_ROUND, MODELS = 3 };
+	static const uint64_t n_of[MODELS] = { 0, 1, 1000 };
+	static uint64_t t[MODELS][NR];
+	struct region r = { 0 };
+	struct nb_attach a[MODELS];
+	int fd[MODELS] = { -1, -1, -1 };
+	uint64_t med[MODELS], fast[MODELS] = { 0 }, calls[MODELS] = { 0 }, dummy;
+	unsigned int toggles = 0;
+
+	if (!exact_mode()) {
+		static const char *const what[] = {
+			"the same charged calls per toggle", "module's clock: +1 and +1000 per call",
+			"user space: INSN 1 adds one insn per charged call",
+			"user space: INSN 1000 adds 1000 per charged call",
+		};
+
+		for (int i = 0; i < 4; i++)
+			tap_skip("not exact mode: clock_unit ns (scripts/vm --exact counts instructions)",
+				 "%s", what[i]);
+		return;
+	}
+	for (int m = 0; m < MODELS; m++) {
+		fd[m] = session();
+		if (fd[m] < 0)
+			goto out;
+		nb_attach_init(&a[m], NB_MODE_OPS, 1);
+		nb_set_insn(&a[m], NB_CB_START, n_of[m]);
+		nb_set_insn(&a[m], NB_CB_END, n_of[m]);
+	}
+	if (!region_dense(&r, PMD_SIZE_))
+		goto out;
+	for (int round = 0; round < ROUNDS; round++) {
+		for (int i = 0; i < MODELS; i++) {
+			int m = (i + round) % MODELS;	/* rotate the order */
+
+			/* attach is not timed; a few warm-up toggles after it */
+			if (!attach(fd[m], &a[m]) || !toggle(r.base, PAGE, 4))
+				goto out;
+			for (int k = 0; k < PER_ROUND; k++) {
+				uint64_t t0 = now_ns();
+
+				if (!toggle(r.base, PAGE, 1))
+					goto out;
+				t[m][round * PER_ROUND + k] = now_ns() - t0;
+			}
+			nbdev_detach(fd[m]);
+		}
+		toggles += PER_ROUND + 4;
+	}
+	for (int m = 0; m < MODELS; m++) {
+		med[m] = median(t[m], NR);
+		if (!stats_read(fd[m]) || !ring_read(fd[m]))
+			goto out;
+		calls[m] = nb_calls_total(st, NB_CB_START) + nb_calls_total(st, NB_CB_END);
+		ring_ns(NB_CB_START, NB_EV_PROTECTION_VMA, &fast[m], &dummy);
+	}
+	tap_diag("per toggle: median %llu, %llu, %llu insn for INSN 0, 1, 1000; charged calls %llu, "
+		 "%llu, %llu in %u toggles; fastest START %llu, %llu, %llu insn",
+		 (unsigned long long)med[0], (unsigned long long)med[1], (unsigned long long)med[2],
+		 (unsigned long long)calls[0], (unsigned long long)calls[1],
+		 (unsigned long long)calls[2], toggles, (unsigned long long)fast[0],
+		 (unsigned long long)fast[1], (unsigned long long)fast[2]);
+	tap_ok(calls[0] == calls[1] && calls[1] == calls[2] && calls[0] % toggles == 0,
+	       "every configuration charged the same whole number of calls per toggle (%llu)",
+	       (unsigned long long)(calls[0] / (toggles ? toggles : 1)));
+	tap_ok(fast[1] - fast[0] == 1 && fast[2] - fast[0] == 1000,
+	       "module's clock: the fastest START call costs exactly 1 and 1000 insn more (%lld, %lld)",
+	       (long long)(fast[1] - fast[0]), (long long)(fast[2] - fast[0]));
+	tap_ok(med[1] - med[0] == calls[0] / toggles,
+	       "user space: INSN 1 adds exactly %llu insn per toggle, one per charged call (%lld)",
+	       (unsigned long long)(calls[0] / toggles), (long long)(med[1] - med[0]));
+	tap_ok(med[2] - med[0] == 1000 * (calls[0] / toggles),
+	       "user space: INSN 1000 adds exactly %llu insn per toggle (%lld)",
+	       (unsigned long long)(1000 * (calls[0] / toggles)), (long long)(med[2] - med[0]));
+out:
+	for (int m = 0; m < MODELS; m++)
+		CLOSE(fd[m]);
+	region_unmap(&r);
+}
+
 /* event_mask: SPIN 100 us only on UNMAP; PROTECTION_VMA is counted but free. */
 static void t_event_filter(void)
 {
@@ -1417,6 +1618,22 @@ static void spoil_threshold(struct nb_attach *a)
 	nb_set_smmu(a, NB_CB_START, 1, NB_MAX_THRESHOLD + 1, 1000);
 }
 static void spoil_global(struct nb_attach *a) { nb_set_smmu(a, NB_CB_START, 1, 16, NB_MAX_NS + 1); }
+static void spoil_insn_n(struct nb_attach *a) { nb_set_insn(a, NB_CB_START, NB_MAX_INSN + 1); }
+static void spoil_insn_threshold(struct nb_attach *a)
+{
+	nb_set_insn(a, NB_CB_END, 1);
+	a->cost[NB_CB_END].threshold = 16;
+}
+static void spoil_insn_global(struct nb_attach *a)
+{
+	nb_set_insn(a, NB_CB_START, 1);
+	a->cost[NB_CB_START].global_ns = 1000;
+}
+static void spoil_insn_left_out(struct nb_attach *a)
+{
+	nb_set_insn(a, NB_CB_RELEASE, 1);
+	nb_set_callbacks(a, NB_CB_BIT(NB_CB_START));
+}
 static void spoil_interval_len(struct nb_attach *a)
 {
 	a->mode = NB_MODE_INTERVAL;
@@ -1444,6 +1661,10 @@ static const struct bad_attach bad_attaches[] = {
 	{ "FAIL on END", spoil_fail_end },
 	{ "SMMU threshold > NB_MAX_THRESHOLD", spoil_threshold },
 	{ "SMMU global_ns > NB_MAX_NS", spoil_global },
+	{ "INSN n > NB_MAX_INSN", spoil_insn_n },
+	{ "INSN with an SMMU threshold", spoil_insn_threshold },
+	{ "INSN with a global_ns", spoil_insn_global },
+	{ "INSN on a callback left out", spoil_insn_left_out },
 	{ "INTERVAL mode without a range", spoil_interval_len },
 	{ "INTERVAL mode with an unaligned start", spoil_interval_align },
 };
@@ -1621,7 +1842,7 @@ struct test {
 };
 
 static const struct test tests[] = {
-	{ "version", 5, t_version },
+	{ "version", 6, t_version },
 	{ "attach lifecycle", 8, t_attach_lifecycle },
 	{ "exit without detach", 4, t_exit_without_detach },
 	{ "mprotect THP", 4, t_mprotect_thp },
@@ -1637,6 +1858,8 @@ static const struct test tests[] = {
 	{ "SPIN_RANGE", 1, t_cost_spin_range },
 	{ "SMMU", 2, t_cost_smmu },
 	{ "SLEEP", 2, t_cost_sleep },
+	{ "INSN", 3, t_cost_insn },
+	{ "INSN exact", 4, t_insn_exact },
 	{ "FAIL", 3, t_cost_fail },
 	{ "event filter", 2, t_event_filter },
 	{ "capped", 3, t_cost_capped },

@@ -7,21 +7,24 @@
 # slope next to the counted calls, the 1 GiB vs 64 GiB ranges of the PMD->PUD
 # change, the layouts); repetitions are pooled; bad arguments exit 2. Then
 # tests/fixtures/plot2 (zap, collapse, numa, aging; the host and 6.12): the
-# generic plots for each and zap-chunk, the summary with skip reasons.
+# generic plots for each and zap-chunk, the summary with skip reasons. Exact
+# runs (tests/fixtures/exact: real scripts/vm --exact runs, one labelled):
+# insn on every axis and in summary's header, never beside a wall-clock run on
+# one axis, named by kernel_label; a run mixing units is refused.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 fix=$root/tests/fixtures/plot
 plot=$root/scripts/plot
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap '[[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT
 
 echo "TAP version 13"
 if ! command -v gnuplot >/dev/null; then
 	echo "1..0 # SKIP gnuplot is missing (scripts/deps installs gnuplot-nox)"
 	exit 4
 fi
-echo "1..24"
+echo "1..31"
 n=0 failed=0
 ok() {
 	n=$((n + 1))
@@ -120,6 +123,51 @@ ok $? "--only chunk writes only zap-chunk (PNG and SVG)"
 grep -q '^zap-dontneed-4k  ' "$tmp/s2.out" && grep -q '^aging-damon-16M  ' "$tmp/s2.out" &&
 	grep -q '^  zap-pageout-4k  .* skip (exit 4): --op pageout needs swap' "$tmp/s2.out"
 ok $? "scripts/summary: the new items, and pageout's skip with its reason"
+
+# Exact runs (tests/fixtures/exact: scripts/vm --exact, clock_unit insn): 6.12
+# labelled 6.12+fixture-label and 6.1; the host run is wall-clock.
+x=$root/tests/fixtures/exact/qemu-6.12.118+deb12-amd64-20261205-210358
+x61=$root/tests/fixtures/exact/qemu-6.1.0-57-amd64-20261205-210448
+grep -q '^# vm_icount: shift=0' "$x/mprotect-thp-2M-toggle.csv" && grep -q '^clock_unit: insn' "$x/run.meta" &&
+	grep -q '^kernel_label: 6.12+fixture-label' "$x/run.meta"
+ok $? "fixture: a real exact run (clock_unit insn, kernel_label, vm_* keys)"
+"$plot" "$x" "$x61" --out "$tmp/x" > /dev/null 2> "$tmp/x.err" &&
+	svg "$tmp/x/bars-mprotect.svg" "median insn per op" "exact runs: the guest clock counts instructions" \
+		"6.12+fixture-label  kmod:spin,ns=0" "6.1.0-57-amd64  kmod:spin,ns=0" &&
+	svg "$tmp/x/sweep-mprotect.svg" "(guest ns = insn)" "6.12+fixture-label: slope " \
+		"vs 4.00 counted" "k insn per op" &&
+	svg "$tmp/x/mprotect-size.svg" "insn per mprotect call" &&
+	! grep -lE 'median ns|ns per|\(ns\)' "$tmp/x"/*.svg
+ok $? "exact runs: axes and titles in insn (never ns), runs named by their kernel_label"
+"$plot" "$x" "$fix/vm-6.18.44-fc-v445-20261122-013255" --out "$tmp/xm" > "$tmp/xm.out" 2>&1 &&
+	svg "$tmp/xm/bars-mprotect.svg" "median ns per op" "6.18.44-fc-v445  none" &&
+	! grep -q 'fixture-label' "$tmp/xm/bars-mprotect.svg" &&
+	svg "$tmp/xm/bars-mprotect-insn.svg" "median insn per op" "6.12+fixture-label  kmod:spin,ns=0" &&
+	! grep -q '6.18.44' "$tmp/xm/bars-mprotect-insn.svg" && png "$tmp/xm/sweep-mprotect-insn.png" &&
+	png "$tmp/xm/mprotect-size.png" && png "$tmp/xm/mprotect-size-insn.png"
+ok $? "an exact and a wall-clock run: never on one axis; the exact run's plots are named -insn"
+"$root/scripts/summary" "$x" > "$tmp/xs.out" 2>&1 &&
+	grep -q '^item  *run  *config  *median insn/op  *95% CI' "$tmp/xs.out" &&
+	grep -q '^mprotect-thp-2M-toggle  *qemu/6.12+fixture-label  *kmod:spin,ns=0..20000  *9187 .* 4 (1.00), p10 4 vs 4$' "$tmp/xs.out"
+ok $? "summary of an exact run: median insn/op, the run named host/kernel_label, slope 4 vs 4 counted"
+"$root/scripts/summary" "$x" "$fix/vm-6.18.44-fc-v445-20261122-013255" > "$tmp/xs2.out" 2>&1 &&
+	grep -q '^item  *run  *config  *median per op  *95% CI' "$tmp/xs2.out" &&
+	grep -q 'qemu/6.12+fixture-label \[insn\]' "$tmp/xs2.out" && grep -q 'vm/6.18.44-fc-v445 \[ns\]' "$tmp/xs2.out"
+ok $? "summary of an exact and a wall-clock run: each run's unit next to its name"
+mkdir -p "$tmp/xmix"
+cp "$x/mprotect-dense4k-4K-toggle.csv" "$tmp/xmix/"
+cp "$fix/vm-6.18.44-fc-v445-20261122-013255/mprotect-thp-2M-toggle.csv" "$tmp/xmix/"
+"$plot" "$tmp/xmix" --out "$tmp/xmixp" > "$tmp/xmix.out" 2>&1
+rc=$?
+"$root/scripts/summary" "$tmp/xmix" > "$tmp/xmix2.out" 2>&1
+((rc == 2 && $? == 2)) && grep -q 'mixes clock units: .* says insn, .* says ns' "$tmp/xmix.out" &&
+	grep -q 'mixes clock units' "$tmp/xmix2.out"
+ok $? "a run whose CSVs disagree on clock_unit: plot and summary exit 2 naming them"
+sed -i 's/^# clock_unit: insn/# clock_unit: cycles/' "$tmp/xmix/"*.csv
+rm -f "$tmp/xmix/mprotect-thp-2M-toggle.csv"
+"$root/scripts/summary" "$tmp/xmix" > "$tmp/xbad.out" 2>&1
+(($? == 2)) && grep -q "clock_unit 'cycles' is neither ns nor insn" "$tmp/xbad.out"
+ok $? "a clock_unit other than ns or insn: exit 2"
 
 # Bad usage.
 bad() {

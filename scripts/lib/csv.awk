@@ -9,7 +9,7 @@
 #   nb_f[1..nb_n]       the fields of a data row (after nb_row is set)
 #   nb_row              1 on a data row (sample or summary), 0 otherwise
 # and csv_get(name) returns the field called name of the current row ("" when
-# the file has no such column).
+# the file has no such column). Control characters in a line become "?".
 
 # csv_split(line, f): split one RFC 4180 line into f[1..n]; return n.
 function csv_split(line, f,    n, i, c, field, q, len) {
@@ -42,8 +42,11 @@ function csv_get(name) {
 FNR == 1 {
 	split("", nb_meta); split("", nb_col); nb_ncol = 0; nb_hdr = 0
 }
+# The files are data: a control character (a tab, an escape) in a value could
+# not go into the tab-separated lists the readers write, nor to a terminal.
 {
 	sub(/\r$/, "")
+	gsub(/[[:cntrl:]]/, "?")
 	nb_row = 0
 }
 /^# / {

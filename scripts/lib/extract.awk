@@ -12,12 +12,16 @@
 #   run item bench cfgorder config base group ns median lo hi
 #   call_median call_lo call_hi ranges kvm_ranges charged_per_op
 #   layout size_bytes size op align writer slope intercept r2 counted reps
-#   chunk chunk_bytes submit p10_slope
+#   chunk chunk_bytes submit p10_slope floor_slope floors
 # chunk and submit are zap's --chunk and --submit (empty for other benchmarks);
-# p10_slope the sweep's fastest-decile fit (empty for CSVs from before it).
+# p10_slope the sweep's fastest-decile fit (empty for CSVs from before it);
+# floor_slope and floors (resolved, unresolved, uncharged) the fit of its
+# configurations' fastest samples and whether it resolves its cost steps
+# (exact mode only; empty otherwise).
 # base is 1 for a configuration that is not a cost sweep and for the cheapest
 # point of each sweep (the one the bar charts show); group is the sweep's
-# configuration without ",ns=N" ("" when not a sweep); ns its configured cost.
+# configuration without ",ns=N" (",n=N" for kmod:insn; "" when not a sweep); ns
+# its configured cost (instructions for kmod:insn).
 # histf, one line per run, item and range-size bucket of the first
 # configuration with module counters (the counts do not depend on the cost):
 #   run item bench config callback bucket bucket_bytes ranges_per_op
@@ -92,8 +96,8 @@ function flush(    c, k, cfg, g, ns, m) {
 		add(V_rng, m, F_rng[cfg]); add(V_kvm, m, F_kvm[cfg]); add(V_chg, m, F_chg[cfg])
 		V_reps[m]++
 		g = cfg; ns = ""
-		if (match(cfg, /,ns=[0-9]+/)) {
-			ns = substr(cfg, RSTART + 4, RLENGTH - 4) + 0
+		if (match(cfg, /,ns=[0-9]+/) || match(cfg, /,n=[0-9]+/)) {
+			ns = substr(cfg, RSTART, RLENGTH); ns = substr(ns, index(ns, "=") + 1) + 0
 			g = substr(cfg, 1, RSTART - 1) substr(cfg, RSTART + RLENGTH)
 		}
 		K_group[m] = g; K_ns[m] = ns
@@ -109,6 +113,7 @@ function flush(    c, k, cfg, g, ns, m) {
 			add(V_slope, m, F_slope[g]); add(V_icpt, m, F_icpt[g])
 			add(V_r2, m, F_r2[g]); add(V_cnt, m, F_cnt[g])
 			if (g in F_p10) add(V_p10, m, F_p10[g])
+			if (g in F_fl) { add(V_fl, m, F_fl[g]); V_res[m] = V_res[m] == "" || V_res[m] == F_res[g] ? F_res[g] : "mixed" }
 		} else if (ns != "" && F_anyslope != "") {
 			add(V_slope, m, F_slope[F_anyslope]); add(V_icpt, m, F_icpt[F_anyslope])
 			add(V_r2, m, F_r2[F_anyslope]); add(V_cnt, m, F_cnt[F_anyslope])
@@ -126,6 +131,7 @@ function flush(    c, k, cfg, g, ns, m) {
 	split("", F_med); split("", F_lo); split("", F_hi); split("", F_cmed)
 	split("", F_clo); split("", F_chi); split("", F_rng); split("", F_kvm); split("", F_chg)
 	split("", F_slope); split("", F_icpt); split("", F_r2); split("", F_cnt); split("", F_p10)
+	split("", F_fl); split("", F_res)
 	split("", cfgseen); split("", H)
 	ncfg = 0; hist_cfg = ""; hist_nops = 0; hist_col = 0; F_anyslope = ""
 	cur_file = ""
@@ -137,6 +143,7 @@ FNR == 1 {
 	cur_run = run  # an operand run=N is assigned before the next file starts
 	cur_layout = cur_size = cur_op = cur_align = cur_writer = cur_chunk = cur_submit = ""
 	cur_item = basename(FILENAME)
+	gsub(/[[:cntrl:]]/, "?", cur_item)  # the callers refuse such names; never a broken list
 	sub(/\.csv$/, "", cur_item)
 	sub(/\.r[0-9]+$/, "", cur_item)
 	cur_bench = ""
@@ -162,6 +169,8 @@ FNR == 1 {
 		for (i = 1; i < n; i++) {
 			if (w[i] == "slope") F_slope[g] = w[i + 1]
 			else if (w[i] == "p10_slope") F_p10[g] = w[i + 1]
+			else if (w[i] == "floor_slope") F_fl[g] = w[i + 1]
+			else if (w[i] == "floors") F_res[g] = w[i + 1]
 			else if (w[i] == "intercept") F_icpt[g] = w[i + 1]
 			else if (w[i] == "r2") F_r2[g] = w[i + 1]
 			else if (w[i] == "op" && w[i - 1] == "per") F_cnt[g] = w[i + 1]
@@ -233,8 +242,9 @@ END {
 		printf "\t%s\t%s\t%s\t%s\t%d", sweep ? median_of(V_slope[m]) : "",
 			sweep ? median_of(V_icpt[m]) : "", sweep ? median_of(V_r2[m]) : "",
 			sweep ? median_of(V_cnt[m]) : "", V_reps[m] > sumf
-		printf "\t%s\t%s\t%s\t%s\n", K_chunk[m], K_chunk[m] == "" ? "" : sprintf("%.0f", bytes(toupper(K_chunk[m]))),
+		printf "\t%s\t%s\t%s\t%s", K_chunk[m], K_chunk[m] == "" ? "" : sprintf("%.0f", bytes(toupper(K_chunk[m]))),
 			K_submit[m], sweep && (m in V_p10) ? median_of(V_p10[m]) : "" > sumf
+		printf "\t%s\t%s\n", sweep && (m in V_fl) ? median_of(V_fl[m]) : "", sweep ? V_res[m] : "" > sumf
 	}
 	for (i = 1; i <= nh; i++) {
 		split(hk[i], a, SUBSEP)

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The INSN cost model's loop: nb_insn_loop(n) executes exactly
+ * n + NB_INSN_LOOP_FIXED instructions of its own, for every n, with no
+ * branch outside the asm that depends on n. Under QEMU's icount with
+ * shift=0 (scripts/vm --exact) the guest clock advances one ns per executed
+ * instruction, so the loop lasts exactly n + NB_INSN_LOOP_FIXED ns there.
+ * On hardware it lasts what n instructions of this loop take: a count of
+ * instructions retired is exact, a time is not.
+ *
+ * Plain GNU C and asm, no kernel headers: tests/insn_test.c includes this
+ * file too and counts the loop's instructions by single-stepping it.
+ *
+ * One asm block per architecture; one without a block has no INSN model
+ * (NB_HAVE_INSN_LOOP undefined: attaching it is -EOPNOTSUPP).
+ */
+#ifndef NB_INSN_H
+#define NB_INSN_H
+
+#if defined(__x86_64__)
+#define NB_HAVE_INSN_LOOP	1
+/* the lea, and the one iteration of loop beyond n */
+#define NB_INSN_LOOP_FIXED	2
+
+/*
+ * rcx = n + 1, then "loop" (one instruction: decrement rcx, branch while it
+ * is not zero) runs n + 1 times: n + 2 instructions for every n >= 0; rcx
+ * never starts at 0, which would loop 2^64 times. loop leaves the flags
+ * alone. One instruction per unit of n, so the count is exact without an
+ * odd/even fix-up.
+ */
+static inline void nb_insn_loop(unsigned long n)
+{
+	unsigned long c;
+
+	asm volatile("lea 1(%1), %0\n"
+		     "1:\tloop 1b"
+		     : "=&c" (c)
+		     : "r" (n));
+}
+
+/*
+ * arm64 (to come): no one-instruction loop, so two per iteration and one
+ * nop for odd n, the branch to skip it costing the same either way:
+ *	lsr	c, n, #1	// c = n / 2
+ *	add	c, c, #1	// >= 1 iteration
+ *	tbz	n, #0, 2f	// even: skip the nop
+ *	nop
+ * 2:	subs	c, c, #1
+ *	b.ne	2b
+ * n even: 3 + 2 (n / 2 + 1) = n + 5; n odd: 4 + 2 ((n - 1) / 2 + 1) = n + 5.
+ */
+#endif
+
+#endif /* NB_INSN_H */
