@@ -2,7 +2,8 @@
 # The tables of scripts/exact-stability, from intrusion.awk's output (first
 # file) and extract.awk's sumf (second file), runs being the boots.
 # Exit status 1 when a target is missed: a median's CV across the boots
-# above 0.1 %, a sweep's slope off its charged calls by more than 1 %.
+# above 0.1 %, a sweep's slope (of its fastest deciles, as README.md judges
+# sweeps; the medians' is shown too) off its charged calls by more than 1 %.
 function fmt(x) { return x >= 1000 ? sprintf("%.1f", x) : sprintf("%.4g", x) }
 FNR == 1 { file++ }
 file == 1 && $1 == "M" { noslope[$3] = $4; next }
@@ -14,7 +15,7 @@ file == 1 { k = $2 SUBSEP $3; smp[k] += $4; intr[k] += $5; next }
 	if ($7 != "" && $6 == 1 && $24 != "") {
 		g = $2 SUBSEP $7
 		if (!(g in gn)) { gorder[++ng] = g; gitem[g] = $2; ggrp[g] = $7 }
-		gn[g]++; sl[g, $1] = $24; cnt[g, $1] = $27
+		gn[g]++; sl[g, $1] = $24; cnt[g, $1] = $27; p10[g, $1] = $32
 	}
 }
 END {
@@ -43,14 +44,16 @@ END {
 			cv == "" ? "-" : sprintf("%.4f", cv), ipct, (cv != "" && cv > 0.1) ? "  > 0.1 %" : ""
 		last = item[k]
 	}
-	printf "\nsweeps: slope of the medians per boot / charged calls per op counted by the module\n"
+	printf "\nsweeps, per boot: slope of the fastest deciles (p10) and of the medians / charged calls\n"
+	printf "per op counted by the module; the target is judged on p10, as every sweep is (README.md)\n"
 	for (i = 1; i <= ng; i++) {
 		g = gorder[i]; line = ""; gbad = 0
 		for (r = 1; r <= nr; r++) {
 			if (!((g, r) in sl)) { line = line " -"; continue }
-			line = line sprintf(" %s/%s", fmt(sl[g, r] + 0), fmt(cnt[g, r] + 0))
+			q = p10[g, r] != "" ? p10[g, r] : sl[g, r]
+			line = line sprintf(" %s (%s)/%s", fmt(q + 0), fmt(sl[g, r] + 0), fmt(cnt[g, r] + 0))
 			# No charged call: the slope must be under 1 % of one call.
-			d = sl[g, r] - cnt[g, r]; if (d < 0) d = -d
+			d = q - cnt[g, r]; if (d < 0) d = -d
 			if (d > 0.01 * (cnt[g, r] > 1 ? cnt[g, r] : 1)) gbad = 1
 		}
 		# The benchmark says its slope is not the calls (CSV key sweep_slope).
