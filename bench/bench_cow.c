@@ -536,9 +536,10 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 			 "the parent runs the batch as SCHED_FIFO, its children as SCHED_OTHER: "
 			 "none runs inside the batch");
 	if (st->op == OP_FORK)
-		emit("sweep_slope", "approximate: the charged calls per fork less 2 per sample; "
-		     "the last fork's COW fault on the page the harness writes right after the "
-		     "batch is counted, not timed (18 against 20 at 1 fork per sample in exact mode)");
+		emit("sweep_slope", "approximate: the charged calls per fork less those of the "
+		     "parent's COW faults right after the batch, on the pages the harness writes "
+		     "before it reads the module's counters: counted, not timed (in exact mode at 1 "
+		     "fork per sample 18 against 20-22)");
 	else
 		snprintf(v, sizeof(v), "fault, --writer %s: before each batch (untimed) a child is "
 			 "forked that holds the pages; one op = one write to a page not yet written "
