@@ -40,16 +40,21 @@ BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
 COMPARE_SRC := bench/compare_main.c bench/compare_runs.c bench/compare_env.c \
 	       bench/compare_table.c bench/compare_print.c bench/csv_read.c bench/csv_field.c bench/stats.c
 
-.PHONY: all static kmod check install clean deps bench kernel
+.PHONY: all static kmod check install clean deps bench kernel exact-stability
 
 all: $(HOST_TESTS) $(B)/notibench $(B)/notibench-compare static
 
-static: $(GUEST_TESTS) $(B)/static/notibench $(B)/static/all
+static: $(GUEST_TESTS) $(B)/static/notibench $(B)/static/all $(B)/static/vm-yield
 
 # bench/all is POSIX sh: the guest of scripts/vm runs it as /nb/all.
 $(B)/static/all: bench/all
 	@mkdir -p $(@D)
 	cp $< $@
+
+# scripts/vm's guest brings CPUs up with it in exact mode (scripts/vm-yield.c).
+$(B)/static/vm-yield: scripts/vm-yield.c
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) -static -o $@ $<
 
 $(LIBPERF_A):
 	scripts/build-libperf
@@ -113,6 +118,13 @@ check: deps
 bench: deps
 	$(MAKE) $(B)/notibench static
 	scripts/bench $(if $(QUICK),--quick)
+
+# Exact mode's targets, measured (README.md, "Exact mode"): 5 boots of 6.1
+# and 6.12 each, the quick matrix's kmod items; report in
+# build/exact-stability/report.txt. KERNELS=, BOOTS= to change them.
+exact-stability: deps
+	$(MAKE) static
+	scripts/exact-stability $(if $(KERNELS),--kernels $(KERNELS)) $(if $(BOOTS),--boots $(BOOTS))
 
 # The benchmark binary, the ABI header, and the module's sources laid out so
 # that `kmod/probe.sh KDIR kmod && make -C KDIR M=$PWD/kmod` builds them there;

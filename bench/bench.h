@@ -80,6 +80,12 @@ struct bench_ctx {
 	 * trial batches cannot predict a long one); --batch overrides it.
 	 */
 	uint64_t batch;
+	/*
+	 * out, optional: the batch's work needs this thread's own CFS tick (NUMA
+	 * hinting: task_tick_numa queues the scanner), so exact mode must not
+	 * run it as SCHED_FIFO (harness.c, batch_fifo()).
+	 */
+	bool cfs_batch;
 	/* out: a skip or failure reason (setup's return says which) */
 	char reason[BENCH_REASON_LEN];
 };

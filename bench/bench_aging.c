@@ -751,6 +751,11 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 			 "at most as many test_young, no clear_flush_young", st->regions,
 			 st->pgsz >> 10, st->paddr ? " when the sampled physical page is ours" : "");
 		emit("prediction", v);
+		emit("sweep_slope", "approximate: below the young calls counted per round (0.79-0.89 "
+		     "of them in exact mode on 6.12): a round is paced by DAMON's sampling interval, "
+		     "and a batch is a window of nops rounds only as far as run()'s polling of the "
+		     "count (every --sample-us/4) goes, so its calls per round vary (12 to 20 "
+		     "clear_young for 16 regions)");
 	} else {
 		snprintf(v, sizeof(v), "%s: one op = one page; prepare() reads each page of the batch "
 			 "(young PTE)%s; the batch %s the page_idle bitmap words holding the batch's "

@@ -18,6 +18,7 @@
 int csv_prepare(const char *dir, const char *bench, char *tmp, char *final, size_t len)
 {
 	char stamp[32];
+	const char *date = meta_get("date");
 	time_t now = time(NULL);
 	struct tm tm;
 	struct stat st;
@@ -29,6 +30,10 @@ int csv_prepare(const char *dir, const char *bench, char *tmp, char *final, size
 		return -ENOTDIR;
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	/* The run's date, which in exact mode is the host's (env.c). */
+	if (date && strlen(date) >= 19)
+		snprintf(stamp, sizeof(stamp), "%.4s%.2s%.2s-%.2s%.2s%.2s", date, date + 5,
+			 date + 8, date + 11, date + 14, date + 17);
 	snprintf(final, len, "%s/%s-%s-%d.csv", dir, bench, stamp, (int)getpid());
 	snprintf(tmp, len, "%s/.%s-%s-%d.csv.tmp", dir, bench, stamp, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
