@@ -23,9 +23,9 @@ BEGIN {
 		"nb_protection_vma_per_op nb_protection_page_per_op nb_soft_dirty_per_op " \
 		"nb_release_per_op nb_migrate_per_op nb_exclusive_per_op nb_other_per_op " \
 		"nb_ranges_per_call nb_range_bytes_mean faults_per_op nb_mirror_zapped_per_op " \
-		"nb_dev_refaults_per_op"
+		"nb_dev_refaults_per_op nops"
 	order["kvm"] = "ns_per_op kvm_unmap_hva_range_per_call kvm_entries_zapped " \
-		"kvm_guest_refault_ns_per_op faults_per_op"
+		"kvm_guest_refault_ns_per_op faults_per_op nops"
 	title["charged_per_op"] = "charged calls/op (module)"
 	title["sweep_slope"] = "sweep slope (insn/op per insn of cost)"
 	title["nb_ranges_per_call"] = "notifier ranges/call"
@@ -36,6 +36,7 @@ BEGIN {
 	title["kvm_unmap_hva_range_per_call"] = "kvm_unmap_hva_range/call"
 	title["kvm_entries_zapped"] = "KVM entries zapped/sample"
 	title["kvm_guest_refault_ns_per_op"] = "KVM guest refault"
+	title["nops"] = "ops/sample (the batch)"
 	gname["kmod"] = "module (kmod backend, cost sweeps)"
 	gname["kvm"] = "KVM (kvm backend, a nested guest's secondary MMU)"
 }
