@@ -201,7 +201,7 @@ void env_capture(void)
 	vm_meta();
 	env_traits_string(buf, sizeof(buf));
 	meta_put("kernel_traits", buf[0] ? buf : "none");
-	if (getenv("NB_KERNEL_TRAITS"))
+	if (getenv("NB_KERNEL_TRAITS") && *getenv("NB_KERNEL_TRAITS"))
 		meta_put("kernel_traits_env", getenv("NB_KERNEL_TRAITS"));
 	if (!meta_get("clock_unit"))
 		meta_put("clock_unit", "ns");
@@ -385,4 +385,15 @@ void env_traits_print(FILE *f)
 		fprintf(f, "%-20s %-8s %-8s %s\n", trait_defs[i].key, trait_defs[i].values,
 			v ? v : "-", trait_defs[i].help);
 	}
+}
+
+bool env_mprotect_notify_pud(const char **basis)
+{
+	const char *t = env_kernel_trait("mprotect_notify");
+	bool pud = t ? !strcmp(t, "pud") : env_kernel_at_least(6, 12);
+
+	if (basis)
+		*basis = t ? (pud ? "by trait mprotect_notify=pud" : "by trait mprotect_notify=pmd") :
+			     (pud ? "by version (>= 6.12)" : "by version (<= 6.11)");
+	return pud;
 }

@@ -56,5 +56,13 @@ bool env_trait_is(const char *key, const char *value);
 void env_traits_string(char *buf, size_t len);
 /* The table and this machine's values, one trait a line (notibench traits). */
 void env_traits_print(FILE *f);
+/*
+ * Does change_protection() (mprotect, NUMA hinting scans) notify one
+ * PROTECTION_VMA pair per PUD table (512 GiB chunk; true) or per PMD table
+ * (1 GiB chunk)? The trait mprotect_notify when declared, else the version
+ * (PUD from 6.12). basis, if not NULL: "by trait mprotect_notify=pmd" or
+ * "by version (>= 6.12)", for the predictions' texts.
+ */
+bool env_mprotect_notify_pud(const char **basis);
 
 #endif /* NB_ENV_H */
