@@ -87,6 +87,13 @@ $(B)/static/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibenc
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC)
 
+# kmod_test predicts from the kernel's traits too (bench/env.c, bench/traits.def).
+TRAIT_SRC := bench/env.c bench/knobs.c
+$(B)/static/kmod_test: tests/kmod_test.c tests/tap.h $(NBDEV_SRC) $(TRAIT_SRC) bench/env.h \
+		bench/traits.def bench/nbdev.h include/notibench.h
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC) $(TRAIT_SRC)
+
 # Guest tests in POSIX sh (busybox) and their helpers, copied as they are.
 $(B)/static/%: tests/guest/%
 	@mkdir -p $(@D)
