@@ -13,7 +13,8 @@
 #   (one per 1 GiB chunk and call), 2 by mprotect_notify=pud, and says which
 #   (the CSV's prediction and kernel_traits); upgrade --op wp-reuse predicts
 #   one PROTECTION_UPGRADE pair per fault by upgrade_notify=yes, none
-#   without; bench/all's run.meta records NB_KERNEL_TRAITS;
+#   without; bench/all's run.meta records vm.meta's kernel_traits (as
+#   kernel_label) and NB_KERNEL_TRAITS, the CSVs the merged traits;
 # - scripts/vm --trait: an unknown key or value, a malformed one or a key
 #   given twice is exit 2 before anything is booted.
 set -uo pipefail
@@ -113,12 +114,15 @@ ok "$(($(cat "$tmp/rc-up-none") || $?))" "upgrade wp-reuse without traits: none 
 
 # bench/all's run.meta (--list writes no run: use the plan of one quick item)
 mkdir -p "$tmp/all"
+echo "kernel_traits: upgrade_notify=yes" > "$NB_VM_META"
 NB_KERNEL_TRAITS="mprotect_notify=pmd" "$root/bench/all" --quick --backends none --only 'mprotect-thp-2M-toggle' \
 	--out "$tmp/all" > "$tmp/all.out" 2>&1
 rc=$?
-grep -qx 'kernel_traits_env: mprotect_notify=pmd' "$tmp/all"/*/run.meta 2>/dev/null &&
-	grep -qx '# kernel_traits: mprotect_notify=pmd' "$tmp/all"/*/*.csv 2>/dev/null
-ok "$((rc || $?))" "bench/all: run.meta has kernel_traits_env, the item's CSV kernel_traits (exit $rc)"
+grep -qx 'kernel_traits: upgrade_notify=yes' "$tmp/all"/*/run.meta 2>/dev/null &&
+	grep -qx 'kernel_traits_env: mprotect_notify=pmd' "$tmp/all"/*/run.meta 2>/dev/null &&
+	grep -qx '# kernel_traits: mprotect_notify=pmd upgrade_notify=yes' "$tmp/all"/*/*.csv 2>/dev/null
+ok "$((rc || $?))" "bench/all: run.meta has vm.meta's kernel_traits and kernel_traits_env, the item's CSV both merged (exit $rc)"
+: > "$NB_VM_META"
 ((rc)) && tail -n 5 "$tmp/all.out" | sed 's/^/# /'
 
 # --- scripts/vm --trait: refused before anything boots ---
