@@ -15,8 +15,10 @@
 #   one PROTECTION_UPGRADE pair per fault by upgrade_notify=yes, none
 #   without; bench/all's run.meta records vm.meta's kernel_traits (as
 #   kernel_label) and NB_KERNEL_TRAITS, the CSVs the merged traits;
-# - scripts/vm --trait: an unknown key or value, a malformed one or a key
-#   given twice is exit 2 before anything is booted.
+# - scripts/vm: its vm.meta kernel_traits (nb_kernel_traits: the build's
+#   .notibench-traits with --trait over them); --trait with an unknown key
+#   or value, a malformed one or a key given twice is exit 2 before anything
+#   is booted.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -124,6 +126,16 @@ grep -qx 'kernel_traits: upgrade_notify=yes' "$tmp/all"/*/run.meta 2>/dev/null &
 ok "$((rc || $?))" "bench/all: run.meta has vm.meta's kernel_traits and kernel_traits_env, the item's CSV both merged (exit $rc)"
 : > "$NB_VM_META"
 ((rc)) && tail -n 5 "$tmp/all.out" | sed 's/^/# /'
+
+# --- what scripts/vm writes as vm.meta's kernel_traits (scripts/lib/traits.sh) ---
+kt() { NB_ROOT=$root bash -c 'source "$NB_ROOT/scripts/lib/traits.sh"; nb_kernel_traits "$@"' kt "$@"; }
+printf 'upgrade_notify=yes\nmprotect_notify=pmd\n' > "$tmp/traits"
+printf 'mprotect_notify=pxd\n' > "$tmp/traits.bad"
+[[ $(kt "$tmp/traits") == "mprotect_notify=pmd upgrade_notify=yes" &&
+	$(kt "$tmp/traits" mprotect_notify=pud kvm_upgrade_filter=yes) == "kvm_upgrade_filter=yes mprotect_notify=pud upgrade_notify=yes" &&
+	$(kt "" mprotect_notify=pmd) == "mprotect_notify=pmd" && -z $(kt "$tmp/none") ]] &&
+	! out=$(kt "$tmp/traits.bad") && [[ $out == *"traits.bad:1: mprotect_notify=pxd: the value is one of pmd|pud"* ]]
+ok $? "kernel_traits for vm.meta: the build's .notibench-traits sorted, --trait over them, none without; a bad line named"
 
 # --- scripts/vm --trait: refused before anything boots ---
 bad=""

@@ -34,3 +34,26 @@ nb_trait_check() {
 		return 1
 	fi
 }
+
+# nb_kernel_traits FILE [KEY=VALUE...]: "k=v k=v", sorted, what a kernel
+# declares: FILE's lines (a build's .notibench-traits; "" or a missing file:
+# none), then the arguments (scripts/vm --trait, checked already) over them.
+# A bad line of FILE fails with the reason on stdout.
+nb_kernel_traits() {
+	local file=$1 t why n=0 k
+	local -A val=()
+	shift
+	if [[ -n $file && -f $file ]]; then
+		while IFS= read -r t || [[ -n $t ]]; do
+			n=$((n + 1))
+			[[ -n $t ]] || continue
+			if ! why=$(nb_trait_check "$t"); then
+				echo "$file:$n: $why (rebuild it with this scripts/kernel)"
+				return 1
+			fi
+			val[${t%%=*}]=${t#*=}
+		done < "$file"
+	fi
+	for t in "$@"; do val[${t%%=*}]=${t#*=}; done
+	for k in "${!val[@]}"; do printf '%s=%s\n' "$k" "${val[$k]}"; done | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'
+}
