@@ -403,11 +403,17 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 				     up_want && !up ? " (the module counts the event only when built "
 				     "against a kernel that has it: its features say protection_upgrade)" :
 				     "");
-			/* Each PROTECTION_UPGRADE pair covers one page the batch wrote. */
+			/*
+			 * Each PROTECTION_UPGRADE pair of the sample covers one page the
+			 * batch wrote. The ring is read after the statistics, whose copy
+			 * to our (write-protected since fork) heap takes a reuse fault of
+			 * its own: entries from seq ring_seq on came after the counts.
+			 */
 			for (unsigned int i = 0; i < c->ring_n; i++) {
 				const struct nb_ring_entry *e = &c->ring[i];
 
-				if (e->callback != cb || e->event != NB_EV_PROTECTION_UPGRADE)
+				if (e->callback != cb || e->event != NB_EV_PROTECTION_UPGRADE ||
+				    e->seq >= c->nb->ring_seq)
 					continue;
 				if (e->end - e->start != SZ_4K || e->start % SZ_4K || e->start < ws ||
 				    e->end > we)
