@@ -33,7 +33,7 @@ BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/c
 	     bench/backend_kvm.c bench/kvm_guest.c bench/backend_kmod.c bench/helper.c bench/bench_aging.c bench/bench_collapse.c \
 	     bench/bench_cow.c bench/bench_mprotect.c bench/bench_numa.c bench/bench_upgrade.c \
 	     bench/bench_zap.c $(NBDEV_SRC)
-BENCH_HDR := $(wildcard bench/*.h) include/notibench.h
+BENCH_HDR := $(wildcard bench/*.h) bench/traits.def include/notibench.h
 BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
 BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
 # scripts/compare runs this (bench/compare.h); it needs no libperf.
@@ -86,6 +86,13 @@ $(B)/tests/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibench
 $(B)/static/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC)
+
+# kmod_test predicts from the kernel's traits too (bench/env.c, bench/traits.def).
+TRAIT_SRC := bench/env.c bench/knobs.c
+$(B)/static/kmod_test: tests/kmod_test.c tests/tap.h $(NBDEV_SRC) $(TRAIT_SRC) bench/env.h \
+		bench/traits.def bench/nbdev.h include/notibench.h
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC) $(TRAIT_SRC)
 
 # Guest tests in POSIX sh (busybox) and their helpers, copied as they are.
 $(B)/static/%: tests/guest/%

@@ -156,10 +156,11 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 			s.cbs_given = true;
 		} else if (!strcmp(key, "events")) {
 			if (parse_names(val, NB_EV_NR, nb_event_name, NB_EV_ALL, &s.events, bad,
-					sizeof(bad)))
-				USAGE("--backend kmod:%s: unknown event '%s' in events=%s (unmap, clear, "
-				      "protection_vma, protection_page, soft_dirty, release, migrate, "
-				      "exclusive, other, none, all; joined with +)", spec, bad, val);
+					sizeof(bad))) {
+				names_of(NB_EV_ALL, NB_EV_NR, nb_event_name, evs, sizeof(evs));
+				USAGE("--backend kmod:%s: unknown event '%s' in events=%s (%s, all; "
+				      "joined with +)", spec, bad, val, evs);
+			}
 		} else if (!strcmp(key, "mode")) {
 			if (strcmp(val, "ops") && strcmp(val, "interval"))
 				USAGE("--backend kmod:%s: mode is ops or interval", spec);
@@ -395,12 +396,13 @@ void kmod_describe(const struct backend *b, const char *prefix,
 	}
 	if (b->nb_fd >= 0 || b->version.abi_version) {
 		snprintf(key, sizeof(key), "%s.module", prefix);
-		snprintf(v, sizeof(v), "abi=%u version=%s kernel=%s features=%s%s%s%s callbacks=0x%x",
+		snprintf(v, sizeof(v), "abi=%u version=%s kernel=%s features=%s%s%s%s%s callbacks=0x%x",
 			 b->version.abi_version, b->version.module_version, b->version.kernel_release,
 			 b->version.features & NB_FEAT_TLB_IS_ARCH ? "tlb_is_arch " : "",
 			 b->version.features & NB_FEAT_CHANGE_PTE ? "change_pte " : "",
 			 b->version.features & NB_FEAT_YOUNG_BOOL ? "young_bool " : "",
-			 b->version.features & NB_FEAT_INSN ? "insn" : "",
+			 b->version.features & NB_FEAT_INSN ? "insn " : "",
+			 b->version.features & NB_FEAT_PROTECTION_UPGRADE ? "protection_upgrade" : "",
 			 b->version.callbacks);
 		emit(key, v);
 	}

@@ -8,10 +8,13 @@
  * The check: with the kmod backend counting START (or INTERVAL), each op
  * must produce exactly the PROTECTION_VMA ranges the running kernel
  * predicts (seed 003, shared/notes/kernel-api.md):
- *   <= 6.11: per call, one pair per 1 GiB chunk of the range that holds a
- *            populated PMD entry, from the first such PMD to the chunk end;
- *   >= 6.12: one pair per 512 GiB chunk holding a non-empty PUD entry, from
- *            the first such PUD to the chunk end;
+ *   PMD (<= 6.11, or a kernel declaring the trait mprotect_notify=pmd, like
+ *            patches/6.12/revert-pud-notifier.patch): per call, one pair per
+ *            1 GiB chunk of the range that holds a populated PMD entry, from
+ *            the first such PMD to the chunk end;
+ *   PUD (>= 6.12 without that trait, or mprotect_notify=pud): one pair per
+ *            512 GiB chunk holding a non-empty PUD entry, from the first
+ *            such PUD to the chunk end;
  *   hugetlb: one pair per VMA, populated or not, over the whole range.
  * The layout (bench/layout.c) says which entries are populated. With the
  * kvm backend and the kvm:kvm_unmap_hva_range tracepoint, KVM must have seen
@@ -61,8 +64,8 @@ static const struct bench_opt opts[O_NR] = {
 
 enum model { MODEL_PMD, MODEL_PUD, MODEL_HUGETLB };
 static const char *const model_desc[] = {
-	[MODEL_PMD] = "<= 6.11: one pair per 1 GiB chunk holding a populated PMD",
-	[MODEL_PUD] = ">= 6.12: one pair per 512 GiB chunk holding a non-empty PUD",
+	[MODEL_PMD] = "one pair per 1 GiB chunk holding a populated PMD",
+	[MODEL_PUD] = "one pair per 512 GiB chunk holding a non-empty PUD",
 	[MODEL_HUGETLB] = "hugetlb: one pair per VMA per call",
 };
 
@@ -75,6 +78,7 @@ struct mp_state {
 	int op;
 	size_t chunk;			/* 0: toggle */
 	enum model model;
+	const char *basis;		/* of the PMD/PUD model: by trait or by version */
 	unsigned int kmajor, kminor;
 	uint64_t pairs_per_op, bytes_per_op;
 	struct range last[MAX_RANGES];	/* ranges of one op's last calls, in order */
@@ -199,10 +203,8 @@ static int setup(struct bench_ctx *ctx, void **state)
 	}
 	if (layout_is_hugetlb(st->l.kind))
 		st->model = MODEL_HUGETLB;
-	else if (st->kmajor > 6 || (st->kmajor == 6 && st->kminor >= 12))
-		st->model = MODEL_PUD;
 	else
-		st->model = MODEL_PMD;
+		st->model = env_mprotect_notify_pud(&st->basis) ? MODEL_PUD : MODEL_PMD;
 	predict_op(st);
 	ctx->buf = st->l.buf;
 	ctx->len = st->l.len;
@@ -240,7 +242,11 @@ static void teardown(void *state)
 
 static const char *kernel_desc(const struct mp_state *st, char *buf, size_t len)
 {
-	snprintf(buf, len, "kernel %u.%u, %s", st->kmajor, st->kminor, model_desc[st->model]);
+	if (st->model == MODEL_HUGETLB)
+		snprintf(buf, len, "kernel %u.%u, %s", st->kmajor, st->kminor, model_desc[st->model]);
+	else
+		snprintf(buf, len, "kernel %u.%u, %s: %s", st->kmajor, st->kminor, st->basis,
+			 model_desc[st->model]);
 	return buf;
 }
 

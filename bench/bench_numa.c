@@ -45,7 +45,8 @@
  * The check (hinting): with a kmod backend counting START (or INTERVAL),
  * every scan gives the ranges mprotect of the whole buffer gives (<= 6.11:
  * one pair per 1 GiB chunk holding a populated PMD, from that PMD to the
- * chunk end; >= 6.12: one per 512 GiB chunk holding a non-empty PUD): the
+ * chunk end; >= 6.12: one per 512 GiB chunk holding a non-empty PUD; a
+ * kernel declaring the trait mprotect_notify, bench/traits.def, by that): the
  * PROTECTION_VMA calls and bytes are m times those of one scan with m within
  * 2 of the scans counted (the scanner is task work: it may run on the return
  * of a system call between a sequence read and the module's counter reset or
@@ -405,7 +406,7 @@ static void touch(struct numa_state *st, uint64_t n)
 /* The ranges of one change_prot_numa() over the whole buffer (as mprotect's, seed 003). */
 static void predict_scan(struct numa_state *st)
 {
-	bool pud = env_kernel_at_least(6, 12);
+	bool pud = env_mprotect_notify_pud(NULL);
 	size_t outer = pud ? SZ_512G : SZ_1G, inner = pud ? SZ_1G : SZ_2M;
 	uintptr_t s = (uintptr_t)st->l.buf, e = s + st->l.len;
 
@@ -911,10 +912,13 @@ static void sample_values(void *state, const struct bench_counters *c, double *v
 
 static const char *kernel_desc(const struct numa_state *st, char *buf, size_t len)
 {
+	const char *basis;
+	bool pud = env_mprotect_notify_pud(&basis);
+
 	snprintf(buf, len, "kernel %u.%u: per scan of the whole buffer %" PRIu64 " PROTECTION_VMA "
-		 "pair(s), %" PRIu64 " bytes (%s)", st->kmajor, st->kminor, st->pairs_per_scan,
-		 st->bytes_per_scan, env_kernel_at_least(6, 12) ? ">= 6.12: one per 512 GiB chunk "
-		 "holding a non-empty PUD" : "<= 6.11: one per 1 GiB chunk holding a populated PMD");
+		 "pair(s), %" PRIu64 " bytes (%s: %s)", st->kmajor, st->kminor, st->pairs_per_scan,
+		 st->bytes_per_scan, basis, pud ? "one per 512 GiB chunk holding a non-empty PUD" :
+		 "one per 1 GiB chunk holding a populated PMD");
 	return buf;
 }
 

@@ -36,9 +36,24 @@
  * wp-reuse and soft-dirty (and for mprotect on kernels or pages where the
  * write still faults).
  *
+ * A kernel that declares the trait upgrade_notify=yes (bench/traits.def;
+ * patches/6.12/upgrade-notify.patch, seed 000 on 6.12) notifies a
+ * PROTECTION_UPGRADE pair over the page after a fault's
+ * ptep_set_access_flags() changed the entry: wp-reuse and soft-dirty take
+ * one per fault (wp_page_reuse), read-then-write none (the zero page's COW
+ * installs a new page, wp_page_copy, with its CLEAR pair), mprotect none (no
+ * fault). The zap model then zaps and refaults one entry more per such
+ * fault; KVM zaps for it too (kvm_unmap_hva_range at least one per such
+ * fault besides the other pairs), unless the kernel also declares
+ * kvm_upgrade_filter=yes: KVM ignores the event before its tracepoint, so
+ * it must count fewer than the other pairs plus one per upgrade fault. mprotect's pairs follow
+ * the trait mprotect_notify when declared (PMD or PUD tables).
+ *
  * The check (per sample): faults of the thread = pages written (mprotect: 0,
  * see above); with a kmod backend counting START (or INTERVAL), the calls
- * by event are exactly the predicted ones (above); END matches START;
+ * by event are exactly the predicted ones (above), and every
+ * PROTECTION_UPGRADE range in the ring is one 4 KiB page of the batch's
+ * window; END matches START;
  * change_pte (< 6.10) once per zero-page COW; the secondary-TLB hook once
  * per zero-page COW, and for mprotect twice per pair before 6.6 (the
  * mmu_gather flush, since x86 flushes any _PAGE_RW change, and
@@ -85,6 +100,8 @@ struct up_state {
 	int clear_refs;			/* soft-dirty: /proc/self/clear_refs */
 	/* predictions per op (per sample for the mprotect pairs) */
 	unsigned int faults_per_op, clear_per_op, change_pte_per_op, tlb_per_op, zapped_per_op;
+	unsigned int upgrade_per_op;	/* PROTECTION_UPGRADE pairs (trait upgrade_notify=yes) */
+	bool kvm_filter;		/* trait kvm_upgrade_filter=yes: KVM ignores them */
 	char verified[512];
 };
 
@@ -218,7 +235,11 @@ static int setup(struct bench_ctx *ctx, void **state)
 	st->clear_per_op = st->op == OP_READ_WRITE;
 	st->change_pte_per_op = st->op == OP_READ_WRITE && !env_kernel_at_least(6, 10);
 	st->tlb_per_op = st->op == OP_READ_WRITE;
-	st->zapped_per_op = st->op == OP_READ_WRITE || st->op == OP_MPROTECT;
+	/* wp_page_reuse: the reuse faults of wp-reuse and soft-dirty, nothing else here. */
+	st->upgrade_per_op = env_trait_is("upgrade_notify", "yes") &&
+			     (st->op == OP_WP_REUSE || st->op == OP_SOFT_DIRTY);
+	st->kvm_filter = env_trait_is("kvm_upgrade_filter", "yes");
+	st->zapped_per_op = (st->op == OP_READ_WRITE || st->op == OP_MPROTECT) + st->upgrade_per_op;
 
 	ctx->buf = st->l.buf;
 	ctx->len = st->l.len;
@@ -230,11 +251,14 @@ static int setup(struct bench_ctx *ctx, void **state)
 	return NB_EXIT_OK;
 }
 
-/* mprotect's PROTECTION_VMA pairs over the batch's n pages (dense: every PMD populated; seed 003). */
+/*
+ * mprotect's PROTECTION_VMA pairs over the batch's n pages (dense: every PMD
+ * populated; seed 003): per PUD or PMD table, by trait or version.
+ */
 static uint64_t mprotect_pairs(const struct up_state *st, uint64_t n)
 {
 	uintptr_t s = (uintptr_t)st->l.buf + st->first * SZ_4K, e = s + n * SZ_4K;
-	size_t chunk = env_kernel_at_least(6, 12) ? SZ_512G : SZ_1G;
+	size_t chunk = env_mprotect_notify_pud(NULL) ? SZ_512G : SZ_1G;
 
 	return (e - 1) / chunk - s / chunk + 1;
 }
@@ -322,17 +346,23 @@ static void teardown(void *state)
 
 static const char *kernel_desc(const struct up_state *st, char *buf, size_t len)
 {
+	const char *basis, *up = env_trait_is("upgrade_notify", "yes") ?
+				 "by trait upgrade_notify=yes" : "stock: no such event";
+	bool pud = env_mprotect_notify_pud(&basis);
+
 	if (st->op == OP_MPROTECT)
 		snprintf(buf, len, "kernel %u.%u, --op mprotect: 0 faults (mprotect makes the "
-			 "exclusive dirty anon PTEs writable), one PROTECTION_VMA pair per %s chunk, "
-			 "%s", st->kmajor, st->kminor, env_kernel_at_least(6, 12) ? "512 GiB" : "1 GiB",
+			 "exclusive dirty anon PTEs writable), so 0 PROTECTION_UPGRADE pairs (%s); one "
+			 "PROTECTION_VMA pair per %s chunk (%s), %s", st->kmajor, st->kminor, up,
+			 pud ? "512 GiB" : "1 GiB", basis,
 			 env_kernel_at_least(6, 6) ? "one secondary-TLB call per pair (the x86 flush "
 			 "of the RW change)" : "two invalidate_range calls per pair (the mmu_gather "
 			 "flush and invalidate_range_end)");
 	else
 		snprintf(buf, len, "kernel %u.%u, --op %s: per fault %u fault, %u CLEAR pair, %u "
-			 "change_pte, %u secondary-TLB call", st->kmajor, st->kminor, ops[st->op],
-			 st->faults_per_op, st->clear_per_op, st->change_pte_per_op, st->tlb_per_op);
+			 "PROTECTION_UPGRADE pair (%s), %u change_pte, %u secondary-TLB call",
+			 st->kmajor, st->kminor, ops[st->op], st->faults_per_op, st->clear_per_op,
+			 st->upgrade_per_op, up, st->change_pte_per_op, st->tlb_per_op);
 	return buf;
 }
 
@@ -341,8 +371,8 @@ static const char *kernel_desc(const struct up_state *st, char *buf, size_t len)
 static int check(void *state, const struct bench_counters *c, char *msg, size_t len)
 {
 	struct up_state *st = state;
-	uint64_t n = c->nops, pairs = st->op == OP_MPROTECT ? mprotect_pairs(st, n) : 0;
-	char kd[320];
+	uint64_t n = c->nops, pairs = st->op == OP_MPROTECT ? mprotect_pairs(st, n) : 0, kvm_want;
+	char kd[480];
 
 	if (c->faults >= 0 && (uint64_t)c->faults != n * st->faults_per_op)
 		FAIL("%" PRId64 " faults for %" PRIu64 " pages written, predicted %" PRIu64 " by %s",
@@ -357,14 +387,41 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 		if (a->callbacks & NB_CB_BIT(cb)) {
 			const struct nb_cell *cell = c->nb->cell[cb];
 			uint64_t clear = cell[NB_EV_CLEAR].calls, pv = cell[NB_EV_PROTECTION_VMA].calls;
-			uint64_t all = nb_calls_total(c->nb, cb);
+			uint64_t up = cell[NB_EV_PROTECTION_UPGRADE].calls, all = nb_calls_total(c->nb, cb);
+			uint64_t up_want = n * st->upgrade_per_op;
+			uintptr_t ws = (uintptr_t)st->l.buf + st->first * SZ_4K, we = ws + n * SZ_4K;
 
-			if (clear != n * st->clear_per_op * k || pv != pairs * k || all != clear + pv)
-				FAIL("%s calls per sample: CLEAR %.3f, PROTECTION_VMA %.3f, all %.3f; "
-				     "predicted %" PRIu64 ", %" PRIu64 ", %" PRIu64 " by %s",
+			if (clear != n * st->clear_per_op * k || pv != pairs * k || up != up_want * k ||
+			    all != clear + pv + up)
+				FAIL("%s calls per sample: CLEAR %.3f, PROTECTION_VMA %.3f, "
+				     "PROTECTION_UPGRADE %.3f, other %.3f, all %.3f; predicted %" PRIu64
+				     ", %" PRIu64 ", %" PRIu64 ", 0, %" PRIu64 " by %s%s",
 				     nb_callback_name(cb), (double)clear / k, (double)pv / k,
-				     (double)all / k, n * st->clear_per_op, pairs,
-				     n * st->clear_per_op + pairs, kernel_desc(st, kd, sizeof(kd)));
+				     (double)up / k, (double)cell[NB_EV_OTHER].calls / k, (double)all / k,
+				     n * st->clear_per_op, pairs, up_want,
+				     n * st->clear_per_op + pairs + up_want, kernel_desc(st, kd, sizeof(kd)),
+				     up_want && !up ? " (the module counts the event only when built "
+				     "against a kernel that has it: its features say protection_upgrade)" :
+				     "");
+			/*
+			 * Each PROTECTION_UPGRADE pair of the sample covers one page the
+			 * batch wrote. The ring is read after the statistics, whose copy
+			 * to our (write-protected since fork) heap takes a reuse fault of
+			 * its own: entries from seq ring_seq on came after the counts.
+			 */
+			for (unsigned int i = 0; i < c->ring_n; i++) {
+				const struct nb_ring_entry *e = &c->ring[i];
+
+				if (e->callback != cb || e->event != NB_EV_PROTECTION_UPGRADE ||
+				    e->seq >= c->nb->ring_seq)
+					continue;
+				if (e->end - e->start != SZ_4K || e->start % SZ_4K || e->start < ws ||
+				    e->end > we)
+					FAIL("ring entry %u: PROTECTION_UPGRADE %#" PRIx64 "-%#" PRIx64
+					     ", predicted one 4 KiB page of the batch's window %#lx-%#lx",
+					     i, (uint64_t)e->start, (uint64_t)e->end, (unsigned long)ws,
+					     (unsigned long)we);
+			}
 			if (cb == NB_CB_START && (a->callbacks & NB_CB_BIT(NB_CB_END)) &&
 			    nb_calls_total(c->nb, NB_CB_END) != all)
 				FAIL("end calls %" PRIu64 " != start calls %" PRIu64,
@@ -388,11 +445,25 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 				     " were zapped", c->dev_refaults, (uint64_t)c->nb->mirror.zapped);
 		}
 	}
-	if (c->kvm && c->kvm_unmap_hva_range >= 0 &&
-	    (uint64_t)c->kvm_unmap_hva_range < n * st->clear_per_op + pairs)
+	/* KVM zaps for PROTECTION_UPGRADE too, unless the kernel declares kvm_upgrade_filter=yes. */
+	kvm_want = n * st->clear_per_op + pairs + (st->kvm_filter ? 0 : n * st->upgrade_per_op);
+	if (c->kvm && c->kvm_unmap_hva_range >= 0 && (uint64_t)c->kvm_unmap_hva_range < kvm_want)
 		FAIL("kvm:kvm_unmap_hva_range per sample %" PRId64 ", fewer than the %" PRIu64
-		     " pairs predicted by %s", c->kvm_unmap_hva_range, n * st->clear_per_op + pairs,
-		     kernel_desc(st, kd, sizeof(kd)));
+		     " pairs predicted by %s%s", c->kvm_unmap_hva_range, kvm_want,
+		     kernel_desc(st, kd, sizeof(kd)), st->upgrade_per_op ? (st->kvm_filter ?
+		     " (PROTECTION_UPGRADE not counted: trait kvm_upgrade_filter=yes)" :
+		     " (PROTECTION_UPGRADE counted: KVM zaps for it)") : "");
+	/*
+	 * Filtered: KVM returns before its tracepoint for PROTECTION_UPGRADE, so it
+	 * must have seen fewer invalidations than one per upgrade fault on top of
+	 * the others predicted (what an unfiltered KVM shows).
+	 */
+	if (c->kvm && c->kvm_unmap_hva_range >= 0 && st->kvm_filter && st->upgrade_per_op &&
+	    (uint64_t)c->kvm_unmap_hva_range >= kvm_want + n * st->upgrade_per_op)
+		FAIL("kvm:kvm_unmap_hva_range per sample %" PRId64 ", at least the %" PRIu64 " other "
+		     "pairs plus one per upgrade fault (%" PRIu64 "): KVM handled PROTECTION_UPGRADE, "
+		     "but the kernel declares kvm_upgrade_filter=yes (%s)", c->kvm_unmap_hva_range,
+		     kvm_want, n * st->upgrade_per_op, kernel_desc(st, kd, sizeof(kd)));
 	return NB_EXIT_OK;
 }
 
@@ -409,7 +480,7 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 				  "page (soft-dirty reuse fault)",
 	};
 	struct up_state *st = state;
-	char v[640], kd[320];
+	char v[1024], kd[480];
 
 	snprintf(v, sizeof(v), "dense4k, %zu KiB at %p (1 GiB-aligned), %" PRIu64 " pages",
 		 st->l.len >> 10, st->l.buf, st->npages);
@@ -419,9 +490,10 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 		 "windows of the buffer (from its start again when the next does not fit)", ops[st->op],
 		 how[st->op]);
 	emit("op", v);
-	snprintf(v, sizeof(v), "%s; zap model: %u entries zapped and refaulted per op (seed 000 "
-		 "would have added 1 per upgrade fault)", kernel_desc(st, kd, sizeof(kd)),
-		 st->zapped_per_op);
+	snprintf(v, sizeof(v), "%s; zap model: %u entries zapped and refaulted per op (%s)",
+		 kernel_desc(st, kd, sizeof(kd)), st->zapped_per_op, st->upgrade_per_op ?
+		 "the PROTECTION_UPGRADE pair's included" : "seed 000 would have added 1 per "
+		 "upgrade fault");
 	emit("prediction", v);
 }
 

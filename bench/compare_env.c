@@ -27,7 +27,7 @@
 /* Run-wide keys in the order printed; a trailing '*' matches a prefix. */
 static const char *const run_keys[] = {
 	"hostname", "machine", "cpu_model", "nr_cpus_online", "hypervisor", "clocksource",
-	"kernel_release", "kernel_label", "kernel_source", "kernel_version", "cmdline", "clock_unit",
+	"kernel_release", "kernel_label", "kernel_traits*", "kernel_source", "kernel_version", "cmdline", "clock_unit",
 	"vm_*", "thp_*", "hugetlb_*", "numa_balancing", "ksm_run", "notibench_git",
 };
 

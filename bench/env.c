@@ -199,6 +199,10 @@ void env_capture(void)
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
 	meta_put("date", buf);
 	vm_meta();
+	env_traits_string(buf, sizeof(buf));
+	meta_put("kernel_traits", buf[0] ? buf : "none");
+	if (getenv("NB_KERNEL_TRAITS") && *getenv("NB_KERNEL_TRAITS"))
+		meta_put("kernel_traits_env", getenv("NB_KERNEL_TRAITS"));
 	if (!meta_get("clock_unit"))
 		meta_put("clock_unit", "ns");
 	if (!meta_get("kernel_label"))
@@ -218,4 +222,178 @@ bool env_kernel_at_least(unsigned int maj, unsigned int min)
 
 	env_kernel_version(&major, &minor);
 	return major > maj || (major == maj && minor >= min);
+}
+
+/*
+ * Kernel traits (bench/traits.def): what a patched kernel declares it
+ * changes. From vm.meta's kernel_traits (scripts/vm: the build's
+ * .notibench-traits and its --trait options), then NB_KERNEL_TRAITS, whose
+ * keys override (a patched kernel booted natively). Table order is key order.
+ */
+static const struct trait_def {
+	const char *key, *values, *help;
+} trait_defs[] = {
+#define NB_TRAIT(key, values, help) { #key, values, help },
+#include "traits.def"
+#undef NB_TRAIT
+};
+
+#define NR_TRAITS (sizeof(trait_defs) / sizeof(trait_defs[0]))
+
+static char trait_val[NR_TRAITS][32];
+static bool traits_loaded;
+static int traits_err;
+static char traits_msg[512];
+
+static int trait_index(const char *key, size_t klen)
+{
+	for (unsigned int i = 0; i < NR_TRAITS; i++)
+		if (strlen(trait_defs[i].key) == klen && !strncmp(trait_defs[i].key, key, klen))
+			return (int)i;
+	return -1;
+}
+
+/* Is v (vlen bytes) one of the '|'-separated values? */
+static bool trait_value_ok(const char *values, const char *v, size_t vlen)
+{
+	for (const char *p = values; *p;) {
+		size_t n = strcspn(p, "|");
+
+		if (n == vlen && !strncmp(p, v, vlen))
+			return true;
+		p += n + (p[n] == '|');
+	}
+	return false;
+}
+
+static void traits_list(char *buf, size_t len)
+{
+	buf[0] = 0;
+	for (unsigned int i = 0; i < NR_TRAITS; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s=%s", i ? ", " : "",
+			 trait_defs[i].key, trait_defs[i].values);
+}
+
+/* "k=v k=v" from where (for messages) into val; 0, or 2 with traits_msg. */
+static int traits_parse(const char *s, const char *where, char val[][32])
+{
+	bool seen[NR_TRAITS] = { false };
+	char known[256];
+
+	for (const char *p = s + strspn(s, " \t"); *p; p += strspn(p, " \t")) {
+		size_t n = strcspn(p, " \t"), klen = strcspn(p, "= \t");
+		int i = klen < n ? trait_index(p, klen) : -1;
+		const char *v = p + klen + 1;
+		size_t vlen = n - klen - 1;
+
+		traits_list(known, sizeof(known));
+		if (klen >= n) {
+			snprintf(traits_msg, sizeof(traits_msg), "%s: '%.*s' is not key=value (known "
+				 "traits: %s)", where, (int)n, p, known);
+			return 2;
+		}
+		if (i < 0) {
+			snprintf(traits_msg, sizeof(traits_msg), "%s: unknown trait '%.*s' (known "
+				 "traits: %s)", where, (int)klen, p, known);
+			return 2;
+		}
+		if (!trait_value_ok(trait_defs[i].values, v, vlen)) {
+			snprintf(traits_msg, sizeof(traits_msg), "%s: %s=%.*s: the value is one of %s",
+				 where, trait_defs[i].key, (int)vlen, v, trait_defs[i].values);
+			return 2;
+		}
+		if (seen[i]) {
+			snprintf(traits_msg, sizeof(traits_msg), "%s: trait %s given twice", where,
+				 trait_defs[i].key);
+			return 2;
+		}
+		seen[i] = true;
+		snprintf(val[i], sizeof(val[i]), "%.*s", (int)vlen, v);
+		p += n;
+	}
+	return 0;
+}
+
+int env_traits_load(char *msg, size_t len)
+{
+	const char *path = getenv("NB_VM_META") ?: NB_VM_META_PATH, *env = getenv("NB_KERNEL_TRAITS");
+	char line[1024], where[300], over[NR_TRAITS][32] = { { 0 } };
+	FILE *f;
+
+	if (traits_loaded)
+		goto out;
+	traits_loaded = true;
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (strncmp(line, "kernel_traits: ", 15))
+			continue;
+		snprintf(where, sizeof(where), "%s: kernel_traits", path);
+		traits_err = traits_parse(line + 15, where, trait_val);
+		if (traits_err)
+			break;
+	}
+	if (f)
+		fclose(f);
+	if (!traits_err && env) {
+		traits_err = traits_parse(env, "NB_KERNEL_TRAITS", over);
+		for (unsigned int i = 0; i < NR_TRAITS && !traits_err; i++)
+			if (over[i][0])
+				memcpy(trait_val[i], over[i], sizeof(trait_val[i]));
+	}
+out:
+	if (traits_err && msg)
+		snprintf(msg, len, "%s", traits_msg);
+	return traits_err;
+}
+
+const char *env_kernel_trait(const char *key)
+{
+	int i = trait_index(key, strlen(key));
+
+	if (i < 0) {
+		fprintf(stderr, "env_kernel_trait: '%s' is not in bench/traits.def\n", key);
+		abort();
+	}
+	env_traits_load(NULL, 0);
+	return trait_val[i][0] ? trait_val[i] : NULL;
+}
+
+bool env_trait_is(const char *key, const char *value)
+{
+	const char *v = env_kernel_trait(key);
+
+	return v && !strcmp(v, value);
+}
+
+void env_traits_string(char *buf, size_t len)
+{
+	env_traits_load(NULL, 0);
+	buf[0] = 0;
+	for (unsigned int i = 0; i < NR_TRAITS; i++)
+		if (trait_val[i][0])
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s=%s", buf[0] ? " " : "",
+				 trait_defs[i].key, trait_val[i]);
+}
+
+void env_traits_print(FILE *f)
+{
+	fprintf(f, "%-20s %-8s %-8s %s\n", "trait", "values", "declared", "meaning");
+	for (unsigned int i = 0; i < NR_TRAITS; i++) {
+		const char *v = env_kernel_trait(trait_defs[i].key);
+
+		fprintf(f, "%-20s %-8s %-8s %s\n", trait_defs[i].key, trait_defs[i].values,
+			v ? v : "-", trait_defs[i].help);
+	}
+}
+
+bool env_mprotect_notify_pud(const char **basis)
+{
+	const char *t = env_kernel_trait("mprotect_notify");
+	bool pud = t ? !strcmp(t, "pud") : env_kernel_at_least(6, 12);
+
+	if (basis)
+		*basis = t ? (pud ? "by trait mprotect_notify=pud" : "by trait mprotect_notify=pmd") :
+			     (pud ? "by version (>= 6.12)" : "by version (<= 6.11)");
+	return pud;
 }

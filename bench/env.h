@@ -7,6 +7,7 @@
 #define NB_ENV_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Adds (or replaces) a key. Newlines in values become spaces. */
 __attribute__((format(printf, 2, 3)))
@@ -38,5 +39,30 @@ const char *env_clock_unit(void);
 void env_kernel_version(unsigned int *major, unsigned int *minor);
 /* The running kernel is maj.min or newer (what the benchmarks' predictions key on). */
 bool env_kernel_at_least(unsigned int maj, unsigned int min);
+
+/*
+ * Kernel traits (bench/traits.def): what a patched kernel declares it
+ * changes, from NB_VM_META_PATH's kernel_traits ("k=v k=v", written by
+ * scripts/vm) and NB_KERNEL_TRAITS (same form; its keys override; for a
+ * patched kernel booted natively). env_traits_load() parses both once: 0,
+ * or 2 (NB_EXIT_USAGE) with msg naming the source, for an unknown key, a
+ * value not in the table or a key given twice in one source.
+ */
+int env_traits_load(char *msg, size_t len);
+/* The declared value, or NULL (not declared: the stock kernel's behaviour). */
+const char *env_kernel_trait(const char *key);
+bool env_trait_is(const char *key, const char *value);
+/* "k=v k=v" of the declared traits in key order; "" when none. */
+void env_traits_string(char *buf, size_t len);
+/* The table and this machine's values, one trait a line (notibench traits). */
+void env_traits_print(FILE *f);
+/*
+ * Does change_protection() (mprotect, NUMA hinting scans) notify one
+ * PROTECTION_VMA pair per PUD table (512 GiB chunk; true) or per PMD table
+ * (1 GiB chunk)? The trait mprotect_notify when declared, else the version
+ * (PUD from 6.12). basis, if not NULL: "by trait mprotect_notify=pmd" or
+ * "by version (>= 6.12)", for the predictions' texts.
+ */
+bool env_mprotect_notify_pud(const char **basis);
 
 #endif /* NB_ENV_H */

@@ -11,6 +11,7 @@
 
 #include "backend.h"
 #include "bench.h"
+#include "env.h"
 #include "harness.h"
 #include "knobs.h"
 
@@ -31,6 +32,8 @@ static void usage_main(FILE *f)
 		"commands:\n"
 		"  list                        the benchmarks\n"
 		"  run <benchmark> [options]   run one (`%s run <benchmark> --help` for its options)\n"
+		"  traits                      the kernel traits the self-checks predict from, and\n"
+		"                              the ones this kernel declares (NB_KERNEL_TRAITS)\n"
 		"\n"
 		"Exit status: 0 ok, 1 failure (incl. a failed self-check), 2 bad usage, 4 skipped\n"
 		"(the reason is printed). Details: bench/README.md.\n",
@@ -184,6 +187,19 @@ static int cmd_list(void)
 	return NB_EXIT_OK;
 }
 
+/* The known kernel traits and what this machine declares (bench/traits.def). */
+static int cmd_traits(void)
+{
+	char msg[512];
+
+	if (env_traits_load(msg, sizeof(msg))) {
+		fprintf(stderr, "%s: %s\n", prog, msg);
+		return NB_EXIT_USAGE;
+	}
+	env_traits_print(stdout);
+	return NB_EXIT_OK;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const struct bench *b;
@@ -293,6 +309,13 @@ static int cmd_run(int argc, char **argv)
 	o.min_sample_ns = (min_given ? min_us : o.quick ? 200 : 1000) * 1000;
 	if (!o.ncfg && backend_parse("none", &o.cfg, &o.ncfg, msg, sizeof(msg)))
 		return NB_EXIT_FAIL;
+	/* The predictions read the kernel's traits: a bad declaration is bad input. */
+	if (env_traits_load(msg, sizeof(msg))) {
+		fprintf(stderr, "%s: %s\n", prog, msg);
+		free(vals);
+		free(o.cfg);
+		return NB_EXIT_USAGE;
+	}
 	if (b->ops->validate) {
 		ret = b->ops->validate(vals, msg, sizeof(msg));
 		if (ret) {
@@ -326,5 +349,7 @@ int main(int argc, char **argv)
 		return argc == 2 ? cmd_list() : bad("list takes no arguments%s%s", "", "");
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
-	return bad("unknown command '%s' (list, run, --help)%s", argv[1], "");
+	if (!strcmp(argv[1], "traits"))
+		return argc == 2 ? cmd_traits() : bad("traits takes no arguments%s%s", "", "");
+	return bad("unknown command '%s' (list, run, traits, --help)%s", argv[1], "");
 }

@@ -198,6 +198,7 @@ const char *nb_event_name(unsigned int ev)
 		[NB_EV_RELEASE] = "release",
 		[NB_EV_MIGRATE] = "migrate",
 		[NB_EV_EXCLUSIVE] = "exclusive",
+		[NB_EV_PROTECTION_UPGRADE] = "protection_upgrade",
 		[NB_EV_OTHER] = "other",
 		[NB_EV_NONE] = "none",
 	};

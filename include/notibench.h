@@ -20,7 +20,7 @@
 #include <sys/ioctl.h>
 #endif
 
-#define NB_ABI_VERSION		2
+#define NB_ABI_VERSION		3
 #define NB_DEVICE		"/dev/notibench"
 
 /* Callbacks. A bit per callback selects which ones a session implements. */
@@ -44,9 +44,12 @@ enum nb_callback {
 /*
  * Event slots of the statistics. 0..7 are enum mmu_notifier_event values
  * (UNMAP, CLEAR, PROTECTION_VMA, PROTECTION_PAGE, SOFT_DIRTY, RELEASE,
- * MIGRATE, EXCLUSIVE); an event the module does not know lands in
- * NB_EV_OTHER; callbacks that carry no event (TLB, young, change_pte,
- * release) land in NB_EV_NONE.
+ * MIGRATE, EXCLUSIVE); 8 is MMU_NOTIFY_PROTECTION_UPGRADE, which no
+ * mainline kernel has (patches/6.12/upgrade-notify.patch adds it): the
+ * module fills it only when built against a kernel that has the value
+ * (probe NB_HAVE_PROTECTION_UPGRADE). An event the module does not know
+ * lands in NB_EV_OTHER; callbacks that carry no event (TLB, young,
+ * change_pte, release) land in NB_EV_NONE. ABI 3 added slot 8.
  */
 enum nb_event_slot {
 	NB_EV_UNMAP = 0,
@@ -57,6 +60,7 @@ enum nb_event_slot {
 	NB_EV_RELEASE,
 	NB_EV_MIGRATE,
 	NB_EV_EXCLUSIVE,
+	NB_EV_PROTECTION_UPGRADE,
 	NB_EV_OTHER,
 	NB_EV_NONE,
 	NB_EV_NR
@@ -204,6 +208,8 @@ struct nb_access {
 #define NB_FEAT_CHANGE_PTE	(1u << 1)
 #define NB_FEAT_YOUNG_BOOL	(1u << 2)
 #define NB_FEAT_INSN		(1u << 3)	/* the INSN model (this architecture has its loop) */
+/* the kernel has MMU_NOTIFY_PROTECTION_UPGRADE: NB_EV_PROTECTION_UPGRADE counts it */
+#define NB_FEAT_PROTECTION_UPGRADE	(1u << 4)
 
 struct nb_version {
 	__u32 abi_version;

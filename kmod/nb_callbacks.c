@@ -75,9 +75,21 @@ static inline struct nb_sub *to_sub(struct mmu_notifier *mn)
 	return container_of(mn, struct nb_sub, mn);
 }
 
+/*
+ * The kernel's event values 0..7 (UNMAP..EXCLUSIVE) are the slots of the
+ * same number; MMU_NOTIFY_PROTECTION_UPGRADE (patched kernels only) has its
+ * own slot, and only where the kernel's enum has it: on a kernel without it
+ * a value of 8 or more means something else and counts as OTHER.
+ */
 static inline unsigned int nb_event(const struct mmu_notifier_range *r)
 {
-	return (unsigned int)r->event < NB_EV_OTHER ? r->event : NB_EV_OTHER;
+	unsigned int ev = r->event;
+
+#ifdef NB_HAVE_PROTECTION_UPGRADE
+	if (r->event == MMU_NOTIFY_PROTECTION_UPGRADE)
+		return NB_EV_PROTECTION_UPGRADE;
+#endif
+	return ev < NB_EV_PROTECTION_UPGRADE ? ev : NB_EV_OTHER;
 }
 
 static inline bool nb_charged(const struct nb_attachment *att, unsigned int ev)
@@ -265,6 +277,9 @@ u32 nb_kernel_features(void)
 #endif
 #ifdef NB_YOUNG_BOOL
 	f |= NB_FEAT_YOUNG_BOOL;
+#endif
+#ifdef NB_HAVE_PROTECTION_UPGRADE
+	f |= NB_FEAT_PROTECTION_UPGRADE;
 #endif
 	if (nb_insn_supported())
 		f |= NB_FEAT_INSN;

@@ -2,7 +2,8 @@
 /*
  * abi_test: pins the ioctl ABI of include/notibench.h (host, no module).
  *
- * The expected numbers are written out by hand from the header as of ABI 2:
+ * The expected numbers are written out by hand from the header as of ABI 3
+ * (3: the PROTECTION_UPGRADE event slot, which moved OTHER and NONE):
  * a change that moves a field or resizes a struct fails here and must come
  * with an NB_ABI_VERSION bump and new numbers. Additions that leave every
  * layout alone (the INSN model, its feature bit and cap) keep the version:
@@ -54,11 +55,11 @@ static const struct check checks[] = {
 	OFF(nb_mirror_stats, refaults, 32), OFF(nb_mirror_stats, upgrades, 40),
 	OFF(nb_mirror_stats, retries, 48), OFF(nb_mirror_stats, reserved, 56),
 	/* struct nb_stats */
-	SIZE(nb_stats, 28888), ALIGN(nb_stats, 8),
+	SIZE(nb_stats, 31768), ALIGN(nb_stats, 8),
 	OFF(nb_stats, abi_version, 0), OFF(nb_stats, state, 4),
 	OFF(nb_stats, nr_subscribers, 8), OFF(nb_stats, callbacks, 12),
 	OFF(nb_stats, ring_seq, 16), OFF(nb_stats, mirror, 24), OFF(nb_stats, cell, 88),
-	OFF(nb_stats, cell[NB_CB_INTERVAL][NB_EV_NONE], 28568),
+	OFF(nb_stats, cell[NB_CB_INTERVAL][NB_EV_NONE], 31448),
 	/* struct nb_ring_entry */
 	SIZE(nb_ring_entry, 40),
 	OFF(nb_ring_entry, seq, 0), OFF(nb_ring_entry, start, 8), OFF(nb_ring_entry, end, 16),
@@ -80,7 +81,7 @@ static const struct check checks[] = {
 	OFF(nb_version, kernel_release, 16), OFF(nb_version, module_version, 88),
 
 	/* ioctl numbers: whole value, then direction and size decoded */
-	VAL(NB_ABI_VERSION, 2),
+	VAL(NB_ABI_VERSION, 3),
 	VAL(NB_IOC_VERSION, 0x8078B700), VAL(NB_IOC_ATTACH, 0x4148B701),
 	VAL(NB_IOC_DETACH, 0xB702), VAL(NB_IOC_STATS, 0xC010B703),
 	VAL(NB_IOC_RING, 0xC010B704), VAL(NB_IOC_RESET, 0xB705),
@@ -99,11 +100,14 @@ static const struct check checks[] = {
 	VAL(_IOC_SIZE(NB_IOC_ACCESS), sizeof(struct nb_access)),
 	VAL(_IOC_TYPE(NB_IOC_ACCESS), NB_IOC_MAGIC), VAL(NB_IOC_MAGIC, 0xB7),
 
-	/* event slots 0..7 are the kernel's enum mmu_notifier_event values */
+	/*
+	 * event slots 0..7 are the kernel's enum mmu_notifier_event values, 8
+	 * the patched kernels' MMU_NOTIFY_PROTECTION_UPGRADE
+	 */
 	VAL(NB_EV_UNMAP, 0), VAL(NB_EV_CLEAR, 1), VAL(NB_EV_PROTECTION_VMA, 2),
 	VAL(NB_EV_PROTECTION_PAGE, 3), VAL(NB_EV_SOFT_DIRTY, 4), VAL(NB_EV_RELEASE, 5),
-	VAL(NB_EV_MIGRATE, 6), VAL(NB_EV_EXCLUSIVE, 7), VAL(NB_EV_OTHER, 8),
-	VAL(NB_EV_NONE, 9), VAL(NB_EV_NR, 10), VAL(NB_EV_ALL, 0x3ff),
+	VAL(NB_EV_MIGRATE, 6), VAL(NB_EV_EXCLUSIVE, 7), VAL(NB_EV_PROTECTION_UPGRADE, 8),
+	VAL(NB_EV_OTHER, 9), VAL(NB_EV_NONE, 10), VAL(NB_EV_NR, 11), VAL(NB_EV_ALL, 0x7ff),
 
 	/* callbacks */
 	VAL(NB_CB_START, 0), VAL(NB_CB_END, 1), VAL(NB_CB_TLB, 2),
@@ -120,7 +124,7 @@ static const struct check checks[] = {
 	VAL(NB_ATTACH_NO_RING, 1), VAL(NB_ATTACH_FLAGS, 1),
 	VAL(NB_STATE_ATTACHED, 1), VAL(NB_STATE_RELEASED, 2), VAL(NB_ACCESS_WRITE, 1),
 	VAL(NB_FEAT_TLB_IS_ARCH, 1), VAL(NB_FEAT_CHANGE_PTE, 2), VAL(NB_FEAT_YOUNG_BOOL, 4),
-	VAL(NB_FEAT_INSN, 8),
+	VAL(NB_FEAT_INSN, 8), VAL(NB_FEAT_PROTECTION_UPGRADE, 16),
 
 	/* histogram: bucket b in 1..28 is [2^(11+b), 2^(12+b)), so HUGE starts at 1 TiB */
 	VAL(NB_HIST_SMALL, 0), VAL(NB_HIST_HUGE, 29), VAL(NB_HIST_FULL, 30),
@@ -134,13 +138,14 @@ static const struct check checks[] = {
 };
 
 #define NR_CHECKS	(sizeof(checks) / sizeof(checks[0]))
-#define NR_CLIENT	8
+#define NR_CLIENT	9
 
 /* nbdev builds what the module validates: defaults must be a valid attach. */
 static void check_client(void)
 {
 	struct nb_attach a;
 	struct nb_stats *s = nbdev_stats_new();
+	unsigned int named = 0, dups = 0;
 
 	nb_attach_init(&a, NB_MODE_OPS, 3);
 	tap_ok(a.abi_version == NB_ABI_VERSION && a.mode == NB_MODE_OPS &&
@@ -183,10 +188,22 @@ static void check_client(void)
 	free(s);
 
 	tap_ok(!strcmp(nb_event_name(NB_EV_PROTECTION_VMA), "protection_vma") &&
+	       !strcmp(nb_event_name(NB_EV_PROTECTION_UPGRADE), "protection_upgrade") &&
+	       !strcmp(nb_event_name(NB_EV_OTHER), "other") &&
 	       !strcmp(nb_callback_name(NB_CB_INTERVAL), "interval") &&
 	       !strcmp(nb_model_name(NB_MODEL_ZAP), "zap") &&
 	       !strcmp(nb_model_name(NB_MODEL_INSN), "insn") && !strcmp(nb_event_name(NB_EV_NR), "?"),
 	       "names of events, callbacks, models; ? out of range");
+	/* The one name table (nbdev.c) names every slot, each once: CSV columns are made of them. */
+	for (unsigned int ev = 0; ev < NB_EV_NR; ev++) {
+		const char *n = nb_event_name(ev);
+
+		named += n && strcmp(n, "?");
+		for (unsigned int j = 0; j < ev; j++)
+			dups += n && !strcmp(n, nb_event_name(j));
+	}
+	tap_ok(named == NB_EV_NR && dups == 0, "every event slot has a name, none twice (%u of %d, "
+	       "%u duplicates)", named, NB_EV_NR, dups);
 }
 
 /* Without the module the client must say so, not just "No such file". */

@@ -12,6 +12,12 @@
 # patched variant (tests/fixtures/kernel/0001-example-comment.patch, a
 # comment, made unique per run) is built from a copy of the base's objects,
 # compiling a few files, and is removed again.
+# Kernel traits, before any build (NB_KERNEL_TEST=quick runs only these;
+# so does NB_SOURCE_KERNELS=none): the patches' `Notibench-Trait: key=value`
+# lines come out sorted (--print-traits), two patches may repeat a value
+# but not disagree, and a malformed line, an unknown key or an unknown value
+# is exit 2 naming the file and line; a cache hit (fake entries in a scratch
+# cache) returns .notibench-traits, written then if the entry had none.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,9 +39,72 @@ entries() { find "$cache" -mindepth 1 -maxdepth 1 ! -name '.*.lock' -printf '%f\
 show() { sed 's/^/# /' "$1" | tail -n "${2:-15}"; }
 
 echo "TAP version 13"
-if [[ $src == none || ${NB_KERNELS:-} == none ]]; then
-	echo "1..0 # SKIP NB_SOURCE_KERNELS=none or NB_KERNELS=none: no kernel builds"
-	exit 0
+
+# --- kernel traits: nothing built ---
+printf 'Subject: [PATCH] t\n\nNotibench-Trait: upgrade_notify=yes\nNotibench-Trait: mprotect_notify=pmd\n---\n' \
+	> "$tmp/a.patch"
+printf 'Notibench-Trait: mprotect_notify=pmd\n' > "$tmp/same.patch"
+printf 'plain\n' > "$tmp/none.patch"
+"$K" --patch "$tmp/a.patch" --patch "$tmp/same.patch" --print-traits > "$tmp/out" 2> "$tmp/err"
+rc=$?
+ok "$((rc || $(printf 'mprotect_notify=pmd\nupgrade_notify=yes\n' | cmp -s - "$tmp/out"; echo $?)))" \
+	"--print-traits: the patches' traits sorted, a value repeated by a second patch is fine (exit $rc: $(tr '\n' ' ' < "$tmp/out"))"
+"$K" --patch "$tmp/none.patch" --print-traits > "$tmp/out" 2> "$tmp/err"
+rc=$?
+ok "$((rc || $([[ ! -s $tmp/out ]]; echo $?)))" "--print-traits of a patch without traits: nothing (exit $rc)"
+bad=""
+while IFS='|' read -r name line want; do
+	printf 'Subject: x\n\n%s\n' "$line" > "$tmp/$name.patch"
+	args=(--patch "$tmp/$name.patch")
+	[[ $name == disagree ]] && args=(--patch "$tmp/a.patch" "${args[@]}")
+	"$K" "${args[@]}" --print-traits > /dev/null 2> "$tmp/err"
+	rc=$?
+	{ ((rc == 2)) && grep -qF "$tmp/$name.patch:3: " "$tmp/err" && grep -qF -- "$want" "$tmp/err"; } ||
+		bad+=" [$name: exit $rc, $(tail -n 1 "$tmp/err")]"
+done <<'LINES'
+disagree|Notibench-Trait: mprotect_notify=pud|a.patch:4 declares mprotect_notify=pmd: the patches disagree
+lower|notibench-trait: mprotect_notify=pmd|a trait line is exactly
+indented|  Notibench-Trait: mprotect_notify=pmd|a trait line is exactly
+trailing|Notibench-Trait: mprotect_notify=pmd # yes|a trait line is exactly
+space|Notibench-Trait:  mprotect_notify=pmd|a trait line is exactly
+upper|Notibench-Trait: MPROTECT=pmd|a trait line is exactly
+unknown|Notibench-Trait: no_such_trait=yes|unknown trait 'no_such_trait'
+value|Notibench-Trait: upgrade_notify=maybe|upgrade_notify=maybe: the value is one of yes
+LINES
+ok "$([[ -z $bad ]]; echo $?)" "a bad trait line, an unknown key or value, two patches disagreeing: exit 2, file and line named${bad:+:$bad}"
+
+# A cache hit returns the traits: fake entries (base and variant) in a
+# scratch cache, keyed as scripts/kernel keys a small git tree.
+kc=$tmp/kcache tt=$tmp/ttree
+mkdir -p "$tt/arch/x86" "$kc"
+printf 'kernelversion:\n\t@echo 9.9.9\n' > "$tt/Makefile"
+git -C "$tt" init -q && git -C "$tt" add -A && git -C "$tt" -c user.email=t@t -c user.name=t commit -qm t
+fake() {  # fake [--patch P]: the entry's key from the --no-build refusal, then the entry
+	local k
+	k=$(NB_KCACHE=$kc "$K" --tree "$tt" "$@" --no-build 2>&1 | sed -n 's/.*(\([0-9a-f]\{16\}\)) is not in .*/\1/p')
+	[[ -n $k ]] || return 1
+	mkdir -p "$kc/$k" && echo "release 9.9.9" > "$kc/$k/.notibench-kernel" && echo fake > "$kc/$k/.notibench-label"
+	echo "$kc/$k"
+}
+base=$(fake) && var=$(fake --patch "$tmp/a.patch")
+d=$(NB_KCACHE=$kc "$K" --tree "$tt" --patch "$tmp/a.patch" --no-build --print-dir 2> "$tmp/err")
+rc=$?
+ok "$((rc || $([[ -n $var && $d == "$var" ]] && printf 'mprotect_notify=pmd\nupgrade_notify=yes\n' |
+	cmp -s - "$d/.notibench-traits"; echo $?)))" \
+	"a cache hit on a variant without .notibench-traits writes it: the patches' traits (exit $rc)"
+((rc)) && show "$tmp/err"
+d=$(NB_KCACHE=$kc "$K" --tree "$tt" --no-build --print-dir 2> "$tmp/err")
+rc=$?
+ok "$((rc || $([[ -n $base && $d == "$base" && -f $d/.notibench-traits && ! -s $d/.notibench-traits ]]; echo $?)))" \
+	"a cache hit on the base: an empty .notibench-traits (exit $rc)"
+NB_KCACHE=$kc "$K" --list > "$tmp/out" 2>&1
+grep -qF "mprotect_notify=pmd upgrade_notify=yes" "$tmp/out"
+ok $? "--list shows an entry's traits"
+
+if [[ $src == none || ${NB_KERNELS:-} == none || ${NB_KERNEL_TEST:-} == quick ]]; then
+	echo "# the rest builds kernels: not run (NB_SOURCE_KERNELS=none, NB_KERNELS=none or NB_KERNEL_TEST=quick)"
+	echo "1..$n"
+	exit $((failed > 0))
 fi
 
 # --- bad usage: exit 2, nothing built ---

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "nbdev.h"
 #include "tap.h"
 
@@ -51,10 +52,14 @@ static bool kernel_at_least(int major, int minor)
 	return kmajor > major || (kmajor == major && kminor >= minor);
 }
 
-/* Seed 003: from 6.12 mprotect brackets each 512 GiB (PUD-level) chunk, not each 1 GiB. */
+/*
+ * Seed 003: from 6.12 mprotect brackets each 512 GiB (PUD-level) chunk, not
+ * each 1 GiB; a kernel declaring the trait mprotect_notify (bench/traits.def,
+ * README.md "Kernel traits") by that.
+ */
 static bool mprotect_notifies_per_pud(void)
 {
-	return kernel_at_least(6, 12);
+	return env_mprotect_notify_pud(NULL);
 }
 
 /* ---- small system helpers ---- */
@@ -905,6 +910,70 @@ static void t_clear_refs(void)
 	tap_ok(c->hist[NB_HIST_FULL] == c->calls && c->calls, "its range is the full range");
 out:
 	CLOSE(fd);
+}
+
+/*
+ * A write to a page whose write permission fork took away, after the child
+ * exited, reuses it (wp_page_reuse). A kernel declaring upgrade_notify=yes
+ * (patches/6.12/upgrade-notify.patch) notifies MMU_NOTIFY_PROTECTION_UPGRADE
+ * over the page, which the module counts in NB_EV_PROTECTION_UPGRADE when
+ * built against a kernel that has the value (NB_FEAT_PROTECTION_UPGRADE);
+ * a stock kernel notifies nothing. Either way nothing lands in OTHER. Other
+ * private pages (the stack) may take reuse faults too: only the ring's
+ * entries over the page written are exact.
+ */
+static int exit_now(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static void t_upgrade(void)
+{
+	struct region r = { 0 };
+	struct nb_attach a;
+	bool declared = env_trait_is("upgrade_notify", "yes");
+	bool feat = ver.features & NB_FEAT_PROTECTION_UPGRADE;
+	unsigned int want = declared ? 1 : 0, got;
+	int fd = session();
+	uintptr_t page;
+	pid_t pid;
+
+	tap_ok(declared == feat, "trait upgrade_notify=%s, module %s MMU_NOTIFY_PROTECTION_UPGRADE "
+	       "(features 0x%x): they agree", env_kernel_trait("upgrade_notify") ?: "(none)",
+	       feat ? "knows" : "does not know", ver.features);
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
+		goto out;
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	if (!attach(fd, &a))
+		goto out;
+	pid = spawn(exit_now, NULL);
+	if (pid < 0 || reap(pid) != 0)
+		goto out;
+	page = (uintptr_t)r.base + 7 * PAGE;
+	if (!reset(fd))
+		goto out;
+	((volatile char *)page)[3] = 5;
+	if (!stats_read(fd) || !ring_read(fd))
+		goto out;
+	got = ring_count(NB_CB_START, NB_EV_PROTECTION_UPGRADE, page, page + PAGE);
+	if (!tap_ok(got == want && ring_count(NB_CB_END, NB_EV_PROTECTION_UPGRADE, page,
+					      page + PAGE) == want,
+		    "reuse write fault: %u PROTECTION_UPGRADE start/end over the 4 KiB page %#lx "
+		    "(%u wanted: %s)", got, page, want, declared ? "by trait upgrade_notify=yes" :
+		    "stock: no such event"))
+		ring_diag();
+	if (!tap_ok(nb_calls(st, NB_CB_START, NB_EV_OTHER) == 0 &&
+		    nb_calls(st, NB_CB_START, NB_EV_PROTECTION_UPGRADE) >= want &&
+		    (declared || nb_calls(st, NB_CB_START, NB_EV_PROTECTION_UPGRADE) == 0),
+		    "no OTHER event (%llu), PROTECTION_UPGRADE starts %llu (%s)",
+		    (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_OTHER),
+		    (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_PROTECTION_UPGRADE),
+		    declared ? ">= 1: the stack's reuse faults may add" : "none"))
+		stats_diag();
+out:
+	CLOSE(fd);
+	region_unmap(&r);
 }
 
 static void t_callback_left_out(void)
@@ -1853,6 +1922,7 @@ static const struct test tests[] = {
 	{ "COW", 3, t_cow },
 	{ "TLB hook on mprotect", 1, t_tlb_mprotect },
 	{ "clear_refs", 2, t_clear_refs },
+	{ "permission upgrade", 3, t_upgrade },
 	{ "callback left out", 1, t_callback_left_out },
 	{ "SPIN", 3, t_cost_spin },
 	{ "SPIN_RANGE", 1, t_cost_spin_range },
@@ -1915,6 +1985,7 @@ static void settings_restore(void)
 
 int main(void)
 {
+	char msg[512], traits[256];
 	unsigned int plan = 0;
 	int fd;
 
@@ -1922,6 +1993,8 @@ int main(void)
 		tap_skip_all("needs root (CAP_SYS_ADMIN) and notibench.ko: run it in scripts/vm");
 	if (uname(&uts) || sscanf(uts.release, "%d.%d", &kmajor, &kminor) != 2)
 		tap_bail("cannot parse the kernel release");
+	if (env_traits_load(msg, sizeof(msg)))
+		tap_bail(msg);
 	fd = nbdev_open();
 	if (fd < 0)
 		tap_bail(nbdev_strerror(fd));
@@ -1935,8 +2008,9 @@ int main(void)
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 		plan += tests[i].results;
 	tap_plan(plan);
-	tap_diag("kernel %s (%d.%d), mprotect notifies per %s", uts.release, kmajor, kminor,
-		 mprotect_notifies_per_pud() ? "PUD" : "PMD");
+	env_traits_string(traits, sizeof(traits));
+	tap_diag("kernel %s (%d.%d), traits %s, mprotect notifies per %s", uts.release, kmajor,
+		 kminor, traits[0] ? traits : "none", mprotect_notifies_per_pud() ? "PUD" : "PMD");
 	refcnt_base = module_refcnt();
 	tap_diag("module refcnt baseline %ld", refcnt_base);
 	settings_apply();
