@@ -396,14 +396,22 @@ void kmod_describe(const struct backend *b, const char *prefix,
 	}
 	if (b->nb_fd >= 0 || b->version.abi_version) {
 		snprintf(key, sizeof(key), "%s.module", prefix);
-		snprintf(v, sizeof(v), "abi=%u version=%s kernel=%s features=%s%s%s%s%s callbacks=0x%x",
+		static const struct { unsigned int bit; const char *name; } feat[] = {
+			{ NB_FEAT_TLB_IS_ARCH, "tlb_is_arch" }, { NB_FEAT_CHANGE_PTE, "change_pte" },
+			{ NB_FEAT_YOUNG_BOOL, "young_bool" }, { NB_FEAT_INSN, "insn" },
+			{ NB_FEAT_PROTECTION_UPGRADE, "protection_upgrade" },
+		};
+		char f[160] = "";
+		size_t used = 0;
+
+		/* Space-separated, so that a feature absent leaves no gap. */
+		for (size_t i = 0; i < sizeof(feat) / sizeof(feat[0]); i++)
+			if (b->version.features & feat[i].bit)
+				used += snprintf(f + used, sizeof(f) - used, "%s%s", used ? " " : "",
+						 feat[i].name);
+		snprintf(v, sizeof(v), "abi=%u version=%s kernel=%s features=%s callbacks=0x%x",
 			 b->version.abi_version, b->version.module_version, b->version.kernel_release,
-			 b->version.features & NB_FEAT_TLB_IS_ARCH ? "tlb_is_arch " : "",
-			 b->version.features & NB_FEAT_CHANGE_PTE ? "change_pte " : "",
-			 b->version.features & NB_FEAT_YOUNG_BOOL ? "young_bool " : "",
-			 b->version.features & NB_FEAT_INSN ? "insn " : "",
-			 b->version.features & NB_FEAT_PROTECTION_UPGRADE ? "protection_upgrade" : "",
-			 b->version.callbacks);
+			 f, b->version.callbacks);
 		emit(key, v);
 	}
 }
