@@ -172,3 +172,13 @@ double backend_charged_calls(const struct backend *b)
 {
 	return b->kind == BACKEND_KMOD ? kmod_charged_calls(b) : 0;
 }
+
+double backend_charged_pages(const struct backend *b)
+{
+	return b->kind == BACKEND_KMOD ? kmod_charged_pages(b) : 0;
+}
+
+double backend_capped_calls(const struct backend *b)
+{
+	return b->kind == BACKEND_KMOD ? kmod_capped_calls(b) : 0;
+}

@@ -40,7 +40,8 @@ struct backend {
 	char label[160];		/* the configuration's name, e.g. kmod:spin,ns=250 */
 	char sweep[160];		/* configurations of one sweep share this ("" if none) */
 	double sweep_cost;		/* this configuration's cost per call in its sweep */
-	bool cost_insn;			/* the cost counts instructions (kmod:insn), not the clock's ns */
+	bool cost_insn;			/* the cost counts instructions (kmod:insn, insn_range), not the clock's ns */
+	bool cost_per_page;		/* the cost is per 4 KiB of the range (spin_range, insn_range) */
 	bool attached;
 
 	/* kmod */
@@ -109,5 +110,7 @@ int backend_after_batch(struct backend *b, char *msg, size_t len);
 
 /* Calls per sample on which the cost is charged (for the sweep self-check). */
 double backend_charged_calls(const struct backend *b);
+double backend_charged_pages(const struct backend *b);
+double backend_capped_calls(const struct backend *b);
 
 #endif /* NB_BACKEND_H */

@@ -28,6 +28,8 @@ void kmod_close(struct backend *b);
 void kmod_describe(const struct backend *b, const char *prefix,
 		   void (*emit)(const char *key, const char *value));
 double kmod_charged_calls(const struct backend *b);
+double kmod_charged_pages(const struct backend *b);
+double kmod_capped_calls(const struct backend *b);
 int kmod_device_access(struct backend *b, void *buf, size_t len, bool write, struct nb_access *out);
 
 #endif /* NB_BACKEND_IMPL_H */

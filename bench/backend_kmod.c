@@ -29,9 +29,11 @@ static const uint32_t model_cbs[NB_MODEL_NR] = {
 	[NB_MODEL_FAIL] = CB(START) | CB(INTERVAL),
 	[NB_MODEL_ZAP] = CB(START) | CB(INTERVAL),
 	[NB_MODEL_INSN] = ALL_CBS,
+	[NB_MODEL_INSN_RANGE] = RANGE_CBS,
 };
 
-#define MODELS "count, spin, spin_range, sleep, smmu, fail, zap, insn"
+#define MODELS "count, spin, spin_range, sleep, smmu, fail, zap, insn, insn_range"
+#define IS_INSN(m) ((m) == NB_MODEL_INSN || (m) == NB_MODEL_INSN_RANGE)
 
 #define MAX_SWEEP 32
 
@@ -39,7 +41,7 @@ struct kmod_spec {
 	unsigned int model, mode, k;
 	uint32_t cbs, events, flags;
 	bool cbs_given;
-	uint64_t ns[MAX_SWEEP];		/* insn: instructions per call */
+	uint64_t ns[MAX_SWEEP];		/* insn: instructions per call; insn_range: per 4 KiB */
 	unsigned int nr_ns;
 	uint64_t threshold, global_ns;
 };
@@ -114,8 +116,8 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 	if (s.model == NB_MODEL_NR)
 		USAGE("--backend kmod:%s: unknown model '%s' (" MODELS ")", spec, tok);
 	/* The cost's key: a time in ns, or for insn a count of instructions. */
-	ckey = s.model == NB_MODEL_INSN ? "n" : "ns";
-	cmax = s.model == NB_MODEL_INSN ? NB_MAX_INSN : NB_MAX_NS;
+	ckey = IS_INSN(s.model) ? "n" : "ns";
+	cmax = IS_INSN(s.model) ? NB_MAX_INSN : NB_MAX_NS;
 	while ((tok = strtok_r(NULL, ",", &save))) {
 		char *eq = strchr(tok, '=');
 		const char *val = tok;
@@ -128,10 +130,11 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 			USAGE("--backend kmod:%s: '%s' is not key=value (only %s= takes a list)", spec,
 			      tok, ckey);
 		}
-		if (!strcmp(key, "ns") && s.model == NB_MODEL_INSN) {
-			USAGE("--backend kmod:%s: insn's cost is n= (instructions per call), not ns=",
-			      spec);
-		} else if (!strcmp(key, "n") && s.model != NB_MODEL_INSN) {
+		if (!strcmp(key, "ns") && IS_INSN(s.model)) {
+			USAGE("--backend kmod:%s: %s's cost is n= (instructions per %s), not ns=",
+			      spec, nb_model_name(s.model),
+			      s.model == NB_MODEL_INSN ? "call" : "4 KiB of the range");
+		} else if (!strcmp(key, "n") && !IS_INSN(s.model)) {
 			USAGE("--backend kmod:%s: n= is the insn model's cost (instructions); %s takes "
 			      "ns=", spec, nb_model_name(s.model));
 		} else if (!strcmp(key, ckey)) {
@@ -139,7 +142,7 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 				USAGE("--backend kmod:%s: at most %d %s values", spec, MAX_SWEEP, ckey);
 			if (parse_u64(val, cmax, &s.ns[s.nr_ns]))
 				USAGE("--backend kmod:%s: %s '%s' is not a number of %s in 0..%llu", spec,
-				      ckey, val, s.model == NB_MODEL_INSN ? "instructions" : "ns",
+				      ckey, val, IS_INSN(s.model) ? "instructions" : "ns",
 				      (unsigned long long)cmax);
 			s.nr_ns++;
 		} else if (!strcmp(key, "k")) {
@@ -248,7 +251,8 @@ int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 				nb_set_cost(&b->attach, cb, s.model, s.ns[i]);
 		}
 		b->sweep_cost = (double)s.ns[i];
-		b->cost_insn = s.model == NB_MODEL_INSN;
+		b->cost_insn = IS_INSN(s.model);
+		b->cost_per_page = s.model == NB_MODEL_SPIN_RANGE || s.model == NB_MODEL_INSN_RANGE;
 		if (s.model == NB_MODEL_COUNT)
 			snprintf(b->label, sizeof(b->label), "%s", base);
 		else
@@ -293,6 +297,12 @@ int kmod_open(struct backend *b, char *reason, size_t len)
 		snprintf(reason, len, "backend %s: kernel %s (>= 6.6) refuses a subscriber with both "
 			 "arch_invalidate_secondary_tlbs and start/end", b->label,
 			 b->version.kernel_release);
+		return NB_EXIT_SKIP;
+	}
+	if (b->cost_per_page && b->cost_insn && !(b->version.features & NB_FEAT_INSN_RANGE)) {
+		snprintf(reason, len, "backend %s: the module (version %s, kernel %s) has no insn_range "
+			 "model: it needs module 1.3 and an architecture with the insn loop (x86-64)",
+			 b->label, b->version.module_version, b->version.kernel_release);
 		return NB_EXIT_SKIP;
 	}
 	if (b->cost_insn && !(b->version.features & NB_FEAT_INSN)) {
@@ -380,7 +390,9 @@ void kmod_describe(const struct backend *b, const char *prefix,
 			continue;
 		snprintf(v + strlen(v), sizeof(v) - strlen(v), "%s%s=%s:%" PRIu64 "%s", v[0] ? " " : "",
 			 nb_callback_name(cb), nb_model_name(c->model), (uint64_t)c->ns,
-			 c->model == NB_MODEL_INSN ? "insn" : "ns");
+			 c->model == NB_MODEL_INSN ? "insn" :
+			 c->model == NB_MODEL_INSN_RANGE ? "insn/4KiB" :
+			 c->model == NB_MODEL_SPIN_RANGE ? "ns/4KiB" : "ns");
 		if (c->model == NB_MODEL_SMMU)
 			snprintf(v + strlen(v), sizeof(v) - strlen(v), ":threshold=%" PRIu64
 				 ":global=%" PRIu64 "ns", (uint64_t)c->threshold, (uint64_t)c->global_ns);
@@ -400,6 +412,7 @@ void kmod_describe(const struct backend *b, const char *prefix,
 			{ NB_FEAT_TLB_IS_ARCH, "tlb_is_arch" }, { NB_FEAT_CHANGE_PTE, "change_pte" },
 			{ NB_FEAT_YOUNG_BOOL, "young_bool" }, { NB_FEAT_INSN, "insn" },
 			{ NB_FEAT_PROTECTION_UPGRADE, "protection_upgrade" },
+			{ NB_FEAT_INSN_RANGE, "insn_range" },
 		};
 		char f[160] = "";
 		size_t used = 0;
@@ -439,5 +452,45 @@ double kmod_charged_calls(const struct backend *b)
 			if (!evented || (a->event_mask & NB_EV_BIT(ev)))
 				n += (double)b->stats->cell[cb][ev].calls;
 	}
+	return n;
+}
+
+/*
+ * 4 KiB units of range over the calls charged by a per-4 KiB model
+ * (spin_range, insn_range): what the slope of a per-page sweep counts. From
+ * the summed bytes, so a range that is not a multiple of 4 KiB counts its
+ * fraction where the module rounds it up.
+ */
+double kmod_charged_pages(const struct backend *b)
+{
+	const struct nb_attach *a = &b->attach;
+	double n = 0;
+
+	if (!b->stats)
+		return 0;
+	for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
+		bool evented = cb == NB_CB_START || cb == NB_CB_END || cb == NB_CB_INTERVAL;
+
+		if (!(a->callbacks & NB_CB_BIT(cb)) ||
+		    (a->cost[cb].model != NB_MODEL_SPIN_RANGE &&
+		     a->cost[cb].model != NB_MODEL_INSN_RANGE))
+			continue;
+		for (unsigned int ev = 0; ev < NB_EV_NR; ev++)
+			if (!evented || (a->event_mask & NB_EV_BIT(ev)))
+				n += (double)b->stats->cell[cb][ev].bytes / 4096.0;
+	}
+	return n;
+}
+
+/* Calls whose charge the module clamped to its per-call cap, all callbacks. */
+double kmod_capped_calls(const struct backend *b)
+{
+	double n = 0;
+
+	if (!b->stats)
+		return 0;
+	for (unsigned int cb = 0; cb < NB_CB_NR; cb++)
+		for (unsigned int ev = 0; ev < NB_EV_NR; ev++)
+			n += (double)b->stats->cell[cb][ev].capped;
 	return n;
 }

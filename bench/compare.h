@@ -115,6 +115,7 @@ enum cmp_status {
 	CMP_NO_DATA,			/* this run or run 1 has no value of the metric */
 	CMP_TOO_SMALL,			/* ties and fewer than CMP_MIN_N_APPROX samples a side */
 	CMP_EXACT,			/* exact runs: compared as deterministic, not tested */
+	CMP_CLAMPED,			/* this run's or run 1's configuration was clamped: not compared */
 };
 
 /*
@@ -138,6 +139,12 @@ struct cmp_row {
 	bool significant;		/* p_holm < alpha; exact runs: flagged (see cmp_exact_flag) */
 	bool regression;		/* significant and change_pct > threshold */
 	bool beyond_spread;		/* exact: |diff| above both runs' CI widths */
+	/*
+	 * Some calls of this run's configuration charged the module's per-call
+	 * cap, not their cost (the CSV's config.N.clamped): its figure is a lower
+	 * bound, never flagged, tested or averaged.
+	 */
+	bool clamped;
 };
 
 /* An item x configuration not present in every run. */
@@ -174,6 +181,7 @@ struct cmp_table {
 	size_t ngeo;
 	size_t ntests, nsignificant, nregressions, nimprovements, ntoo_small;
 	size_t nexact;			/* exact runs: item x configuration x run compared */
+	size_t nclamped;		/* rows not compared: clamped in their run or run 1 */
 	size_t nsingle;			/* item x configurations tested on samples of one repeat */
 	size_t nunderpowered;		/* tests whose min_p x ntests >= alpha */
 	const struct cmp_row *weakest;	/* the one of those with the largest min_p */

@@ -112,7 +112,10 @@ static const char *row_note(const struct cmp_row *row)
 {
 	switch (row->status) {
 	case CMP_BASELINE:
-		return "";
+		return row->clamped ? "CLAMPED (calls charged the per-call cap: a lower bound)" : "";
+	case CMP_CLAMPED:
+		return row->clamped ? "CLAMPED (calls charged the per-call cap: a lower bound), "
+				      "not compared" : "not compared: run 1's is CLAMPED";
 	case CMP_NO_DATA:
 		return "no data";
 	case CMP_TOO_SMALL:
@@ -591,6 +594,10 @@ void cmp_print_text(FILE *out, const struct run *runs, size_t nruns, const struc
 			t->nexact, t->nsignificant, t->nsignificant - t->nimprovements,
 			t->nimprovements, t->nmissing ? ", some not in every run" : "",
 			t->nfailed ? ", some not compared: failed in a run" : "");
+	if (t->nclamped)
+		fprintf(out, "%zu not compared: CLAMPED (some calls charged the module's per-call cap, "
+			"in that run or run 1: the figure is a lower bound, not an answer).\n",
+			t->nclamped);
 	else
 		fprintf(out, "\n%zu test%s, %zu significant (%zu slower, %zu faster)%s%s%s.\n",
 			t->ntests, t->ntests == 1 ? "" : "s", t->nsignificant,

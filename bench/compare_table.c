@@ -104,6 +104,30 @@ static int values_get(const struct run_item *it, const char *label, struct value
 	return 0;
 }
 
+/*
+ * Was the configuration clamped in some repeat: the harness writes
+ * config.K.clamped for a configuration K (config.K = label) some of whose
+ * calls charged the module's per-call cap.
+ */
+static bool config_clamped(const struct run_item *it, const char *label)
+{
+	for (size_t k = 0; k < it->nrep; k++) {
+		const struct csv_file *f = &it->rep[k];
+
+		for (size_t i = 0; i < f->nmeta; i++) {
+			char key[64];
+
+			if (strncmp(f->meta[i].key, "config.", 7) || strchr(f->meta[i].key + 7, '.') ||
+			    strcmp(f->meta[i].val, label))
+				continue;
+			snprintf(key, sizeof(key), "%.40s.clamped", f->meta[i].key);
+			if (csv_meta_get(f, key))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* 2 / C(nx + ny, nx): the smallest two-sided p of the exact test (complete separation). */
 static double exact_min_p(size_t nx, size_t ny)
 {
@@ -170,6 +194,7 @@ static int add_rows(struct cmp_table *t, const struct run *runs, size_t nruns, c
 		row->by_repeat = by_repeat;
 		row->ratio = row->change_pct = row->p_holm = row->min_p = row->diff = NAN;
 		row->test.p = NAN;
+		row->clamped = config_clamped(run_find(&runs[r], id), label);
 		if (nx && stats_compute(x, nx, &row->st))
 			goto out;
 		if (r == 0) {
@@ -182,6 +207,12 @@ static int add_rows(struct cmp_table *t, const struct run *runs, size_t nruns, c
 		}
 		row->change_pct = change_pct(row->st.median, rows[0].st.median);
 		row->diff = row->st.median - rows[0].st.median;
+		/* a lower bound on either side: shown, never flagged, tested or averaged */
+		if (row->clamped || rows[0].clamped) {
+			row->status = CMP_CLAMPED;
+			t->nclamped++;
+			continue;
+		}
 		if (row->st.median > 0 && rows[0].st.median > 0)
 			row->ratio = row->st.median / rows[0].st.median;
 		if (o->exact) {

@@ -23,7 +23,7 @@ struct meta {
 static struct meta *metas;
 static unsigned int nr_metas;
 
-void meta_put(const char *key, const char *value)
+static void meta_set(const char *key, const char *value, bool repeat)
 {
 	char *v = strdup(value ? value : "");
 	struct meta *nm;
@@ -33,7 +33,7 @@ void meta_put(const char *key, const char *value)
 	for (char *p = v; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	for (unsigned int i = 0; i < nr_metas; i++)
+	for (unsigned int i = 0; i < nr_metas && !repeat; i++)
 		if (!strcmp(metas[i].key, key)) {
 			free(metas[i].value);
 			metas[i].value = v;
@@ -50,6 +50,11 @@ void meta_put(const char *key, const char *value)
 	nr_metas++;
 }
 
+void meta_put(const char *key, const char *value)
+{
+	meta_set(key, value, false);
+}
+
 void meta_add(const char *key, const char *fmt, ...)
 {
 	char buf[4096];
@@ -59,6 +64,18 @@ void meta_add(const char *key, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	meta_put(key, buf);
+}
+
+/* One more line with this key, beside those it has (a run's several sweeps). */
+void meta_add_repeat(const char *key, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	meta_set(key, buf, true);
 }
 
 unsigned int meta_count(void)

@@ -12,6 +12,9 @@
 /* Adds (or replaces) a key. Newlines in values become spaces. */
 __attribute__((format(printf, 2, 3)))
 void meta_add(const char *key, const char *fmt, ...);
+/* Another line with key, keeping those it has: a run's several sweeps. */
+__attribute__((format(printf, 2, 3)))
+void meta_add_repeat(const char *key, const char *fmt, ...);
 /* Same, with a ready string (usable as a callback). */
 void meta_put(const char *key, const char *value);
 unsigned int meta_count(void);

@@ -181,6 +181,7 @@ struct layout_cols {
 	uint32_t nb_cbs;		/* callbacks with columns */
 	int nb[NB_CB_NR];		/* first column of callback cb: NBF_NR, then 2 per event, hist */
 	int nb_ranges_per_call, nb_range_bytes_mean, nb_charged_calls;
+	int nb_charged_pages, nb_capped_per_op;
 	int nb_ev_per_op;		/* NB_EV_NONE of them: main callback's calls / K / op */
 };
 
@@ -241,11 +242,14 @@ static void make_columns(struct run_result *r, struct layout_cols *lc, const str
 		if (o->cfg[k].kind == BACKEND_KMOD)
 			lc->nb_cbs |= o->cfg[k].attach.callbacks;
 	lc->nb_ranges_per_call = lc->nb_range_bytes_mean = lc->nb_charged_calls = -1;
+	lc->nb_charged_pages = lc->nb_capped_per_op = -1;
 	if (!lc->nb_cbs)
 		return;
 	lc->nb_ranges_per_call = add_col(r, "nb_ranges_per_call", false);
 	lc->nb_range_bytes_mean = add_col(r, "nb_range_bytes_mean", false);
 	lc->nb_charged_calls = add_col(r, "nb_charged_calls", false);
+	lc->nb_charged_pages = add_col(r, "nb_charged_pages", false);
+	lc->nb_capped_per_op = add_col(r, "nb_capped_per_op", false);
 	lc->nb_ev_per_op = (int)r->ncols;
 	for (unsigned int ev = 0; ev < NB_EV_NONE; ev++) {
 		snprintf(name, sizeof(name), "nb_%s_per_op", nb_event_name(ev));
@@ -553,6 +557,8 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 			}
 		}
 		v[lc->nb_charged_calls] = backend_charged_calls(b);
+		v[lc->nb_charged_pages] = backend_charged_pages(b);
+		v[lc->nb_capped_per_op] = backend_capped_calls(b) / (double)sc->batch;
 	}
 	cr->round[cr->n] = round;
 	cr->seq[cr->n] = sc->seq++;
@@ -725,6 +731,27 @@ static int calibrate_sweep(struct sample_ctx *sc, const struct run_opts *o, int 
 	return ret;
 }
 
+/* A configuration some of whose calls the module clamped to its per-call cap. */
+static bool clamped(const struct config_result *cr, const struct layout_cols *lc)
+{
+	return lc->nb_capped_per_op >= 0 && cr->b->kind == BACKEND_KMOD &&
+	       cr->st[lc->nb_capped_per_op].n && cr->st[lc->nb_capped_per_op].max > 0;
+}
+
+static bool any_clamped(const struct run_result *r, const struct layout_cols *lc)
+{
+	for (unsigned int k = 0; k < r->ncfg; k++)
+		if (clamped(&r->cfg[k], lc))
+			return true;
+	return false;
+}
+
+static const char *cap_text(const struct backend *b)
+{
+	return b->cost_insn ? "NB_MAX_INSN_CALL, 2^28 instructions per call" :
+	       "NB_MAX_CALL_NS, 1 ms per call";
+}
+
 static void print_summary(const struct bench *bench, const struct run_result *r,
 			  const struct layout_cols *lc, const struct bench_ctx *bctx)
 {
@@ -745,6 +772,8 @@ static void print_summary(const struct bench *bench, const struct run_result *r,
 	printf(" %9s", "faults/op");
 	if (lc->dev >= 0)
 		printf(" %9s %10s", "zapped/op", "refault/op");
+	if (any_clamped(r, lc))
+		printf(" %s", "clamped calls/op");
 	printf("\n");
 	for (unsigned int k = 0; k < r->ncfg; k++) {
 		const struct config_result *cr = &r->cfg[k];
@@ -773,8 +802,22 @@ static void print_summary(const struct bench *bench, const struct run_result *r,
 			else
 				printf(" %9s %10s", "-", "-");
 		}
+		if (any_clamped(r, lc)) {
+			if (clamped(cr, lc))
+				printf(" CLAMPED %.3f (max %.3f)", cr->st[lc->nb_capped_per_op].median,
+				       cr->st[lc->nb_capped_per_op].max);
+			else
+				printf(" -");
+		}
 		printf("\n");
 	}
+	for (unsigned int k = 0; k < r->ncfg; k++)
+		if (clamped(&r->cfg[k], lc))
+			printf("%-28s CLAMPED: %.3f calls per op (median; max %.3f) charged the "
+			       "module's per-call cap (%s), not their configured cost: its %s/op is a "
+			       "lower bound, not an answer\n", r->cfg[k].b->label,
+			       r->cfg[k].st[lc->nb_capped_per_op].median,
+			       r->cfg[k].st[lc->nb_capped_per_op].max, cap_text(r->cfg[k].b), u);
 	for (unsigned int k = 0; k < r->ncfg && lc->nbench; k++) {
 		const struct config_result *cr = &r->cfg[k];
 		unsigned int have = 0;
@@ -884,6 +927,7 @@ static void sweep_floors(const struct run_result *r, const char *sw, double char
 	unsigned int held[64], nsamp[64], n = 0;
 	char line[2048] = "";
 	const char *unit = NULL, *key = NULL, *tu = env_clock_unit();
+	bool per_page = false;
 
 	*fslope = *fres = NAN;
 	*resolved = false;
@@ -895,6 +939,7 @@ static void sweep_floors(const struct run_result *r, const char *sw, double char
 			continue;
 		unit = sweep_cost_unit(cr->b);
 		key = cr->b->cost_insn ? "n" : "ns";
+		per_page = cr->b->cost_per_page;
 		held[n] = nsamp[n] = 0;
 		for (unsigned int i = 0; i < cr->n; i++) {
 			double v = cr->v[i * r->ncols + COL_SAMPLE_NS];
@@ -947,8 +992,8 @@ static void sweep_floors(const struct run_result *r, const char *sw, double char
 	else if (*resolved)
 		printf("resolved: in every pair of configurations adjacent in cost the costlier one's "
 		       "lower quartile is %.1f or more above the other's upper quartile (floors step "
-		       "by >= %.1f): a cost step of %.0f %s per call is detected\n", sep, gap, step,
-		       unit);
+		       "by >= %.1f): a cost step of %.0f %s per %s is detected\n", sep, gap, step,
+		       unit, per_page ? "4 KiB of range" : "call");
 	else
 		printf("not resolved: the quartiles of configurations adjacent in cost overlap (by "
 		       "up to %.1f %s/op; floors step by >= %.1f)\n", -sep, tu, gap);
@@ -974,9 +1019,11 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 		const char *sw = r->cfg[k].b->sweep, *tu = env_clock_unit();
 		const char *cu = sweep_cost_unit(r->cfg[k].b);
 		double x[64], y[64], y10[64], ycb[64], charged = 0, slope, icpt, r2, s10, s_cb, dummy;
-		double fslope = NAN, fres = NAN;
-		unsigned int n = 0;
+		double fslope = NAN, fres = NAN, capmax = 0;
+		unsigned int n = 0, nclamped = 0;
 		bool first = true, calls = !strcmp(cu, tu), resolved = false;
+		bool pages = r->cfg[k].b->cost_per_page;
+		const char *what = pages ? "charged 4 KiB pages" : "charged calls";
 		char ratio[96], fmeta[192] = "";
 
 		if (!sw[0])
@@ -995,10 +1042,31 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 			y[n] = cr->st[COL_NS_PER_OP].median;
 			y10[n] = sample_quantile(r, cr, COL_NS_PER_OP, 0.1);
 			ycb[n] = callback_ns_per_op(cr, lc);
-			charged += cr->st[lc->nb_charged_calls].median / cr->st[COL_NOPS].median;
+			charged += cr->st[pages ? lc->nb_charged_pages : lc->nb_charged_calls].median /
+				   cr->st[COL_NOPS].median;
+			if (clamped(cr, lc)) {
+				nclamped++;
+				if (cr->st[lc->nb_capped_per_op].max > capmax)
+					capmax = cr->st[lc->nb_capped_per_op].max;
+			}
 			n++;
 		}
 		charged /= n;
+		/*
+		 * A clamped call charged the cap, not N (or N per page): the fit
+		 * would measure the cap. Say so instead of giving a slope.
+		 */
+		if (nclamped) {
+			printf("sweep %s: clamped: %u of %u configurations had calls charged the "
+			       "module's per-call cap (%s; up to %.3f per op) instead of their cost: "
+			       "no slope is given, the %s/op of those configurations are lower "
+			       "bounds (%s counted per op %.3f)\n", sw, nclamped, n,
+			       cap_text(r->cfg[k].b), capmax, tu, what, charged);
+			meta_add_repeat("sweep", "%s: clamped: %u of %u configurations, up to %.4f calls per op "
+				 "charged the per-call cap (%s); no fit, cost_unit %s, time_unit %s",
+				 sw, nclamped, n, capmax, cap_text(r->cfg[k].b), cu, tu);
+			continue;
+		}
 		if (stats_linfit(x, y, n, &slope, &icpt, &r2))
 			continue;
 		if (stats_linfit(x, y10, n, &s10, &dummy, &dummy))
@@ -1009,10 +1077,12 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 		if (calls)
 			snprintf(ratio, sizeof(ratio), "ratio");
 		else
-			snprintf(ratio, sizeof(ratio), "%s per charged %s", tu, cu);
-		printf("sweep %s: slope %.3f %s/op per %s of cost (r2 %.4f); counted charged calls "
+			snprintf(ratio, sizeof(ratio), "%s per charged %s%s", tu, cu,
+				 pages ? " per 4 KiB" : "");
+		printf("sweep %s: slope %.3f %s/op per %s of cost%s (r2 %.4f); counted %s "
 		       "per op %.3f; %s %.3f; fastest decile: slope %.3f, %s %.3f; "
-		       "module-timed callbacks: slope %.3f, %s %.3f\n", sw, slope, tu, cu, r2, charged,
+		       "module-timed callbacks: slope %.3f, %s %.3f\n", sw, slope, tu, cu,
+		       pages ? " per 4 KiB" : "", r2, what, charged,
 		       ratio, charged > 0 ? slope / charged : NAN, s10, ratio,
 		       charged > 0 ? s10 / charged : NAN, s_cb, ratio,
 		       charged > 0 ? s_cb / charged : NAN);
@@ -1028,13 +1098,13 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 				 charged <= 0 ? "uncharged" : resolved ? "resolved" : "unresolved");
 		}
 		/* Field names after the first "slope" must not repeat it: scripts parse by word. */
-		meta_add("sweep", "%s: slope %.4f, intercept %.1f %s, r2 %.5f, charged calls per op "
+		meta_add_repeat("sweep", "%s: slope %.4f, intercept %.1f %s, r2 %.5f, %s per op "
 			 "%.4f, slope/charged %.4f, p10_slope %.4f, p10_slope/charged %.4f, "
-			 "callback_ns_slope %.4f, callback_ns_slope/charged %.4f, cost_unit %s, "
-			 "time_unit %s%s", sw, slope, icpt, tu, r2,
+			 "callback_ns_slope %.4f, callback_ns_slope/charged %.4f, cost_unit %s%s, "
+			 "time_unit %s%s", sw, slope, icpt, tu, r2, what,
 			 charged, charged > 0 ? slope / charged : NAN, s10,
 			 charged > 0 ? s10 / charged : NAN, s_cb,
-			 charged > 0 ? s_cb / charged : NAN, cu, tu, fmeta);
+			 charged > 0 ? s_cb / charged : NAN, cu, pages ? "/4KiB" : "", tu, fmeta);
 	}
 }
 
@@ -1245,6 +1315,12 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 		snprintf(key, sizeof(key), "config.%u", k);
 		meta_put(key, o->cfg[k].label);
 		backend_describe(&o->cfg[k], key, emit_meta);
+		if (clamped(&r.cfg[k], &lc)) {
+			snprintf(key, sizeof(key), "config.%u.clamped", k);
+			meta_add(key, "yes: %.4f calls per op (median; max %.4f) charged the per-call cap "
+				 "(%s), not their cost", r.cfg[k].st[lc.nb_capped_per_op].median,
+				 r.cfg[k].st[lc.nb_capped_per_op].max, cap_text(r.cfg[k].b));
+		}
 	}
 	if (sc.exact)
 		meta_add("sample_start", "right after a timer tick (exact mode: the coarse clock moved); "

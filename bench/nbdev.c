@@ -216,6 +216,7 @@ const char *nb_model_name(unsigned int model)
 		[NB_MODEL_FAIL] = "fail",
 		[NB_MODEL_ZAP] = "zap",
 		[NB_MODEL_INSN] = "insn",
+		[NB_MODEL_INSN_RANGE] = "insn_range",
 	};
 	return NAME_OF(names, model);
 }

@@ -79,6 +79,7 @@ enum nb_model {
 	NB_MODEL_FAIL,		/* -EAGAIN when not blockable, else spin ns */
 	NB_MODEL_ZAP,		/* zap the software secondary page table, ns per entry */
 	NB_MODEL_INSN,		/* execute exactly ns (here: a count) instructions per call */
+	NB_MODEL_INSN_RANGE,	/* execute ns (a count) instructions per 4 KiB of the range */
 	NB_MODEL_NR
 };
 
@@ -88,6 +89,10 @@ enum nb_model {
 #define NB_MAX_NS		1000000ULL	/* 1 ms */
 #define NB_MAX_CALL_NS		1000000ULL	/* 1 ms */
 #define NB_MAX_INSN		1000000ULL	/* INSN: instructions per call */
+/* INSN_RANGE: instructions one call executes are clamped to this, counted
+ * as capped; 2^28 covers a 64 GiB range at up to 16 per 4 KiB page.
+ */
+#define NB_MAX_INSN_CALL	(1ULL << 28)
 #define NB_MAX_SUBSCRIBERS	64
 #define NB_MAX_THRESHOLD	(1ULL << 20)	/* SMMU threshold, pages */
 #define NB_MAX_MIRROR_LEN	(1ULL << 40)	/* 1 TiB of virtual range */
@@ -98,7 +103,8 @@ struct nb_cost {
 	__u32 reserved;		/* must be 0 */
 	/*
 	 * SPIN, SPIN_RANGE, SLEEP, SMMU (per page), FAIL, ZAP (per entry): ns;
-	 * INSN: instructions per call (N; the call executes N + a constant)
+	 * INSN: instructions per call (N; the call executes N + a constant);
+	 * INSN_RANGE: instructions per 4 KiB of the range
 	 */
 	__u64 ns;
 	__u64 threshold;	/* SMMU: pages up to which ns is charged per page */
@@ -210,6 +216,7 @@ struct nb_access {
 #define NB_FEAT_INSN		(1u << 3)	/* the INSN model (this architecture has its loop) */
 /* the kernel has MMU_NOTIFY_PROTECTION_UPGRADE: NB_EV_PROTECTION_UPGRADE counts it */
 #define NB_FEAT_PROTECTION_UPGRADE	(1u << 4)
+#define NB_FEAT_INSN_RANGE	(1u << 5)	/* the INSN_RANGE model (module 1.3, with the loop) */
 
 struct nb_version {
 	__u32 abi_version;

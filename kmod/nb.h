@@ -16,7 +16,7 @@
 #include "nb_probes.h"
 #include "notibench.h"
 
-#define NB_MODULE_VERSION	"1.2"
+#define NB_MODULE_VERSION	"1.3"
 
 /* What the young callbacks return on this kernel. */
 #ifdef NB_YOUNG_BOOL

@@ -282,7 +282,7 @@ u32 nb_kernel_features(void)
 	f |= NB_FEAT_PROTECTION_UPGRADE;
 #endif
 	if (nb_insn_supported())
-		f |= NB_FEAT_INSN;
+		f |= NB_FEAT_INSN | NB_FEAT_INSN_RANGE;
 	return f;
 }
 

@@ -28,6 +28,7 @@ static const u32 nb_model_cbs[NB_MODEL_NR] = {
 	[NB_MODEL_FAIL] = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_INTERVAL),
 	[NB_MODEL_ZAP] = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_INTERVAL),
 	[NB_MODEL_INSN] = NB_CB_BIT(NB_CB_NR) - 1,
+	[NB_MODEL_INSN_RANGE] = RANGE_CBS,
 };
 
 bool nb_model_allowed(unsigned int cb, unsigned int model)
@@ -56,6 +57,22 @@ static void nb_insn(u64 n)
 #ifdef NB_HAVE_INSN_LOOP
 	nb_insn_loop(n);
 #endif
+}
+
+/*
+ * INSN_RANGE: n instructions per 4 KiB unit, clamped to NB_MAX_INSN_CALL
+ * (nb_insn_range_count(), shared with tests/insn_test.c). Unclamped, the
+ * same instructions run whatever units and n are, so a call costs exactly
+ * units * n more than with n = 0; a clamped call is counted in capped.
+ */
+static u64 nb_insn_range(u64 units, u64 n, unsigned int *acc)
+{
+	int capped = 0;
+	u64 count = nb_insn_range_count(units, n, NB_MAX_INSN_CALL, &capped);
+
+	if (capped)
+		*acc |= NB_ACC_CAPPED;
+	return count;
 }
 
 static void nb_spin(u64 ns)
@@ -130,6 +147,9 @@ int nb_charge(const struct nb_cost *c, unsigned long start, unsigned long end,
 		break;
 	case NB_MODEL_INSN:
 		nb_insn(c->ns);
+		break;
+	case NB_MODEL_INSN_RANGE:
+		nb_insn(nb_insn_range(nb_units(start, end), c->ns, acc));
 		break;
 	default:
 		break;

@@ -52,4 +52,26 @@ static inline void nb_insn_loop(unsigned long n)
  */
 #endif
 
+/*
+ * The INSN_RANGE model's count: n per unit (4 KiB of the range), clamped to
+ * cap; *capped is set when it clamps (also when units * n overflows). Not
+ * clamped, it runs the same instructions for every units and n (a multiply,
+ * its overflow test and a compare, all branches not taken): the constant
+ * beyond the loop's does not depend on the cost. Plain C, for every
+ * architecture; tests/insn_test.c checks its values.
+ */
+static inline unsigned long long nb_insn_range_count(unsigned long long units,
+						     unsigned long long n,
+						     unsigned long long cap,
+						     int *capped)
+{
+	unsigned long long count;
+
+	if (__builtin_mul_overflow(units, n, &count) || count > cap) {
+		*capped = 1;
+		return cap;
+	}
+	return count;
+}
+
 #endif /* NB_INSN_H */

@@ -6,7 +6,8 @@
  * (3: the PROTECTION_UPGRADE event slot, which moved OTHER and NONE):
  * a change that moves a field or resizes a struct fails here and must come
  * with an NB_ABI_VERSION bump and new numbers. Additions that leave every
- * layout alone (the INSN model, its feature bit and cap) keep the version:
+ * layout alone (the INSN and INSN_RANGE models, their feature bits and caps)
+ * keep the version:
  * an older module refuses the new model with -EINVAL and does not report
  * the feature, which is how user space tells. Also checks the few nbdev
  * helpers that build ABI structs.
@@ -119,12 +120,14 @@ static const struct check checks[] = {
 	/* models, modes, flags */
 	VAL(NB_MODEL_COUNT, 0), VAL(NB_MODEL_SPIN, 1), VAL(NB_MODEL_SPIN_RANGE, 2),
 	VAL(NB_MODEL_SLEEP, 3), VAL(NB_MODEL_SMMU, 4), VAL(NB_MODEL_FAIL, 5),
-	VAL(NB_MODEL_ZAP, 6), VAL(NB_MODEL_INSN, 7), VAL(NB_MODEL_NR, 8),
+	VAL(NB_MODEL_ZAP, 6), VAL(NB_MODEL_INSN, 7), VAL(NB_MODEL_INSN_RANGE, 8),
+	VAL(NB_MODEL_NR, 9),
 	VAL(NB_MODE_OPS, 0), VAL(NB_MODE_INTERVAL, 1),
 	VAL(NB_ATTACH_NO_RING, 1), VAL(NB_ATTACH_FLAGS, 1),
 	VAL(NB_STATE_ATTACHED, 1), VAL(NB_STATE_RELEASED, 2), VAL(NB_ACCESS_WRITE, 1),
 	VAL(NB_FEAT_TLB_IS_ARCH, 1), VAL(NB_FEAT_CHANGE_PTE, 2), VAL(NB_FEAT_YOUNG_BOOL, 4),
 	VAL(NB_FEAT_INSN, 8), VAL(NB_FEAT_PROTECTION_UPGRADE, 16),
+	VAL(NB_FEAT_INSN_RANGE, 32),
 
 	/* histogram: bucket b in 1..28 is [2^(11+b), 2^(12+b)), so HUGE starts at 1 TiB */
 	VAL(NB_HIST_SMALL, 0), VAL(NB_HIST_HUGE, 29), VAL(NB_HIST_FULL, 30),
@@ -132,6 +135,7 @@ static const struct check checks[] = {
 
 	/* caps */
 	VAL(NB_MAX_NS, 1000000), VAL(NB_MAX_CALL_NS, 1000000), VAL(NB_MAX_INSN, 1000000),
+	VAL(NB_MAX_INSN_CALL, 1ULL << 28),
 	VAL(NB_MAX_SUBSCRIBERS, 64),
 	VAL(NB_MAX_THRESHOLD, 1ULL << 20), VAL(NB_MAX_MIRROR_LEN, 1ULL << 40),
 	VAL(NB_MAX_MIRROR_ENTRIES, 1ULL << 22), VAL(NB_RING_SIZE, 256),
@@ -192,7 +196,8 @@ static void check_client(void)
 	       !strcmp(nb_event_name(NB_EV_OTHER), "other") &&
 	       !strcmp(nb_callback_name(NB_CB_INTERVAL), "interval") &&
 	       !strcmp(nb_model_name(NB_MODEL_ZAP), "zap") &&
-	       !strcmp(nb_model_name(NB_MODEL_INSN), "insn") && !strcmp(nb_event_name(NB_EV_NR), "?"),
+	       !strcmp(nb_model_name(NB_MODEL_INSN), "insn") &&
+	       !strcmp(nb_model_name(NB_MODEL_INSN_RANGE), "insn_range") && !strcmp(nb_event_name(NB_EV_NR), "?"),
 	       "names of events, callbacks, models; ? out of range");
 	/* The one name table (nbdev.c) names every slot, each once: CSV columns are made of them. */
 	for (unsigned int ev = 0; ev < NB_EV_NR; ev++) {

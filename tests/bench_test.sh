@@ -294,6 +294,21 @@ usage_case "mprotect --backend kmod:spin,n=4" "--backend|n=|ns=" mprotect --quic
 usage_case "mprotect --backend kmod:insn,n=1000001" "--backend|1000001|instructions" \
 	mprotect --quick --backend kmod:insn,n=1000001
 usage_case "mprotect --backend kmod:insn,n=0,x" "--backend|x" mprotect --quick --backend kmod:insn,n=0,x
+# insn_range: n= per 4 KiB, range callbacks only
+usage_case "mprotect --backend kmod:insn_range,ns=4" "--backend|insn_range|n=|4 KiB" \
+	mprotect --quick --backend kmod:insn_range,ns=4
+usage_case "mprotect --backend kmod:insn_range,n=1000001" "--backend|1000001|instructions" \
+	mprotect --quick --backend kmod:insn_range,n=1000001
+usage_case "mprotect --backend kmod:insn_range,cb=release,n=1" "--backend|insn_range|cb=release" \
+	mprotect --quick --backend kmod:insn_range,cb=release,n=1
+if [[ ! -e /dev/notibench ]]; then
+	out=$tmp/run.$((++runs))
+	mkdir "$out"
+	"$nb" run mprotect --quick --backend kmod:insn_range,n=0,1,2,4 --out "$out" > /dev/null 2> "$out.err"
+	rc=$?
+	ok "$( ((rc == 4)) && [[ -z $(ls -A "$out") ]]; echo $?)" \
+		"mprotect --backend kmod:insn_range,n=0,1,2,4 parses; without /dev/notibench exit 4 (exit $rc)"
+fi
 if [[ ! -e /dev/notibench ]]; then
 	out=$tmp/run.$((++runs))
 	mkdir "$out"

@@ -142,7 +142,7 @@ gen xbad -v seed=301 "${x[@]}" -v unit_item=cow-thp-4M -v unit_other=cycles
 gen wall -v seed=302 -v unit=ns -v klabel=6.12-wall
 
 echo "TAP version 13"
-echo "1..72"
+echo "1..77"
 
 # (1) noise only
 run noise "$tmp/base" "$tmp/noise" --csv "$tmp/noise.csv"
@@ -428,6 +428,45 @@ bad metric "--metric nosuch: no such column" "--metric of a column no CSV has" "
 bad version "v2.csv: notibench CSV version '2'; this reads version 1" "another format version" "$tmp/base/cow-thp-2M.csv" "$tmp/v2.csv"
 bad short "short.csv:31: 7 fields, the header has 8" "a row with a field missing" "$tmp/base/cow-thp-2M.csv" "$tmp/short.csv"
 bad badnum "cow-thp-2M.csv:30: column ns_per_op: '12x' is not a number" "a bad number in a sample row" "$tmp/base" "$tmp/badnum"
+
+# (5b) a CLAMPED configuration (config.K.clamped: some calls charged the
+# module's per-call cap): the +8 % of xreg in it is shown, never flagged.
+mkdir -p "$tmp/xclamp"
+cp "$tmp/xreg/"*.csv "$tmp/xclamp/"
+awk -v cfg="$reg_cfg" '{ print }
+	/^# config\.[0-9]+: / && substr($0, index($0, ": ") + 2) == cfg {
+		k = $2; sub(/:$/, "", k)
+		print "# " k ".clamped: yes: 4.0000 calls per op (median; max 4.0000) charged the per-call cap (NB_MAX_CALL_NS, 1 ms per call), not their cost"
+	}' "$tmp/xreg/$reg_item.csv" > "$tmp/xclamp/$reg_item.csv"
+run xclamp "$tmp/xa" "$tmp/xclamp" --csv "$tmp/xclamp.csv"
+got=$(field "$tmp/xclamp.csv" result "$reg_item" "$reg_cfg" 2 note)
+[[ $rc == 0 && -z $(flagged "$tmp/xclamp.csv") && -z $(marked "$tmp/xclamp.out") &&
+	$got == "CLAMPED (calls charged the per-call cap: a lower bound), not compared" ]]
+ok $? "exact +8 % in a CLAMPED configuration: not flagged, noted CLAMPED, exit 0 (got $rc, '$got')"
+grep -q '^1 not compared: CLAMPED' "$tmp/xclamp.out" && grep -q "$reg_cfg.*CLAMPED" "$tmp/xclamp.out"
+ok $? "the text shows the row as CLAMPED and counts it as not compared"
+run xclampb "$tmp/xclamp" "$tmp/xreg" --csv "$tmp/xclampb.csv"
+got=$(field "$tmp/xclampb.csv" result "$reg_item" "$reg_cfg" 2 note)
+[[ $rc == 0 && -z $(flagged "$tmp/xclampb.csv") && $got == "not compared: run 1's is CLAMPED" ]]
+ok $? "clamped in the baseline only: not compared either (got $rc, '$got')"
+# scripts/summary: the configuration and its sweep are marked, no slope is given
+sum_one() { # CSV CLAMPED-CONFIG-INDEX: a copy with that configuration clamped, summarised
+	awk -v k="$2" '{
+		if (/^# sweep: /) { s = substr($0, 10); print "# sweep: " substr(s, 1, index(s, ": slope ") - 1) ": clamped: 1 of 4 configurations, up to 4.0000 calls per op charged the per-call cap (NB_MAX_CALL_NS, 1 ms per call); no fit, cost_unit ns, time_unit insn"; next }
+		print
+		if ($0 ~ "^# config\\." k ": ") print "# config." k ".clamped: yes"
+	}' "$1"
+}
+mkdir -p "$tmp/sumclamp"
+f=$(ls "$root"/tests/fixtures/exact/*210225/mprotect-thp-2M-toggle.csv)
+sum_one "$f" 3 > "$tmp/sumclamp/mprotect-thp-2M-toggle.csv"
+"$root/scripts/summary" "$tmp/sumclamp" > "$tmp/sumclamp.out" 2>&1
+grep -q 'clamped: no slope' "$tmp/sumclamp.out" && ! grep -qE 'kmod:spin.* [0-9.]+ \([01]\.[0-9]+\)' "$tmp/sumclamp.out"
+grep -q 'kmod:spin,ns=0\.\.20000 CLAMPED' "$tmp/sumclamp.out"
+ok $? "scripts/summary: a sweep whose metadata says clamped shows 'clamped: no slope', no fit, and is marked CLAMPED"
+"$root/scripts/summary" "$(dirname "$f")" > "$tmp/sumplain.out" 2>&1
+! grep -q 'CLAMPED\|clamped' "$tmp/sumplain.out" && grep -qE 'kmod:spin.*\(1\.00\)' "$tmp/sumplain.out"
+ok $? "scripts/summary: the same sweep unclamped shows its slope and no CLAMPED"
 
 # (6) --csv: complete, parseable, atomic
 mkdir -p "$tmp/out"

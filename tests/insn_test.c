@@ -7,6 +7,12 @@
  * A single step is one architectural instruction (each iteration of x86's
  * loop is one), the count QEMU's icount and a PMU's instructions-retired
  * counter make too.
+ *
+ * The INSN_RANGE model runs the same loop for nb_insn_range_count(units, n,
+ * cap) instructions: its values are checked (the clamp, an overflowing
+ * product, the cap itself), and the count and the loop are single-stepped
+ * together for units x n below the cap, which must cost units * n plus one
+ * constant (clamped calls are only shown: they are marked, not exact).
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,14 +32,26 @@
 /* n = 0..NR_SMALL-1 one by one, then a few large ones. */
 #define NR_SMALL 200
 static const unsigned long large[] = { 511, 1000, 4095, 16384 };
-#define NR_N (NR_SMALL + sizeof(large) / sizeof(large[0]))
+#define NR_LOOP (NR_SMALL + sizeof(large) / sizeof(large[0]))
+
+/* INSN_RANGE, single-stepped: (units, n) pairs under and over a small cap. */
+#define RANGE_CAP 5000UL
+static const unsigned long r_units[] = { 0, 1, 2, 16, 512, 1000 };
+static const unsigned long r_n[] = { 0, 1, 2, 3, 4 };
+#define NR_RU (sizeof(r_units) / sizeof(r_units[0]))
+#define NR_RN (sizeof(r_n) / sizeof(r_n[0]))
+/* clamped: 512 x 10, 1000 x 6, 5001 x 1, 2^40 x 2^30 (the product overflows) */
+static const unsigned long c_units[] = { 512, 1000, 5001, 1UL << 40 };
+static const unsigned long c_n[] = { 10, 6, 1, 1UL << 30 };
+#define NR_C (sizeof(c_units) / sizeof(c_units[0]))
+#define NR_N (NR_LOOP + NR_RU * NR_RN + NR_C)
 
 static unsigned long n_at(unsigned int i)
 {
 	return i < NR_SMALL ? i : large[i - NR_SMALL];
 }
 
-extern const char nb_t_begin[], nb_t_end[];
+extern const char nb_t_begin[], nb_t_end[], nb_r_begin[], nb_r_end[];
 
 /* The loop between two labels; nothing else of the compiler's in between (checked below). */
 __attribute__((noinline, noclone, used)) static void bracketed(unsigned long n)
@@ -43,13 +61,29 @@ __attribute__((noinline, noclone, used)) static void bracketed(unsigned long n)
 	asm volatile(".globl nb_t_end\nnb_t_end:");
 }
 
+static int range_capped;
+
+/* The module's nb_insn_range(): the count, then the loop over it. */
+__attribute__((noinline, noclone, used)) static void bracketed_range(unsigned long units,
+								    unsigned long n)
+{
+	asm volatile(".globl nb_r_begin\nnb_r_begin:");
+	nb_insn_loop(nb_insn_range_count(units, n, RANGE_CAP, &range_capped));
+	asm volatile(".globl nb_r_end\nnb_r_end:");
+}
+
 static void child(void)
 {
 	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
 		_exit(3);
 	raise(SIGSTOP);
-	for (unsigned int i = 0; i < NR_N; i++)
+	for (unsigned int i = 0; i < NR_LOOP; i++)
 		bracketed(n_at(i));
+	for (unsigned int u = 0; u < NR_RU; u++)
+		for (unsigned int j = 0; j < NR_RN; j++)
+			bracketed_range(r_units[u], r_n[j]);
+	for (unsigned int i = 0; i < NR_C; i++)
+		bracketed_range(c_units[i], c_n[i]);
 	_exit(0);
 }
 
@@ -60,6 +94,7 @@ static void child(void)
 static int trace(pid_t pid, unsigned long *count)
 {
 	uintptr_t lo = (uintptr_t)nb_t_begin, hi = (uintptr_t)nb_t_end;
+	uintptr_t rlo = (uintptr_t)nb_r_begin, rhi = (uintptr_t)nb_r_end;
 	unsigned int call = 0;
 	bool inside = false;
 	int st;
@@ -69,7 +104,7 @@ static int trace(pid_t pid, unsigned long *count)
 
 		if (ptrace(PTRACE_GETREGS, pid, NULL, &regs))
 			return -errno;
-		if (regs.rip >= lo && regs.rip < hi) {
+		if ((regs.rip >= lo && regs.rip < hi) || (regs.rip >= rlo && regs.rip < rhi)) {
 			if (!inside && call >= NR_N)
 				return -E2BIG;
 			if (!inside)
@@ -116,7 +151,22 @@ int main(void)
 		printf("TAP version 13\n1..1\nnot ok 1 - the child did not stop (status %#x)\n", st);
 		return TAP_EXIT_FAIL;
 	}
-	tap_plan(3);
+	tap_plan(5);
+	{
+		int c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0;
+		unsigned long long v1 = nb_insn_range_count(16384, 4, 1ULL << 28, &c1);
+		unsigned long long v2 = nb_insn_range_count(1ULL << 24, 16, 1ULL << 28, &c2);
+		unsigned long long v3 = nb_insn_range_count(1ULL << 24, 17, 1ULL << 28, &c3);
+		unsigned long long v4 = nb_insn_range_count(1ULL << 52, 1000000, 1ULL << 28, &c4);
+		unsigned long long v5 = nb_insn_range_count(1ULL << 40, 1ULL << 30, 1ULL << 28, &c5);
+
+		tap_ok(v1 == 65536 && !c1 && v2 == 1ULL << 28 && !c2 && v3 == 1ULL << 28 && c3 &&
+		       v4 == 1ULL << 28 && c4 && v5 == 1ULL << 28 && c5,
+		       "nb_insn_range_count: 16384 x 4 = 65536, 2^24 x 16 = the cap 2^28 unclamped, "
+		       "2^24 x 17, the full range x 10^6 and an overflowing 2^40 x 2^30 clamped "
+		       "(%llu %d, %llu %d, %llu %d, %llu %d, %llu %d)", v1, c1, v2, c2, v3, c3, v4,
+		       c4, v5, c5);
+	}
 	ret = trace(pid, count);
 	if (ret) {
 		kill(pid, SIGKILL);
@@ -125,17 +175,36 @@ int main(void)
 	if (!tap_ok(ret == 0, "single-stepped %zu calls of the loop (%s)", (size_t)NR_N,
 		    ret ? strerror(-ret) : "ok"))
 		return TAP_EXIT_FAIL;
-	for (unsigned int i = 0; i < NR_N; i++)
+	for (unsigned int i = 0; i < NR_LOOP; i++)
 		if (count[i] != n_at(i) + NB_INSN_LOOP_FIXED && !bad++)
 			first_bad = i;
 	tap_diag("n = 0: %lu, 1: %lu, 2: %lu, 16384: %lu instructions", count[0], count[1],
-		 count[2], count[NR_N - 1]);
+		 count[2], count[NR_LOOP - 1]);
 	tap_ok(count[0] == NB_INSN_LOOP_FIXED,
 	       "n = 0 executes NB_INSN_LOOP_FIXED = %d instructions (%lu)", NB_INSN_LOOP_FIXED,
 	       count[0]);
 	tap_ok(!bad, "every n in 0..%d and 511, 1000, 4095, 16384 executes exactly n + %d "
 	       "(%u off; first: n = %lu gave %lu)", NR_SMALL - 1, NB_INSN_LOOP_FIXED, bad,
 	       bad ? n_at(first_bad) : 0, bad ? count[first_bad] : 0);
+	{
+		/* INSN_RANGE under the cap: units * n + one constant for every pair */
+		unsigned long base = count[NR_LOOP], rbad = 0, i = NR_LOOP;
+
+		for (unsigned int u = 0; u < NR_RU; u++)
+			for (unsigned int j = 0; j < NR_RN; j++, i++)
+				rbad += count[i] - r_units[u] * r_n[j] != base;
+		tap_diag("INSN_RANGE: units 0 n 0: %lu instructions, 1000 x 4: %lu", base,
+			 count[i - 1]);
+		tap_ok(!rbad && base >= NB_INSN_LOOP_FIXED,
+		       "INSN_RANGE: count and loop execute units x n + %lu for units in 0, 1, 2, 16, "
+		       "512, 1000 and n in 0..4 (%lu of %zu off)", base, rbad, NR_RU * NR_RN);
+		/*
+		 * Clamped calls are marked as such, not exact: where the compiler
+		 * puts their path (out of line, past the labels) is its business.
+		 */
+		tap_diag("clamped calls stepped inside the labels: %lu, %lu, %lu, %lu instructions "
+			 "(cap %lu)", count[i], count[i + 1], count[i + 2], count[i + 3], RANGE_CAP);
+	}
 	return tap_state.failed ? TAP_EXIT_FAIL : TAP_EXIT_PASS;
 }
 

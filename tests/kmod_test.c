@@ -1303,6 +1303,90 @@ out:
 }
 
 /*
+ * INSN_RANGE: N instructions per 4 KiB of the range, the product clamped to
+ * NB_MAX_INSN_CALL and counted in capped. The module has it where it has
+ * the INSN loop. Toggles of 2 MiB (512 pages, one range per mprotect):
+ * N = 1 clamps nothing; N = 200 (102400 per call) costs the module's clock
+ * at least 10 us more per call than N = 0 (as INSN above); N = NB_MAX_INSN
+ * (512 x 10^6 > 2^28) is clamped on its one charged call, START only, one
+ * mprotect: the cap's 2^28 instructions run once.
+ */
+static void t_cost_insn_range(void)
+{
+	enum { N = 200, TOGGLES = 10 };
+	struct region r = { 0 };
+	struct nb_attach a;
+	struct nb_cell s0, e0, s1, e1;
+	int fd = session();
+	double t0, t1;
+	uint64_t calls;
+
+#ifdef __x86_64__
+	tap_ok(ver.features & NB_FEAT_INSN_RANGE, "NB_FEAT_INSN_RANGE: the INSN_RANGE model on "
+	       "x86-64 (module %s)", ver.module_version);
+#else
+	tap_ok(!(ver.features & NB_FEAT_INSN_RANGE), "no NB_FEAT_INSN_RANGE without the INSN loop");
+#endif
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
+		goto out;
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, 1);
+	nb_set_cost(&a, NB_CB_END, NB_MODEL_INSN_RANGE, 1);
+	if (!reset(fd) || !attach(fd, &a) || !toggle(r.base, r.len, TOGGLES) || !stats_read(fd))
+		goto out;
+	nbdev_detach(fd);
+	nb_cell_sum(st, NB_CB_START, &s0);
+	nb_cell_sum(st, NB_CB_END, &e0);
+	calls = nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	tap_ok(calls == 2 * TOGGLES && nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == calls &&
+	       st->cell[NB_CB_START][NB_EV_PROTECTION_VMA].bytes == calls * r.len &&
+	       !s0.capped && !e0.capped,
+	       "INSN_RANGE 1 on START and END: %d PROTECTION_VMA pairs of 2 MiB (%llu, %llu bytes), "
+	       "none capped (%llu, %llu)", 2 * TOGGLES, (unsigned long long)calls,
+	       (unsigned long long)st->cell[NB_CB_START][NB_EV_PROTECTION_VMA].bytes,
+	       (unsigned long long)s0.capped, (unsigned long long)e0.capped);
+
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, 0);
+	nb_set_cost(&a, NB_CB_END, NB_MODEL_INSN_RANGE, 0);
+	if (!reset(fd) || !attach(fd, &a) || !toggle(r.base, r.len, TOGGLES) || !stats_read(fd))
+		goto out;
+	nbdev_detach(fd);
+	nb_cell_sum(st, NB_CB_START, &s0);
+	nb_cell_sum(st, NB_CB_END, &e0);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, N);
+	nb_set_cost(&a, NB_CB_END, NB_MODEL_INSN_RANGE, N);
+	if (!reset(fd) || !attach(fd, &a) || !toggle(r.base, r.len, TOGGLES) || !stats_read(fd))
+		goto out;
+	nbdev_detach(fd);
+	nb_cell_sum(st, NB_CB_START, &s1);
+	nb_cell_sum(st, NB_CB_END, &e1);
+	t0 = (double)(s0.ns + e0.ns) / (double)(s0.calls + e0.calls);
+	t1 = (double)(s1.ns + e1.ns) / (double)(s1.calls + e1.calls);
+	tap_ok(s0.calls && s1.calls && !s1.capped && t1 - t0 >= N * 512 / 10.0,
+	       "INSN_RANGE %d vs 0 over 512 pages: %.0f vs %.0f ns per call by the module's clock "
+	       "(>= %d ns more), none capped", N, t1, t0, N * 512 / 10);
+
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, NB_MAX_INSN);
+	if (!reset(fd) || !attach(fd, &a) || !protect(r.base, r.len, PROT_READ) ||
+	    !stats_read(fd))
+		goto out;
+	nbdev_detach(fd);
+	protect(r.base, r.len, PROT_READ | PROT_WRITE);
+	nb_cell_sum(st, NB_CB_START, &s1);
+	calls = nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	tap_ok(calls == 1 && s1.capped == s1.calls,
+	       "INSN_RANGE NB_MAX_INSN over 512 pages: every START clamped to NB_MAX_INSN_CALL and "
+	       "counted (%llu capped of %llu calls, %llu PROTECTION_VMA; %llu ns by the module's "
+	       "clock)", (unsigned long long)s1.capped, (unsigned long long)s1.calls,
+	       (unsigned long long)calls, (unsigned long long)s1.ns);
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/*
  * Exact mode: a cost of N instructions per call costs exactly N per call.
  * Toggles of one page with INSN 0, 1 and 1000 on START and END, interleaved
  * in rounds. By the module's clock the fastest START differs from INSN 0's
@@ -1703,6 +1787,28 @@ static void spoil_insn_left_out(struct nb_attach *a)
 	nb_set_insn(a, NB_CB_RELEASE, 1);
 	nb_set_callbacks(a, NB_CB_BIT(NB_CB_START));
 }
+static void spoil_irange_n(struct nb_attach *a)
+{
+	nb_set_cost(a, NB_CB_START, NB_MODEL_INSN_RANGE, NB_MAX_INSN + 1);
+}
+static void spoil_irange_young(struct nb_attach *a)
+{
+	nb_set_cost(a, NB_CB_TEST_YOUNG, NB_MODEL_INSN_RANGE, 1);
+}
+static void spoil_irange_release(struct nb_attach *a)
+{
+	nb_set_cost(a, NB_CB_RELEASE, NB_MODEL_INSN_RANGE, 1);
+}
+static void spoil_irange_threshold(struct nb_attach *a)
+{
+	nb_set_cost(a, NB_CB_END, NB_MODEL_INSN_RANGE, 1);
+	a->cost[NB_CB_END].threshold = 16;
+}
+static void spoil_irange_global(struct nb_attach *a)
+{
+	nb_set_cost(a, NB_CB_START, NB_MODEL_INSN_RANGE, 1);
+	a->cost[NB_CB_START].global_ns = 1000;
+}
 static void spoil_interval_len(struct nb_attach *a)
 {
 	a->mode = NB_MODE_INTERVAL;
@@ -1734,6 +1840,11 @@ static const struct bad_attach bad_attaches[] = {
 	{ "INSN with an SMMU threshold", spoil_insn_threshold },
 	{ "INSN with a global_ns", spoil_insn_global },
 	{ "INSN on a callback left out", spoil_insn_left_out },
+	{ "INSN_RANGE n > NB_MAX_INSN", spoil_irange_n },
+	{ "INSN_RANGE on TEST_YOUNG (no range)", spoil_irange_young },
+	{ "INSN_RANGE on RELEASE (no range)", spoil_irange_release },
+	{ "INSN_RANGE with an SMMU threshold", spoil_irange_threshold },
+	{ "INSN_RANGE with a global_ns", spoil_irange_global },
 	{ "INTERVAL mode without a range", spoil_interval_len },
 	{ "INTERVAL mode with an unaligned start", spoil_interval_align },
 };
@@ -1930,6 +2041,7 @@ static const struct test tests[] = {
 	{ "SLEEP", 2, t_cost_sleep },
 	{ "INSN", 3, t_cost_insn },
 	{ "INSN exact", 4, t_insn_exact },
+	{ "INSN_RANGE", 4, t_cost_insn_range },
 	{ "FAIL", 3, t_cost_fail },
 	{ "event filter", 2, t_event_filter },
 	{ "capped", 3, t_cost_capped },

@@ -14,7 +14,10 @@
 # difference compare flags (beyond both runs' spread and its tolerance).
 # Count rows whose medians are 0 (or absent) in every run are left out; the
 # cost rows never are. Items that failed in a run are listed with the message,
-# never compared.
+# never compared. A figure of a configuration some of whose calls charged the
+# module's per-call cap (compare's note CLAMPED) is marked CLAMPED, and a sweep
+# slope that extract.awk gave as "clamped" reads "CLAMPED (no slope)": lower
+# bounds, never answers, and compare flags neither.
 BEGIN {
 	FS = "\t"
 	nruns = split(ENVIRON["AB_NAMES"], name, "\t")
@@ -42,7 +45,8 @@ BEGIN {
 }
 function clean(s) { gsub(/\|/, "/", s); gsub(/[`<>]/, "_", s); return s }
 function num(x) { return x != "" && x != "nan" && x != "-nan" }
-function fmtv(x) { return num(x) ? sprintf("%.10g", x + 0) : "-" }
+function fmtv(x) { return x == "clamped" ? "CLAMPED (no slope)" : num(x) ? sprintf("%.10g", x + 0) : "-" }
+function cl(k, r) { if ((k, r) in clamped) { anyclamped = 1; return " CLAMPED" } return "" }
 function fmtcv(c) { return num(c) ? sprintf("±%.2f%%", c * 100) : "" }
 function fmtchg(c, d) {
 	if (c == "inf" || c == "-inf") return c
@@ -68,10 +72,11 @@ $1 == "R" || $1 == "X" {
 	has[k] = 1
 	if ($1 == "R") {
 		med[k, r] = $8; cv[k, r] = $9; chg[k, r] = $10; dif[k, r] = $11; sig[k, r] = $12
+		if ($13 ~ /^CLAMPED/) clamped[k, r] = 1
 		if ($7 + 0 == 0) med[k, r] = ""
 	} else
 		med[k, r] = $7
-	if (num(med[k, r]) && med[k, r] + 0 != 0) nonzero[k] = 1
+	if ((num(med[k, r]) && med[k, r] + 0 != 0) || med[k, r] == "clamped") nonzero[k] = 1
 	next
 }
 $1 == "F" {
@@ -95,7 +100,7 @@ function row(g, it, cf, m,    k, r, s, base, v, d, c, x) {
 	k = g SUBSEP it SUBSEP cf SUBSEP m
 	if (!(k in has)) return
 	if (m != "ns_per_op" && !(k in nonzero)) return
-	s = "| " mtitle(g, m) " | `" clean(cf) "` | " fmtv(med[k, 1]) " | " fmtcv(cv[k, 1])
+	s = "| " mtitle(g, m) " | `" clean(cf) "` | " fmtv(med[k, 1]) cl(k, 1) " | " fmtcv(cv[k, 1])
 	base = med[k, 1]
 	for (r = 2; r <= nruns; r++) {
 		x = !((k, r) in chg)          # an X figure: computed here
@@ -104,7 +109,12 @@ function row(g, it, cf, m,    k, r, s, base, v, d, c, x) {
 			d = num(v) && num(base) ? v - base : ""
 			c = num(d) && num(base) && base + 0 != 0 ? d / (base < 0 ? -base : base) * 100 : ""
 		}
-		s = s " | " fmtchg(c, d) (sig[k, r] == "1" ? " *" : "") " | " fmtv(v) " | " fmtcv(cv[k, r]) " | " fmtdiff(d)
+		if (((k, r) in clamped) || ((k, 1) in clamped) || v == "clamped" || base == "clamped") {
+			c = d = "not compared"
+			anyclamped = 1
+		}
+		s = s " | " (c == "not compared" ? c : fmtchg(c, d)) (sig[k, r] == "1" ? " *" : "") \
+			" | " fmtv(v) cl(k, r) " | " fmtcv(cv[k, r]) " | " (d == "not compared" ? "-" : fmtdiff(d))
 	}
 	print s " |"
 	shown++
@@ -140,6 +150,12 @@ END {
 					row(g, it, cfgs[g, it, 1], m)
 			}
 			if ((g, it) in missing) printf "\n%s", missing[g, it]
+			if (anyclamped)
+				print "\nCLAMPED: some calls of that configuration charged the module's per-call " \
+					"cap (1 ms; insn_range 2^28 instructions) instead of their cost: the figure is " \
+					"a lower bound, not an answer, and is not compared; a sweep with such a " \
+					"configuration gives no slope."
+			anyclamped = 0
 		}
 		if (g in skipped) {
 			print "\nNot run, skipped or failed in a run (bench/all's run.meta):\n"

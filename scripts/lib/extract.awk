@@ -12,12 +12,17 @@
 #   run item bench cfgorder config base group ns median lo hi
 #   call_median call_lo call_hi ranges kvm_ranges charged_per_op
 #   layout size_bytes size op align writer slope intercept r2 counted reps
-#   chunk chunk_bytes submit p10_slope floor_slope floors
+#   chunk chunk_bytes submit p10_slope floor_slope floors clamped sweep_clamped
 # chunk and submit are zap's --chunk and --submit (empty for other benchmarks);
 # p10_slope the sweep's fastest-decile fit (empty for CSVs from before it);
 # floor_slope and floors (resolved, unresolved, uncharged) the fit of its
 # configurations' fastest samples and whether it resolves its cost steps
-# (exact mode only; empty otherwise).
+# (exact mode only; empty otherwise). clamped is the most calls per op any
+# sample of the configuration had charged the module's per-call cap
+# (nb_capped_per_op's max; "yes" when only config.K.clamped says so; empty
+# when none was): its time per op is then a lower bound, not an answer.
+# sweep_clamped is 1 when the sweep's metadata says "clamped" (some
+# configuration of it was): no slope is given for it, and none is borrowed.
 # base is 1 for a configuration that is not a cost sweep and for the cheapest
 # point of each sweep (the one the bar charts show); group is the sweep's
 # configuration without ",ns=N" (",n=N" for kmod:insn; "" when not a sweep); ns
@@ -109,7 +114,12 @@ function flush(    c, k, cfg, g, ns, m) {
 			if (!((cur_run SUBSEP cur_item SUBSEP g) in gmin) || ns < gmin[cur_run SUBSEP cur_item SUBSEP g])
 				gmin[cur_run SUBSEP cur_item SUBSEP g] = ns
 		}
-		if ((g in F_slope)) {
+		if (F_cap[cfg] != "" && F_cap[cfg] > 0 && (V_cap[m] == "" || F_cap[cfg] > V_cap[m]))
+			V_cap[m] = F_cap[cfg]
+		if ((cfg in F_cmark) && V_cap[m] == "") V_cap[m] = "yes"
+		if ((g in F_clamp)) {
+			V_sclamp[m] = 1
+		} else if ((g in F_slope)) {
 			add(V_slope, m, F_slope[g]); add(V_icpt, m, F_icpt[g])
 			add(V_r2, m, F_r2[g]); add(V_cnt, m, F_cnt[g])
 			if (g in F_p10) add(V_p10, m, F_p10[g])
@@ -131,7 +141,8 @@ function flush(    c, k, cfg, g, ns, m) {
 	split("", F_med); split("", F_lo); split("", F_hi); split("", F_cmed)
 	split("", F_clo); split("", F_chi); split("", F_rng); split("", F_kvm); split("", F_chg)
 	split("", F_slope); split("", F_icpt); split("", F_r2); split("", F_cnt); split("", F_p10)
-	split("", F_fl); split("", F_res)
+	split("", F_fl); split("", F_res); split("", F_cap); split("", F_clamp)
+	split("", F_lab); split("", F_cmark)
 	split("", cfgseen); split("", H)
 	ncfg = 0; hist_cfg = ""; hist_nops = 0; hist_col = 0; F_anyslope = ""
 	cur_file = ""
@@ -149,6 +160,9 @@ FNR == 1 {
 	cur_bench = ""
 }
 /^# benchmark: / { cur_bench = substr($0, 14) }
+# config.K's label, and whether the harness marked it clamped (config.K.clamped)
+/^# config\.[0-9]+: / { k = substr($2, 8); sub(/:$/, "", k); F_lab[k] = substr($0, index($0, ": ") + 2) }
+/^# config\.[0-9]+\.clamped: / { k = substr($2, 8); sub(/\.clamped:$/, "", k); if (k in F_lab) F_cmark[F_lab[k]] = 1 }
 /^# command: / {
 	cmd = substr($0, 12)
 	cur_layout = arg(cmd, "--layout", "")
@@ -163,7 +177,9 @@ FNR == 1 {
 /^# sweep: / {
 	s = substr($0, 10)
 	p = index(s, ": slope ")
-	if (p) {
+	if (index(s, ": clamped: ") && (!p || index(s, ": clamped: ") < p))
+		F_clamp[substr(s, 1, index(s, ": clamped: ") - 1)] = 1
+	else if (p) {
 		g = substr(s, 1, p - 1); rest = substr(s, p + 2)
 		n = split(rest, w, /[ ,]+/)
 		for (i = 1; i < n; i++) {
@@ -195,6 +211,8 @@ nb_row {
 		F_kvm[cfg] = num(csv_get("kvm_unmap_hva_range_per_call"))
 		c = csv_get("nb_charged_calls"); o = csv_get("nops")
 		F_chg[cfg] = (c != "" && o + 0 > 0) ? c / o : ""
+	} else if (kind == "max") {
+		F_cap[cfg] = num(csv_get("nb_capped_per_op"))
 	} else if (kind == "ci95_lo") {
 		F_lo[cfg] = num(csv_get("ns_per_op")); F_clo[cfg] = num(csv_get("ns_per_call"))
 	} else if (kind == "ci95_hi") {
@@ -244,7 +262,8 @@ END {
 			sweep ? median_of(V_cnt[m]) : "", V_reps[m] > sumf
 		printf "\t%s\t%s\t%s\t%s", K_chunk[m], K_chunk[m] == "" ? "" : sprintf("%.0f", bytes(toupper(K_chunk[m]))),
 			K_submit[m], sweep && (m in V_p10) ? median_of(V_p10[m]) : "" > sumf
-		printf "\t%s\t%s\n", sweep && (m in V_fl) ? median_of(V_fl[m]) : "", sweep ? V_res[m] : "" > sumf
+		printf "\t%s\t%s", sweep && (m in V_fl) ? median_of(V_fl[m]) : "", sweep ? V_res[m] : "" > sumf
+		printf "\t%s\t%s\n", V_cap[m], sweep && V_sclamp[m] ? 1 : "" > sumf
 	}
 	for (i = 1; i <= nh; i++) {
 		split(hk[i], a, SUBSEP)

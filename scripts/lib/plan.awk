@@ -24,6 +24,8 @@ nfile == 2 {
 	S_op[n] = clean($21); S_align[n] = clean($22); S_slope[n] = num($24); S_icpt[n] = num($25)
 	S_r2[n] = num($26); S_cnt[n] = num($27); S_reps[n] = $28
 	S_chunk[n] = clean($29); S_cbytes[n] = num($30); S_submit[n] = clean($31)
+	# some calls charged the module's per-call cap: a lower bound, marked CLAMPED
+	S_cap[n] = $35 != ""; S_sclamp[n] = $36 != ""
 	S_unit[n] = runit[$1]
 	if (!(S_bench[n] in benchseen)) { benchseen[S_bench[n]] = 1; benches[++nb] = S_bench[n] }
 	next
@@ -100,6 +102,7 @@ function bars(bench,    i, j, k, key, nser, ser, sertitle, nit, it, f, gp, line,
 		if (S_unit[i] != U || S_bench[i] != bench || (!allcfg && !S_base[i])) continue
 		key = S_run[i] SUBSEP S_cfg[i]
 		if (!(key in ser)) { ser[key] = ++nser; sertitle[nser] = label[S_run[i]] "  " S_cfg[i] }
+		if (S_cap[i] && sertitle[ser[key]] !~ / CLAMPED$/) sertitle[ser[key]] = sertitle[ser[key]] " CLAMPED"
 		if (!(S_item[i] in it)) { it[S_item[i]] = ++nit; itname[nit] = S_item[i] }
 		val[it[S_item[i]], ser[key]] = v(S_med[i]) " " v(S_lo[i]) " " v(S_hi[i])
 	}
@@ -159,7 +162,7 @@ function loglog(gp, xtics, xlabel, ylabel, xoff) {
 # --- sweep-B: one panel per item, one line per run and sweep ---
 function sweeps(bench,    i, j, p, key, np, pan, ser, nser, f, gp, c, r, w, h, file, x, xmax, t, ymax, div, unit) {
 	np = 0; nser = 0
-	split("", pan); split("", ser); split("", smax); split("", pmax)
+	split("", pan); split("", ser); split("", smax); split("", pmax); split("", sclamped)
 	for (i = 1; i <= ns; i++) {
 		if (S_unit[i] != U || S_bench[i] != bench || S_group[i] == "") continue
 		if (!(S_item[i] in pan)) { pan[S_item[i]] = ++np; panitem[np] = S_item[i]; pser[np] = 0 }
@@ -173,6 +176,7 @@ function sweeps(bench,    i, j, p, key, np, pan, ser, nser, f, gp, c, r, w, h, f
 			sslope[nser] = S_slope[i]; sicpt[nser] = S_icpt[i]; srun[nser] = S_run[i]
 		}
 		j = ser[key]
+		if (S_cap[i] || S_sclamp[i]) sclamped[j] = 1
 		f = W "/sweep-" fname(bench) SUF "-" j ".dat"
 		print S_ns[i], v(S_med[i]), v(S_lo[i]), v(S_hi[i]) > f
 		if (S_med[i] + 0 > smax[j] + 0) smax[j] = S_med[i]
@@ -180,6 +184,12 @@ function sweeps(bench,    i, j, p, key, np, pan, ser, nser, f, gp, c, r, w, h, f
 	}
 	if (!np) return
 	for (j = 1; j <= nser; j++) close(W "/sweep-" fname(bench) SUF "-" j ".dat")
+	# a clamped sweep: no fit drawn, no slope in its key
+	for (j = 1; j <= nser; j++)
+		if (j in sclamped) {
+			sub(/: slope .* counted/, ": CLAMPED (calls charged the per-call cap), no slope", stitle[j])
+			sslope[j] = ""
+		}
 	file = "sweep-" fname(bench) SUF
 	gp = W "/" file ".gp"
 	preamble(gp)
