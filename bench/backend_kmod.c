@@ -434,7 +434,12 @@ int kmod_device_access(struct backend *b, void *buf, size_t len, bool write, str
 	return nbdev_access(b->nb_fd, (uintptr_t)buf, len, write ? NB_ACCESS_WRITE : 0, out);
 }
 
-double kmod_charged_calls(const struct backend *b)
+/*
+ * Sum over the charged cells (callbacks attached with a model in @models,
+ * on the events the attach charges) of their calls, or of their 4 KiB units
+ * of range when @pages.
+ */
+static double charged_sum(const struct backend *b, unsigned int models, bool pages)
 {
 	const struct nb_attach *a = &b->attach;
 	double n = 0;
@@ -444,15 +449,22 @@ double kmod_charged_calls(const struct backend *b)
 	for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
 		bool evented = cb == NB_CB_START || cb == NB_CB_END || cb == NB_CB_INTERVAL;
 
-		/* the models whose cost is per call: spin (ns) and insn (instructions) */
-		if (!(a->callbacks & NB_CB_BIT(cb)) ||
-		    (a->cost[cb].model != NB_MODEL_SPIN && a->cost[cb].model != NB_MODEL_INSN))
+		if (!(a->callbacks & NB_CB_BIT(cb)) || !(models & (1u << a->cost[cb].model)))
 			continue;
-		for (unsigned int ev = 0; ev < NB_EV_NR; ev++)
+		for (unsigned int ev = 0; ev < NB_EV_NR; ev++) {
+			const struct nb_cell *c = &b->stats->cell[cb][ev];
+
 			if (!evented || (a->event_mask & NB_EV_BIT(ev)))
-				n += (double)b->stats->cell[cb][ev].calls;
+				n += pages ? (double)c->bytes / 4096.0 : (double)c->calls;
+		}
 	}
 	return n;
+}
+
+/* Calls charged by a per-call model: spin (ns) and insn (instructions). */
+double kmod_charged_calls(const struct backend *b)
+{
+	return charged_sum(b, 1u << NB_MODEL_SPIN | 1u << NB_MODEL_INSN, false);
 }
 
 /*
@@ -463,23 +475,7 @@ double kmod_charged_calls(const struct backend *b)
  */
 double kmod_charged_pages(const struct backend *b)
 {
-	const struct nb_attach *a = &b->attach;
-	double n = 0;
-
-	if (!b->stats)
-		return 0;
-	for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
-		bool evented = cb == NB_CB_START || cb == NB_CB_END || cb == NB_CB_INTERVAL;
-
-		if (!(a->callbacks & NB_CB_BIT(cb)) ||
-		    (a->cost[cb].model != NB_MODEL_SPIN_RANGE &&
-		     a->cost[cb].model != NB_MODEL_INSN_RANGE))
-			continue;
-		for (unsigned int ev = 0; ev < NB_EV_NR; ev++)
-			if (!evented || (a->event_mask & NB_EV_BIT(ev)))
-				n += (double)b->stats->cell[cb][ev].bytes / 4096.0;
-	}
-	return n;
+	return charged_sum(b, 1u << NB_MODEL_SPIN_RANGE | 1u << NB_MODEL_INSN_RANGE, true);
 }
 
 /* Calls whose charge the module clamped to its per-call cap, all callbacks. */
