@@ -117,8 +117,9 @@ ok "$( ((rc == 1 && kept == 0)) && grep -q 'error: kernel 6.12 (6.12) did not co
 
 # --- A/A: the example patch is a comment ---
 # Every count is equal. The costs differ by what two kernels' boots differ
-# by, like two seeds of one kernel (README, "Exact boots"): each build's
-# version string (its build time) goes into the boot's random pool. So a
+# by, like two seeds of one kernel (README, "Exact boots"); most likely each
+# build's version string, with its build time, goes into the boot's random
+# pool. So a
 # cost row must be within compare's tolerance (0.1 %) and not flagged.
 aa=$tmp/aa
 args=(--no-build --no-kvm --patch "$p" --only 'mprotect-thp-2M-toggle' --out "$aa")
