@@ -52,7 +52,8 @@ static const struct bench_opt opts[O_NR] = {
 		     "(4K: dense4k, empty; 2M: thp, sparse*, hugetlb2m; 1G: hugetlb1g)" },
 	[O_LAYOUT] = { "layout", OPT_CHOICE, "dense4k", layout_names, 0, 0,
 		       "what backs the region: dense4k (every 4K page), thp (PMD-mapped THPs), "
-		       "sparse2m / sparse1g (one 4K page per 2 MiB / 1 GiB), empty (untouched), "
+		       "sparse2m / sparse1g / sparse64g (one 4K page per 2 MiB / 1 GiB / 64 GiB: the "
+		       "last a VM's mostly empty memory), empty (untouched), "
 		       "hugetlb2m, hugetlb1g" },
 	[O_ALIGN] = { "align", OPT_CHOICE, "1g", aligns, 0, 0,
 		      "1g: the region starts 1 GiB-aligned; straddle: it crosses a 1 GiB boundary "

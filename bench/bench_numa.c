@@ -93,14 +93,14 @@
 
 enum { O_OP, O_SIZE, O_LAYOUT, O_SCAN_MB, O_PERIOD_MS, O_SCAN_KNOBS, O_API, O_NR };
 enum { OP_HINTING, OP_MIGRATE };
-enum { L_DENSE4K, L_THP, L_SPARSE2M, L_SPARSE1G };
+enum { L_DENSE4K, L_THP, L_SPARSE2M, L_SPARSE1G, L_SPARSE64G };
 enum { KNOBS_SET, KNOBS_KEEP };
 enum { API_MOVE_PAGES, API_MBIND };
 
 static const char *const ops[] = { "hinting", "migrate", NULL };
-static const char *const layouts[] = { "dense4k", "thp", "sparse2m", "sparse1g", NULL };
+static const char *const layouts[] = { "dense4k", "thp", "sparse2m", "sparse1g", "sparse64g", NULL };
 static const enum layout_kind layout_kind[] = { LAYOUT_DENSE4K, LAYOUT_THP, LAYOUT_SPARSE2M,
-						LAYOUT_SPARSE1G };
+						LAYOUT_SPARSE1G, LAYOUT_SPARSE64G };
 static const char *const scan_knobs[] = { "set", "keep", NULL };
 static const char *const apis[] = { "move_pages", "mbind", NULL };
 
@@ -113,8 +113,8 @@ static const struct bench_opt opts[O_NR] = {
 		     "buffer size, 4K..1T; a multiple of the layout's granule (4K: dense4k; 2M: thp, "
 		     "sparse*); dense layouts need the RAM" },
 	[O_LAYOUT] = { "layout", OPT_CHOICE, "dense4k", layouts, 0, 0,
-		       "dense4k (every 4K page), thp (PMD-mapped THPs), sparse2m / sparse1g (one 4K "
-		       "page per 2 MiB / 1 GiB: hinting only)" },
+		       "dense4k (every 4K page), thp (PMD-mapped THPs), sparse2m / sparse1g / sparse64g "
+		       "(one 4K page per 2 MiB / 1 GiB / 64 GiB: hinting only)" },
 	[O_SCAN_MB] = { "scan-mb", OPT_UINT, "0", NULL, 0, 1u << 30,
 			"hinting: scan_size_mb, the scanner's budget per period; 0: the buffer's size "
 			"+ 1 MiB (one period covers the buffer in one call)" },
@@ -527,7 +527,7 @@ static int setup_hinting(struct numa_state *st, const struct bench_val *o, struc
 		return ret;
 	st->pgsz = st->layout == L_THP ? SZ_2M : SZ_4K;
 	st->npages = st->l.touched;
-	st->stride = st->layout == L_SPARSE1G ? SZ_1G :
+	st->stride = st->layout == L_SPARSE64G ? SZ_64G : st->layout == L_SPARSE1G ? SZ_1G :
 		     st->layout == L_SPARSE2M || st->layout == L_THP ? SZ_2M : SZ_4K;
 	st->chunk = st->npages < 4096 ? st->npages : 4096;
 	ret = isolate_buffer(st, reason, rlen);

@@ -27,6 +27,7 @@ const char *const layout_names[] = {
 	[LAYOUT_THP] = "thp",
 	[LAYOUT_SPARSE2M] = "sparse2m",
 	[LAYOUT_SPARSE1G] = "sparse1g",
+	[LAYOUT_SPARSE64G] = "sparse64g",
 	[LAYOUT_EMPTY] = "empty",
 	[LAYOUT_HUGETLB2M] = "hugetlb2m",
 	[LAYOUT_HUGETLB1G] = "hugetlb1g",
@@ -307,6 +308,7 @@ static int verify(struct layout *l, char *reason, size_t rlen)
 		break;
 	case LAYOUT_SPARSE2M:
 	case LAYOUT_SPARSE1G:
+	case LAYOUT_SPARSE64G:
 	case LAYOUT_EMPTY:
 		ok = v.rss_kb == l->touched * 4 && v.anon_huge_kb == 0;
 		break;
@@ -435,6 +437,8 @@ int layout_create(struct layout *l, enum layout_kind kind, size_t len, enum layo
 			touch(l, SZ_2M);
 		else if (kind == LAYOUT_SPARSE1G)
 			touch(l, SZ_1G);
+		else if (kind == LAYOUT_SPARSE64G)
+			touch(l, SZ_64G);
 		break;
 	}
 	ret = verify(l, reason, rlen);

@@ -17,7 +17,7 @@
 #define SZ_4K	(4096UL)
 #define SZ_2M	(2UL << 20)
 #define SZ_1G	(1UL << 30)
-#define SZ_512G	(512UL << 30)
+#define SZ_64G	(64UL << 30)
 #define SZ_512G	(512UL << 30)
 
 enum layout_kind {
@@ -25,6 +25,7 @@ enum layout_kind {
 	LAYOUT_THP,		/* MADV_HUGEPAGE, every 2 MiB a PMD-mapped THP */
 	LAYOUT_SPARSE2M,	/* one 4 KiB page per 2 MiB of the buffer */
 	LAYOUT_SPARSE1G,	/* one 4 KiB page per 1 GiB of the buffer */
+	LAYOUT_SPARSE64G,	/* one 4 KiB page per 64 GiB: a VM's mostly empty memory */
 	LAYOUT_EMPTY,		/* reserved, never touched */
 	LAYOUT_HUGETLB2M,	/* MAP_HUGETLB | MAP_HUGE_2MB, every page touched */
 	LAYOUT_HUGETLB1G,	/* MAP_HUGETLB | MAP_HUGE_1GB, every page touched */

@@ -106,7 +106,7 @@ fi
 
 # A guest that does not finish (here: --timeout 5, no boot is that fast):
 # exit 1 with the kernel's label and the tail of its console, nothing kept.
-"$AB" --no-build --no-kvm --patch "$p" --only 'mprotect-thp-2M-toggle' --timeout 5 \
+"$AB" --no-build --no-kvm --patch "$p" --full --only 'mprotect-thp-2M-toggle' --timeout 5 \
 	--out "$tmp/to" > "$tmp/out" 2> "$tmp/err"
 rc=$?
 kept=$(find "$tmp/to/runs" -mindepth 1 -maxdepth 1 | wc -l)
@@ -122,7 +122,7 @@ ok "$( ((rc == 1 && kept == 0)) && grep -q 'error: kernel 6.12 (6.12) did not co
 # pool. So a
 # cost row must be within compare's tolerance (0.1 %) and not flagged.
 aa=$tmp/aa
-args=(--no-build --no-kvm --patch "$p" --only 'mprotect-thp-2M-toggle' --out "$aa")
+args=(--no-build --no-kvm --patch "$p" --full --only 'mprotect-thp-2M-toggle' --out "$aa")
 t0=$SECONDS
 "$AB" "${args[@]}" > "$tmp/out" 2> "$tmp/err"
 rc=$? secs=$((SECONDS - t0))

@@ -315,13 +315,13 @@ function sizes(    i, j, p, np, pan, key, nl, lay, f, gp, c, r, file, t, n) {
 	}
 	if (!np) return
 	# Layouts get the same colour in every panel.
-	split("dense4k thp sparse2m sparse1g empty hugetlb2m hugetlb1g", known, " ")
+	split("dense4k thp sparse2m sparse1g sparse64g empty hugetlb2m hugetlb1g", known, " ")
 	for (i = 1; i <= 7; i++) lcol[known[i]] = i == 5 ? 9 : i
 	file = "mprotect-size" SUF
 	gp = W "/" file ".gp"
 	preamble(gp)
 	c = cols_for(np); r = int((np + c - 1) / c)
-	printf "set multiplot layout %d,%d title \"mprotect toggle: " U " per mprotect call against region size, one line per layout (log-log; whiskers: 95 %% CI of the median)\\nsparse2m / sparse1g: one 4 KiB page per 2 MiB / 1 GiB; empty: nothing mapped" EXACT "\" font ',11'\n", r, c > gp
+	printf "set multiplot layout %d,%d title \"mprotect toggle: " U " per mprotect call against region size, one line per layout (log-log; whiskers: 95 %% CI of the median)\\nsparse2m / sparse1g / sparse64g: one 4 KiB page per 2 MiB / 1 GiB / 64 GiB; empty: nothing mapped" EXACT "\" font ',11'\n", r, c > gp
 	loglog(gp, sizetics(), "region size (bytes, log scale)", "median " U " per mprotect call (log)", 0.05)
 	for (p = 1; p <= np; p++) {
 		printf "set title \"%s\"\n", ptitle[p] > gp
