@@ -40,7 +40,7 @@ BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
 COMPARE_SRC := bench/compare_main.c bench/compare_runs.c bench/compare_env.c \
 	       bench/compare_table.c bench/compare_print.c bench/csv_read.c bench/csv_field.c bench/stats.c
 
-.PHONY: all static kmod check install clean deps bench kernel exact-stability
+.PHONY: all static kmod check install clean deps bench kernel exact-stability FORCE
 
 all: $(HOST_TESTS) $(B)/notibench $(B)/notibench-compare static
 
@@ -59,7 +59,14 @@ $(B)/static/vm-yield: scripts/vm-yield.c
 $(LIBPERF_A):
 	scripts/build-libperf
 
-$(B)/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A)
+# The revision the binaries report (notibench_git in every CSV): rewritten
+# when it changes, so a commit or an edit elsewhere rebuilds them.
+$(B)/git-rev: FORCE
+	@mkdir -p $(@D)
+	@echo '$(NB_GIT)' | cmp -s - $@ || echo '$(NB_GIT)' > $@
+FORCE:
+
+$(B)/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A) $(B)/git-rev
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(BENCH_CFLAGS) -o $@ $(BENCH_SRC) $(BENCH_LIBS)
 
@@ -67,7 +74,7 @@ $(B)/notibench-compare: $(COMPARE_SRC) bench/compare.h bench/csv_read.h bench/st
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) -o $@ $(COMPARE_SRC) -lm
 
-$(B)/static/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A)
+$(B)/static/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A) $(B)/git-rev
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) -static $(BENCH_CFLAGS) -o $@ $(BENCH_SRC) $(BENCH_LIBS)
 

@@ -144,7 +144,9 @@ END {
 			n = split(order[g], ms, " ")
 			for (j = 1; j <= n; j++) {
 				m = ms[j]
-				if (m == "ns_per_op")
+				# The cost and the sweeps' figures: of every configuration
+				# (a sweep's under its first point); the counts: of the first.
+				if (m == "ns_per_op" || m == "charged_per_op" || m == "sweep_slope")
 					for (c = 1; c <= ncfg[g, it]; c++) row(g, it, cfgs[g, it, c], m)
 				else
 					row(g, it, cfgs[g, it, 1], m)
