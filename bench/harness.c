@@ -155,10 +155,11 @@ static const char *const nbf_names[NBF_NR] = { "calls", "bytes", "ns", "nonblock
 
 /* kvm guest columns, in this order (results/README.md). */
 enum kvm_guest_col { KVM_GUEST_ZAPPED, KVM_GUEST_PAGES, KVM_GUEST_FILL_NS, KVM_GUEST_REFAULT_NS,
-		     KVM_GUEST_WARM_NS, KVM_GUEST_REFAULT_PER_OP, KVM_GUEST_NR };
+		     KVM_GUEST_WARM_NS, KVM_GUEST_REFAULT_PER_OP, KVM_GUEST_ZAPPED_PER_OP,
+		     KVM_GUEST_NR };
 static const char *const kvm_guest_names[KVM_GUEST_NR] = {
 	"kvm_entries_zapped", "kvm_guest_pages", "kvm_guest_fill_ns", "kvm_guest_refault_ns",
-	"kvm_guest_warm_ns", "kvm_guest_refault_ns_per_op",
+	"kvm_guest_warm_ns", "kvm_guest_refault_ns_per_op", "kvm_entries_zapped_per_op",
 };
 
 /* Device-access (kmod zap model) columns, in this order. */
@@ -171,7 +172,7 @@ static const char *const dev_names[DEV_NR] = {
 
 struct layout_cols {
 	int counters;			/* first counter column */
-	int kvm_unmap_per_call;
+	int kvm_unmap_per_call, kvm_unmap_per_op;
 	int kvm;			/* first of KVM_STAT_NR */
 	int kvm_guest;			/* first of KVM_GUEST_NR */
 	int faults_per_op, helper_faults;
@@ -216,6 +217,7 @@ static void make_columns(struct run_result *r, struct layout_cols *lc, const str
 	for (int i = 0; i < CNT_NR; i++)
 		add_col(r, counter_name(i), false);
 	lc->kvm_unmap_per_call = add_col(r, "kvm_unmap_hva_range_per_call", false);
+	lc->kvm_unmap_per_op = add_col(r, "kvm_unmap_hva_range_per_op", false);
 	lc->kvm = (int)r->ncols;
 	for (int i = 0; i < KVM_STAT_NR; i++) {
 		snprintf(name, sizeof(name), "kvm_%s", kvm_stat_names[i]);
@@ -490,8 +492,11 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	for (int i = 0; i < CNT_NR; i++)
 		if (counter_available(i))
 			v[lc->counters + i] = (double)(c1.v[i] - c0.v[i]);
-	if (counter_available(CNT_KVM_UNMAP_HVA_RANGE))
+	if (counter_available(CNT_KVM_UNMAP_HVA_RANGE)) {
 		v[lc->kvm_unmap_per_call] = v[lc->counters + CNT_KVM_UNMAP_HVA_RANGE] / (double)calls;
+		v[lc->kvm_unmap_per_op] = v[lc->counters + CNT_KVM_UNMAP_HVA_RANGE] /
+					  (double)sc->batch;
+	}
 	if (b->kind == BACKEND_KVM)
 		for (int i = 0; i < KVM_STAT_NR; i++)
 			v[lc->kvm + i] = b->kvm_stat[i] < 0 ? NAN : b->kvm_stat[i];
@@ -503,6 +508,7 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 		v[lc->kvm_guest + KVM_GUEST_WARM_NS] = b->guest_warm_ns;
 		v[lc->kvm_guest + KVM_GUEST_REFAULT_PER_OP] =
 			(b->guest_refault_ns - b->guest_warm_ns) / (double)sc->batch;
+		v[lc->kvm_guest + KVM_GUEST_ZAPPED_PER_OP] = b->kvm_zapped / (double)sc->batch;
 	}
 	if (counter_available(CNT_MINOR_FAULTS))
 		faults = (int64_t)(c1.v[CNT_MINOR_FAULTS] - c0.v[CNT_MINOR_FAULTS]);

@@ -27,7 +27,8 @@ BEGIN {
 		"nb_release_per_op nb_migrate_per_op nb_exclusive_per_op nb_other_per_op " \
 		"nb_ranges_per_call nb_range_bytes_mean faults_per_op nb_mirror_zapped_per_op " \
 		"nb_dev_refaults_per_op nops"
-	order["kvm"] = "ns_per_op kvm_unmap_hva_range_per_call kvm_entries_zapped " \
+	order["kvm"] = "ns_per_op kvm_unmap_hva_range_per_op kvm_unmap_hva_range_per_call " \
+		"kvm_entries_zapped_per_op kvm_entries_zapped " \
 		"kvm_guest_refault_ns_per_op faults_per_op nops"
 	title["charged_per_op"] = "charged calls/op (module)"
 	title["sweep_slope"] = "sweep slope (insn/op per insn of cost)"
@@ -37,6 +38,8 @@ BEGIN {
 	title["nb_mirror_zapped_per_op"] = "mirror entries zapped/op"
 	title["nb_dev_refaults_per_op"] = "device refaults/op"
 	title["kvm_unmap_hva_range_per_call"] = "kvm_unmap_hva_range/call"
+	title["kvm_unmap_hva_range_per_op"] = "kvm_unmap_hva_range/op"
+	title["kvm_entries_zapped_per_op"] = "KVM entries zapped/op"
 	title["kvm_entries_zapped"] = "KVM entries zapped/sample"
 	title["kvm_guest_refault_ns_per_op"] = "KVM guest refault"
 	title["nops"] = "ops/sample (the batch)"
