@@ -28,7 +28,7 @@ function dtext(s) { gsub(/[^A-Za-z0-9._+-]/, "_", s); return s }
 function fmt(x,    a) {
 	if (!num(x)) return "-"
 	a = x < 0 ? -x : x
-	if (a >= 1e6 || (a == int(a) && a < 1e15)) return sprintf("%.0f", x)
+	if (a >= 1000 || a == int(a)) return sprintf("%.0f", x)
 	return sprintf("%.4g", x)
 }
 function bytes(x) {
@@ -148,7 +148,7 @@ END {
 		printf "\n### %s (%s) against %s (%s)\n\n", md(name[r]), md(label[r]), md(name[1]), md(label[1])
 		s = sprintf("Of %d items, the notifier calls per op change in %d", nit, nchg)
 		if (best_c != "") { figures(best_c, 1); a = F["calls"]; figures(best_c, r); s = s sprintf(" (most in %s: %s)", md(best_c), arrow(a, F["calls"], 0)) }
-		if (nkc) s = s sprintf("; the kernel's own cost (kmod:count) by %+.3f %% (%s) to %+.3f %% (%s)", cmin, md(imin), cmax, md(imax))
+		if (nkc) s = s sprintf("; the insn per op with a counting subscriber (kmod:count) by %+.3f %% (%s) to %+.3f %% (%s)", cmin, md(imin), cmax, md(imax))
 		if (npc || best_p != "") { figures(best_p, 1); a = F["percall"]; figures(best_p, r); s = s sprintf("; a per-call subscriber is charged other calls in %d (most in %s: %s per op)", npc, md(best_p), arrow(a, F["percall"], 0)) }
 		else s = s "; a per-call subscriber is charged the same calls in every item"
 		if (npp) { figures(best_k, 1); a = F["pages"]; figures(best_k, r); s = s sprintf(", a per-4 KiB one other pages in %d (most in %s: %s 4 KiB pages per op)", npp, md(best_k), arrow(a, F["pages"], 0)) }
@@ -168,7 +168,7 @@ END {
 			figures(it, r)
 			s = sprintf("- `%s`: notifier calls per op %s", md(it), A["events"] == F["events"] ? F["events"] " in both" : A["events"] " → " F["events"])
 			if (num(A["bytes"]) || num(F["bytes"])) s = s sprintf(", %s per range", A["bytes"] == F["bytes"] ? bytes(F["bytes"]) : bytes(A["bytes"]) " → " bytes(F["bytes"]))
-			if (num(A["cost"])) s = s sprintf("; the kernel %s %s/op", arrow(A["cost"], F["cost"], 1), unit)
+			if (num(A["cost"])) s = s sprintf("; %s %s/op with kmod:count", arrow(A["cost"], F["cost"], 1), unit)
 			if (num(A["percall"]) || num(F["percall"])) s = s sprintf("; per-call subscriber: %s charged calls/op", arrow(A["percall"], F["percall"], 0))
 			if (A["pages"] == "clamped" || F["pages"] == "clamped") s = s "; per-4 KiB subscriber: CLAMPED (not compared)"
 			else if (num(A["pages"]) || num(F["pages"])) s = s sprintf("; per-4 KiB subscriber: %s pages/op", arrow(A["pages"], F["pages"], 0))
@@ -185,7 +185,7 @@ END {
 # --- the plot: one panel per figure some item has, the answer first ---
 # panel(key, title, ylabel): DIR/<key>.dat (item, then one column per run;
 # "?" where there is none) and its gnuplot commands, when any item has the figure.
-function panel(key, title, ylabel,    i, r, it, line, any, mn, mx, v, f) {
+function panel(key, title, ylabel,    i, r, it, line, any, mn, mx, v, f, lg) {
 	any = 0; mn = 1e300; mx = 0
 	f = plotdir "/" key ".dat"
 	printf "item" > f
@@ -206,14 +206,17 @@ function panel(key, title, ylabel,    i, r, it, line, any, mn, mx, v, f) {
 	close(f)
 	if (!any) return
 	npanel++
-	P[npanel] = sprintf("set title \"%s\"\nset ylabel \"%s\"\n%s\n", gpt(title), gpt(ylabel),
-		mx > 0 && mn < 1e300 && mx / mn > 100 ? "set logscale y; set format y '%.0s%c'" : "unset logscale y; set format y '%.4g'; set yrange [0:*]")
+	lg = mx > 0 && mn < 1e300 && mx / mn > 100
+	P[npanel] = sprintf("set title \"%s%s\"\nset ylabel \"%s\"\n%s\n", gpt(title),
+		lg ? " (log scale: no bar is 0)" : "", gpt(ylabel),
+		lg ? sprintf("set logscale y; set yrange [%g:%g]; set format y '%%.0s%%c'", mn / 2, mx * 2) : \
+		sprintf("unset logscale y; set format y '%%.4g'; set yrange [0:%g]", mx > 0 ? mx * 1.2 : 1))
 	Pf[npanel] = key
 }
 function plot(    gp, p, r, rows) {
 	npanel = 0
 	panel("calls", "notifier calls per op (kmod:count, every event): the answer", "calls per op")
-	panel("cost", "the kernel's own cost per op (kmod:count)", unit " per op")
+	panel("cost", "cost per op with a counting subscriber (kmod:count)", unit " per op")
 	panel("percall", "a per-call subscriber: charged calls per op (kmod:insn sweep)", "charged calls per op")
 	panel("pages", "a per-4 KiB subscriber: 4 KiB pages charged per op (kmod:insn_range)", "4 KiB pages per op")
 	panel("zapped", "a zapping mirror (kmod:zap): entries zapped and refaulted per op", "entries per op")
@@ -223,18 +226,18 @@ function plot(    gp, p, r, rows) {
 	gp = plotdir "/ab.gp"
 	rows = int((npanel + 1) / 2)
 	printf "set multiplot layout %d,%d title \"A/B: %s against the base %s (exact mode: %s)\" font ',12'\n",
-		rows, npanel > 1 ? 2 : 1, gpt(label_list()), gpt(label[1]), unit > gp
+		rows, (npanel > 1 ? 2 : 1), gpt(label_list()), gpt(label[1]), unit > gp
 	print "set datafile separator '\\t'; set datafile missing '?'" > gp
 	print "set style data histogram; set style histogram clustered gap 1" > gp
 	print "set style fill solid 0.85 border rgb 'gray30'; set boxwidth 0.9" > gp
 	print "set grid ytics; set xtics rotate by -35 left nomirror font ',8'; set bmargin 8" > gp
-	print "set key top left horizontal font ',9'" > gp
+	print "set key above horizontal font ',9'" > gp
 	for (p = 1; p <= npanel; p++) {
 		printf "%s", P[p] > gp
 		printf "plot" > gp
 		for (r = 1; r <= nruns; r++)
-			printf "%s '%s.dat' using %d%s title columnheader(%d)", r > 1 ? "," : "", Pf[p],
-				r + 1, r == 1 ? ":xtic(1)" : "", r + 1 > gp
+			printf "%s '%s.dat' using %d%s title columnheader(%d)", (r > 1 ? "," : ""), Pf[p],
+				r + 1, (r == 1 ? ":xtic(1)" : ""), (r + 1) > gp
 		print "" > gp
 	}
 	print "unset multiplot" > gp

@@ -24,7 +24,8 @@ BEGIN {
 	split(ENVIRON["AB_LABELS"], label, "\t")
 	order["kmod"] = "ns_per_op charged_per_op sweep_slope nb_unmap_per_op nb_clear_per_op " \
 		"nb_protection_vma_per_op nb_protection_page_per_op nb_soft_dirty_per_op " \
-		"nb_release_per_op nb_migrate_per_op nb_exclusive_per_op nb_other_per_op " \
+		"nb_release_per_op nb_migrate_per_op nb_exclusive_per_op nb_protection_upgrade_per_op " \
+		"nb_other_per_op " \
 		"nb_ranges_per_call nb_range_bytes_mean faults_per_op nb_mirror_zapped_per_op " \
 		"nb_dev_refaults_per_op nops"
 	order["kvm"] = "ns_per_op kvm_unmap_hva_range_per_op kvm_unmap_hva_range_per_call " \
