@@ -22,7 +22,7 @@ if [[ ! -x $root/build/notibench ]]; then
 	echo "1..0 # SKIP build/notibench is missing (make)"
 	exit 4
 fi
-echo "1..34"
+echo "1..36"
 n=0 failed=0
 ok() {
 	n=$((n + 1))
@@ -118,7 +118,7 @@ grep -q '^status: interrupted (SIGINT)' "$run/run.meta" &&
 ok $? "SIGINT: run.meta says interrupted and how to resume"
 left=0
 for c in /proc/[0-9]*/cmdline; do
-	args=$(tr '\0' ' ' < "$c" 2>/dev/null)
+	args=$(tr '\0' ' ' 2>/dev/null < "$c")
 	[[ $args == *"--out $tmpdir"* ]] && { left=1; echo "# still running: $args"; }
 done
 ok $left "SIGINT: notibench is not left running"
@@ -152,6 +152,46 @@ NB_VM_META=$tmp/vm.meta "$all" --list --backends kmod --sweeps spin > "$tmp/l.sp
 	! grep -q 'kmod:spin' "$tmp/l.insn" && cmp -s "$tmp/l.insn" "$tmp/l.exact"
 ok $? "--sweeps spin in exact mode keeps spin; --sweeps insn on a wall clock gives insn"
 bad "no item .* matches" --only no-such-item-xyz
+
+# --- the A/B matrix (--ab, scripts/ab): its own rows, nowhere else ---
+"$all" --list --ab --backends all > "$tmp/lab" 2>&1
+"$all" --list --backends all > "$tmp/lfull" 2>&1
+NB_VM_META=$tmp/vm.meta "$all" --list --ab --backends kmod > "$tmp/lab.exact" 2>&1
+awk -v lay="dense4k thp sparse2m sparse1g sparse64g empty hugetlb2m hugetlb1g" '
+	function bad(m) { print m; err = 1 }
+	$1 !~ /^ab-/ { bad("not an ab- id: " $1) }
+	{ l = $0 " " }
+	$2 == "mprotect" || $2 == "numa" {
+		for (w = 3; w <= NF; w++) if ($w == "--layout") seen[$(w + 1)] = 1
+		if (l !~ / kvm / || l !~ / kmod:count / || l !~ / kmod:spin,ns=0,[0-9,]+ / ||
+		    l !~ / kmod:insn_range,n=0,1,2 /) bad("missing a configuration: " $1)
+	}
+	$2 == "mprotect" && l ~ /--size 1T / { big[$0 ~ /sparse64g/ ? "s64" : "x"] = 1 }
+	$2 == "mprotect" && l ~ /--align straddle / { straddle = 1 }
+	$2 == "numa" && l ~ /--op hinting --layout sparse64g --size 1T / { hint = 1 }
+	$2 == "upgrade" || $2 == "cow" { if (l !~ / kvm / || l !~ / kmod:count / || l !~ / kmod:zap /) bad("missing a configuration: " $1) }
+	$2 == "upgrade" { op[$4] = 1 }
+	END {
+		n = split(lay, L, " ")
+		for (i = 1; i <= n; i++) if (!(L[i] in seen)) bad("no layout " L[i])
+		if (!big["s64"] || !straddle || !hint) bad("no sparse64g 1T, straddle or sparse hinting row")
+		if (!op["wp-reuse"] || !op["soft-dirty"] || !op["read-then-write"] || !op["mprotect"]) bad("an upgrade op is missing")
+		exit err
+	}' "$tmp/lab" > "$tmp/lab.err" 2>&1 &&
+	! grep -q '^ab-' "$tmp/lfull" && ! grep -q '^ab-' "$tmp/lall" 2>/dev/null &&
+	! grep -q 'kmod:spin' "$tmp/lab.exact" && grep -q ' kmod:insn,n=0,[0-9,]* kmod:insn_range,n=0,1,2$' "$tmp/lab.exact"
+ok $? "--ab: every mprotect layout (sparse64g, straddle, 1 TiB), NUMA hinting, the upgrade ops and COW, each with kvm, kmod:count, a per-call and a per-4 KiB sweep (or the zap model); no ab- row in the full matrix; exact mode: insn sweeps $(tr '\n' ' ' < "$tmp/lab.err")"
+# A module that is not here makes an A/B item skip; the run is an A/B run, and so is its --resume.
+"$all" --ab --backends kmod --only 'ab-mprotect-dense4k-2M' --out "$tmp/ab" > "$tmp/ab.out" 2>&1
+rc=$?
+r=$(rundir "$tmp/ab")
+"$all" --resume "$r" > "$tmp/ab2.out" 2>&1
+rc2=$?
+((rc == 0 && rc2 == 0)) && grep -q '^options.ab: 1$' "$r/run.meta" &&
+	grep -q '^item: ab-mprotect-dense4k-2M | mprotect | .* | skip | ' "$r/run.meta" &&
+	grep -q 'A/B matrix' "$tmp/ab.out" && grep -q '^status: complete' "$r/run.meta"
+ok $? "--ab run: options.ab in run.meta, the item skipped with its reason without the module, --resume keeps the A/B matrix (exit $rc, $rc2)"
+((rc == 0 && rc2 == 0)) || diag "$tmp/ab.out" "$tmp/ab2.out"
 bad "run.meta is missing" --resume "$tmp/nonexistent"
 
 # --- zap, collapse, numa and aging: the matrix covers them, and their quick
