@@ -12,8 +12,10 @@
 # the way LKP's and mmtests' compare-kernels lay it out; ±%stddev is the
 # samples' CV, diff the exact difference (exact runs are deterministic), * a
 # difference compare flags (beyond both runs' spread and its tolerance).
-# Count rows whose medians are 0 (or absent) in every run are left out; the
-# cost rows never are. Items that failed in a run are listed with the message,
+# The cost rows are of every configuration, the sweep's slope and charged
+# calls of every sweep, the other counts of the first configuration that has
+# them. Count rows whose medians are 0 (or absent) in every run are left out;
+# the cost rows never are. Items that failed in a run are listed with the message,
 # never compared. A figure of a configuration some of whose calls charged the
 # module's per-call cap (compare's note CLAMPED) is marked CLAMPED, and a sweep
 # slope that extract.awk gave as "clamped" reads "CLAMPED (no slope)": lower
@@ -99,6 +101,18 @@ $1 == "M" {
 }
 $1 == "S" { skipped[$2] = skipped[$2] sprintf("| %s | %s (%s) | %s | %s |\n", clean($3), name[$4], label[$4], $5, clean($6)); next }
 
+# firstcfg(g, it, m): the first configuration of the item with a figure of
+# metric m in some run (1 when none has): the counts do not depend on the
+# cost, but the zap model's exist only in its kmod:zap configuration.
+function firstcfg(g, it, m,    c, k, r) {
+	for (c = 1; c <= ncfg[g, it]; c++) {
+		k = g SUBSEP it SUBSEP cfgs[g, it, c] SUBSEP m
+		if (!(k in has)) continue
+		for (r = 1; r <= nruns; r++)
+			if (num(med[k, r]) || med[k, r] == "clamped") return c
+	}
+	return 1
+}
 # row(g, it, cf, m): one table row, when it has something to show.
 function row(g, it, cf, m,    k, r, s, base, v, d, c, x) {
 	k = g SUBSEP it SUBSEP cf SUBSEP m
@@ -153,7 +167,7 @@ END {
 				if (m == "ns_per_op" || m == "charged_per_op" || m == "sweep_slope")
 					for (c = 1; c <= ncfg[g, it]; c++) row(g, it, cfgs[g, it, c], m)
 				else
-					row(g, it, cfgs[g, it, 1], m)
+					row(g, it, cfgs[g, it, firstcfg(g, it, m)], m)
 			}
 			if ((g, it) in missing) printf "\n%s", missing[g, it]
 			if (anyclamped)
