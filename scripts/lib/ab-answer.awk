@@ -94,6 +94,7 @@ function figures(it, r) {
 	if (it in rangecfg && get("kmod", it, rangecfg[it], "sweep_slope", r) == "clamped") F["pages"] = "clamped"
 	if (it in zapcfg) F["zapped"] = get("kmod", it, zapcfg[it], "nb_mirror_zapped_per_op", r)
 	if (it in kvmcfg) {
+		F["kcost"] = get("kvm", it, kvmcfg[it], "ns_per_op", r)
 		F["kunmap"] = get("kvm", it, kvmcfg[it], "kvm_unmap_hva_range_per_op", r)
 		F["kzap"] = get("kvm", it, kvmcfg[it], "kvm_entries_zapped_per_op", r)
 		F["krefault"] = get("kvm", it, kvmcfg[it], "kvm_guest_refault_ns_per_op", r)
@@ -173,7 +174,8 @@ END {
 			if (A["pages"] == "clamped" || F["pages"] == "clamped") s = s "; per-4 KiB subscriber: CLAMPED (not compared)"
 			else if (num(A["pages"]) || num(F["pages"])) s = s sprintf("; per-4 KiB subscriber: %s pages/op", arrow(A["pages"], F["pages"], 0))
 			if (num(A["zapped"]) || num(F["zapped"])) s = s sprintf("; zap model: %s mirror entries zapped/op", arrow(A["zapped"], F["zapped"], 0))
-			if (num(A["kunmap"]) || num(F["kunmap"])) s = s sprintf("; KVM: %s kvm_unmap_hva_range/op", arrow(A["kunmap"], F["kunmap"], 0))
+			if (num(A["kcost"]) || num(F["kcost"])) s = s sprintf("; KVM: %s %s/op", arrow(A["kcost"], F["kcost"], 1), unit)
+			if (num(A["kunmap"]) || num(F["kunmap"])) s = s sprintf("%s %s kvm_unmap_hva_range/op", num(A["kcost"]) || num(F["kcost"]) ? "," : "; KVM:", arrow(A["kunmap"], F["kunmap"], 0))
 			if (num(A["kzap"]) || num(F["kzap"])) s = s sprintf(", %s entries zapped/op", arrow(A["kzap"], F["kzap"], 0))
 			if ((num(A["kzap"]) && A["kzap"] + 0) || (num(F["kzap"]) && F["kzap"] + 0)) s = s sprintf(", guest refault %s %s/op", arrow(A["krefault"], F["krefault"], 0), unit)
 			print s "."
@@ -220,6 +222,7 @@ function plot(    gp, p, r, rows) {
 	panel("percall", "a per-call subscriber: charged calls per op (kmod:insn sweep)", "charged calls per op")
 	panel("pages", "a per-4 KiB subscriber: 4 KiB pages charged per op (kmod:insn_range)", "4 KiB pages per op")
 	panel("zapped", "a zapping mirror (kmod:zap): entries zapped and refaulted per op", "entries per op")
+	panel("kcost", "KVM (nested guest): cost per op", unit " per op")
 	panel("kunmap", "KVM (nested guest): kvm_unmap_hva_range calls per op", "calls per op")
 	panel("kzap", "KVM (nested guest): secondary entries zapped per op", "entries per op")
 	if (!npanel) return
