@@ -34,7 +34,7 @@ function fmt(x,    a) {
 function bytes(x) {
 	if (!num(x)) return "-"
 	if (x >= 1099511627776 && x % 1099511627776 == 0) return (x / 1099511627776) " TiB"
-	if (x >= 1073741824 && x % 1073741824 == 0) return (x / 1073741824) " GiB"
+	if (x >= 1073741824) return sprintf("%.5g GiB", x / 1073741824)
 	if (x >= 1048576 && x % 1048576 == 0) return (x / 1048576) " MiB"
 	if (x >= 1024 && x % 1024 == 0) return (x / 1024) " KiB"
 	return sprintf("%.4g B", x)
@@ -51,7 +51,7 @@ $1 == "R" || $1 == "X" {
 	val[g, it, cf, m, r] = v
 	if (m == "ns_per_op" && g == "kmod") {
 		if (cf == "kmod:count") countcfg[it] = cf
-		else if (cf ~ /^kmod:insn_range,/) rangecfg[it] = cf
+		else if (cf ~ /^kmod:insn_range,/) { if (!(it in rangecfg)) rangecfg[it] = cf }
 		else if (cf ~ /^kmod:(insn|spin),/ && !(it in callcfg)) callcfg[it] = cf
 		else if (cf ~ /^kmod:zap/) zapcfg[it] = cf
 	}
@@ -187,19 +187,23 @@ END {
 # --- the plot: one panel per figure some item has, the answer first ---
 # panel(key, title, ylabel): DIR/<key>.dat (item, then one column per run;
 # "?" where there is none) and its gnuplot commands, when any item has the figure.
-function panel(key, title, ylabel,    i, r, it, line, any, mn, mx, v, f, lg) {
+# A key "chg:K": the variants' change of figure K against the base, in %.
+function panel(key, title, ylabel,    i, r, it, line, any, mn, mx, v, f, lg, chg, k, r0, b) {
 	any = 0; mn = 1e300; mx = 0
-	f = plotdir "/" key ".dat"
+	chg = key ~ /^chg:/; k = chg ? substr(key, 5) : key; r0 = chg ? 2 : 1
+	f = plotdir "/" (chg ? "chg-" k : k) ".dat"
 	printf "item" > f
-	for (r = 1; r <= nruns; r++) printf "\t%s", dtext(label[r]) > f
+	for (r = r0; r <= nruns; r++) printf "\t%s", dtext(label[r]) > f
 	print "" > f
 	for (i = 1; i <= nitems; i++) {
 		it = items[i]
 		if (it in failed || it in notrun) continue
 		line = dtext(substr(it, 1, 3) == "ab-" ? substr(it, 4) : it)
-		for (r = 1; r <= nruns; r++) {
+		figures(it, 1); b = F[k]
+		for (r = r0; r <= nruns; r++) {
 			figures(it, r)
-			v = F[key]
+			v = F[k]
+			if (chg) v = num(v) && num(b) && b + 0 != 0 ? (v - b) / b * 100 : ""
 			if (num(v)) { any = 1; if (v + 0 > 0 && v + 0 < mn) mn = v + 0; if (v + 0 > mx) mx = v + 0 }
 			line = line "\t" (num(v) ? v + 0 : "?")
 		}
@@ -208,6 +212,13 @@ function panel(key, title, ylabel,    i, r, it, line, any, mn, mx, v, f, lg) {
 	close(f)
 	if (!any) return
 	npanel++
+	Pr0[npanel] = r0
+	if (chg) {
+		P[npanel] = sprintf("set title \"%s\"\nset ylabel \"%s\"\nunset logscale y; set autoscale y; set format y '%%+.3g'\n",
+			gpt(title), gpt(ylabel))
+		Pf[npanel] = "chg-" k
+		return
+	}
 	lg = mx > 0 && mn < 1e300 && mx / mn > 100
 	P[npanel] = sprintf("set title \"%s%s\"\nset ylabel \"%s\"\n%s\n", gpt(title),
 		lg ? " (log scale: no bar is 0)" : "", gpt(ylabel),
@@ -218,11 +229,11 @@ function panel(key, title, ylabel,    i, r, it, line, any, mn, mx, v, f, lg) {
 function plot(    gp, p, r, rows) {
 	npanel = 0
 	panel("calls", "notifier calls per op (kmod:count, every event): the answer", "calls per op")
-	panel("cost", "cost per op with a counting subscriber (kmod:count)", unit " per op")
+	panel("chg:cost", "cost per op with a counting subscriber (kmod:count): change against " label[1], "% change")
 	panel("percall", "a per-call subscriber: charged calls per op (kmod:insn sweep)", "charged calls per op")
 	panel("pages", "a per-4 KiB subscriber: 4 KiB pages charged per op (kmod:insn_range)", "4 KiB pages per op")
 	panel("zapped", "a zapping mirror (kmod:zap): entries zapped and refaulted per op", "entries per op")
-	panel("kcost", "KVM (nested guest): cost per op", unit " per op")
+	panel("chg:kcost", "KVM (nested guest): cost per op, change against " label[1], "% change")
 	panel("kunmap", "KVM (nested guest): kvm_unmap_hva_range calls per op", "calls per op")
 	panel("kzap", "KVM (nested guest): secondary entries zapped per op", "entries per op")
 	if (!npanel) return
@@ -233,14 +244,14 @@ function plot(    gp, p, r, rows) {
 	print "set datafile separator '\\t'; set datafile missing '?'" > gp
 	print "set style data histogram; set style histogram clustered gap 1" > gp
 	print "set style fill solid 0.85 border rgb 'gray30'; set boxwidth 0.9" > gp
-	print "set grid ytics; set xtics rotate by -35 left nomirror font ',8'; set bmargin 8" > gp
+	print "set grid ytics; set xtics rotate by -35 left nomirror font ',8'; set bmargin 8; set rmargin 9" > gp
 	print "set key above horizontal font ',9'" > gp
 	for (p = 1; p <= npanel; p++) {
 		printf "%s", P[p] > gp
 		printf "plot" > gp
-		for (r = 1; r <= nruns; r++)
-			printf "%s '%s.dat' using %d%s title columnheader(%d)", (r > 1 ? "," : ""), Pf[p],
-				r + 1, (r == 1 ? ":xtic(1)" : ""), (r + 1) > gp
+		for (r = Pr0[p]; r <= nruns; r++)
+			printf "%s '%s.dat' using %d%s title columnheader(%d) lc %d", (r > Pr0[p] ? "," : ""), Pf[p],
+				r - Pr0[p] + 2, (r == Pr0[p] ? ":xtic(1)" : ""), (r - Pr0[p] + 2), r > gp
 		print "" > gp
 	}
 	print "unset multiplot" > gp
