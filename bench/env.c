@@ -55,27 +55,31 @@ void meta_put(const char *key, const char *value)
 	meta_set(key, value, false);
 }
 
-void meta_add(const char *key, const char *fmt, ...)
+static void meta_vadd(const char *key, bool repeat, const char *fmt, va_list ap)
 {
 	char buf[4096];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	meta_set(key, buf, repeat);
+}
+
+void meta_add(const char *key, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	meta_vadd(key, false, fmt, ap);
 	va_end(ap);
-	meta_put(key, buf);
 }
 
 /* One more line with this key, beside those it has (a run's several sweeps). */
 void meta_add_repeat(const char *key, const char *fmt, ...)
 {
-	char buf[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	meta_vadd(key, true, fmt, ap);
 	va_end(ap);
-	meta_set(key, buf, true);
 }
 
 unsigned int meta_count(void)

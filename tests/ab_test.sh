@@ -272,6 +272,12 @@ ab_part() {
 		grep -q '^| charged calls/op (module) | `kmod:insn,n=0` | 4 | .* | 256 | ' "$r"; }; then
 		bad=1 got+=" !(report rows)"
 	fi
+	# The answer's sentence and its plot say the same.
+	# shellcheck disable=SC2016 # markdown's backquotes
+	if ! { grep -q '^- `ab-mprotect-sparse1g-64G`: notifier calls per op 2 protection_vma → 128 protection_vma, 64 GiB → 1 GiB per range;.* per-call subscriber: 4 → 256 charged calls/op' "$r" &&
+		[[ -s $ab/plots/ab-answer.png && -s $ab/plots/ab-answer.svg && -s $ab/compare/ab.tsv ]]; }; then
+		bad=1 got+=" !(answer sentence or plot)"
+	fi
 	ok "$bad" "A/B mprotect sparse1g 64G: 64 ranges of 1 GiB per call against 1 of 64 GiB, 256 charged calls per toggle against 4:$got"
 
 	# A write-protect reuse fault (kmod:count; the zap model kmod:zap): no
@@ -287,6 +293,9 @@ ab_part() {
 		grep -q '^| mirror entries zapped/op | `kmod:zap,ns=0` | 0 | .* | 1 | ' "$r"; }; then
 		bad=1 got+=" !(report rows)"
 	fi
+	# shellcheck disable=SC2016 # markdown's backquotes
+	grep -q '^- `ab-upgrade-wp-reuse-64M`: notifier calls per op 0 → 1 protection_upgrade,.* zap model: 0 → 1 mirror entries zapped/op' "$r" ||
+		{ bad=1 got+=" !(answer sentence)"; }
 	ok "$bad" "A/B upgrade wp-reuse 64M: 1 PROTECTION_UPGRADE pair and 1 mirror entry zapped per fault against 0:$got"
 
 	# KVM (the kvm backend in a nested guest): kvm-filter-upgrade makes KVM

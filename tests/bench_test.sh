@@ -302,20 +302,14 @@ usage_case "mprotect --backend kmod:insn_range,n=1000001" "--backend|1000001|ins
 usage_case "mprotect --backend kmod:insn_range,cb=release,n=1" "--backend|insn_range|cb=release" \
 	mprotect --quick --backend kmod:insn_range,cb=release,n=1
 if [[ ! -e /dev/notibench ]]; then
-	out=$tmp/run.$((++runs))
-	mkdir "$out"
-	"$nb" run mprotect --quick --backend kmod:insn_range,n=0,1,2,4 --out "$out" > /dev/null 2> "$out.err"
-	rc=$?
-	ok "$( ((rc == 4)) && [[ -z $(ls -A "$out") ]]; echo $?)" \
-		"mprotect --backend kmod:insn_range,n=0,1,2,4 parses; without /dev/notibench exit 4 (exit $rc)"
-fi
-if [[ ! -e /dev/notibench ]]; then
-	out=$tmp/run.$((++runs))
-	mkdir "$out"
-	"$nb" run mprotect --quick --backend kmod:insn,n=0,1,2,4 --out "$out" > /dev/null 2> "$out.err"
-	rc=$?
-	ok "$( ((rc == 4)) && [[ -z $(ls -A "$out") ]]; echo $?)" \
-		"mprotect --backend kmod:insn,n=0,1,2,4 parses; without /dev/notibench exit 4 (exit $rc)"
+	for spec in kmod:insn_range,n=0,1,2,4 kmod:insn,n=0,1,2,4; do
+		out=$tmp/run.$((++runs))
+		mkdir "$out"
+		"$nb" run mprotect --quick --backend "$spec" --out "$out" > /dev/null 2> "$out.err"
+		rc=$?
+		ok "$( ((rc == 4)) && [[ -z $(ls -A "$out") ]]; echo $?)" \
+			"mprotect --backend $spec parses; without /dev/notibench exit 4 (exit $rc)"
+	done
 fi
 
 # --- signals while sampling ---
