@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # TAP: scripts/kernel. Builds (or finds in its cache) the benchmarking kernel
 # from Debian's linux-source-6.12 (the first of NB_SOURCE_KERNELS, and the
-# others there too; "none" skips this test, as does NB_KERNELS=none), which
-# tests/run then boots; a cold build is the long part
+# others there too; "none" skips this test, as does NB_KERNELS=none), and
+# its debug configuration (`--config debug`; NB_DEBUG_KERNEL names another
+# source, "none" skips it), which tests/run then boots; a cold build is the long part
 # of a first `make check`. Then, cheaply: bad usage exits 2; a patch that
 # does not apply stops with exit 2 naming the patch, the file and the hunk,
 # leaving the cache and a --tree as they were; a second run finds the kernel
@@ -217,6 +218,25 @@ for s in ${srcs#"$src"}; do
 	ok "$rc" "scripts/kernel --source $s: exit $rc in $((SECONDS - t0)) s"
 	((rc)) && show "$tmp/err" 30
 done
+
+# --- the debug kernel (scripts/kernel --config debug) tests/run boots for
+# kmod_test, bench_test, kvm_test, fuzz_test and tests/vm/debug_test.sh ---
+dsrc=${NB_DEBUG_KERNEL:-$src}
+if [[ $dsrc != none ]]; then
+	t0=$SECONDS
+	"$K" --source "$dsrc" --config debug --print-dir 2>&1 > "$tmp/ddir" | tee "$tmp/err" | sed -u 's/^/# /'
+	rc=${PIPESTATUS[0]} secs=$((SECONDS - t0))
+	ddir=$(cat "$tmp/ddir")
+	how=found
+	grep -q 'kernel: built ' "$tmp/err" && how=built
+	missing=""
+	for o in KASAN PROVE_LOCKING PROVE_RCU DEBUG_ATOMIC_SLEEP DEBUG_KMEMLEAK DEBUG_VM UBSAN LKDTM; do
+		grep -qx "CONFIG_$o=y" "$ddir/.config" 2>/dev/null || missing+=" CONFIG_$o"
+	done
+	ok "$((rc || ${#missing}))" "scripts/kernel --source $dsrc --config debug: $how in $secs s (exit $rc), label $(cat "$ddir/.notibench-label" 2>/dev/null)${missing:+; missing:$missing}"
+	((rc)) && show "$tmp/err" 30
+	[[ -f $ddir/.notibench-kernel ]] && grep '^built ' "$ddir/.notibench-kernel" | sed 's/^/# /'
+fi
 
 # --- a patched variant, built from the base's objects ---
 nonce=$$.$RANDOM
