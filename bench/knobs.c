@@ -540,7 +540,7 @@ static void recover_one(struct rec *k, struct rec *recs, unsigned int n, FILE *l
 	}
 	res->restored++;
 	if (list && ret)
-		fprintf(list, "restored %s: already %s (left by pid %d: %s)\n", k->path,
+		fprintf(list, "%s: already %s (left by pid %d: %s)\n", k->path,
 			k->value, k->pid, w);
 	else if (list)
 		fprintf(list, "restored %s: %s -> %s (left by pid %d: %s)\n", k->path, cur,

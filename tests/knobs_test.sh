@@ -18,9 +18,10 @@
 # temporary value; `restore --no-wait` exits 1 meanwhile. A journal with
 # corrupt lines, a path outside the knob directories or "..", a cut-short last
 # line: reported, ignored, the valid record used; another user's journal is
-# not acted on. `restore` with nothing to do: "nothing to restore", exit 0.
+# not acted on; a write that fails is exit 1 and stays in the journal.
+# `restore` with nothing to do: "nothing to restore", exit 0.
 # A knob this host does not let root write is a SKIP with the reason. About
-# 40 s on the project's 2-CPU host.
+# 20 s on the project's 2-CPU host.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,9 +41,10 @@ cleanup() {
 	[[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	[[ -e $journal ]] && "$nb" restore --no-wait > /dev/null 2>&1
 	for f in "${!orig[@]}"; do
-		cur=$(<"$f")
+		cur=$(<"$f") v=${orig[$f]}
 		# THP's enabled reads "always [madvise] never": write the bracketed word.
-		[[ $cur == "${orig[$f]}" ]] || echo "${orig[$f]}" | sed 's/.*\[\(.*\)\].*/\1/' > "$f"
+		[[ $v =~ \[(.*)\] ]] && v=${BASH_REMATCH[1]}
+		[[ $cur == "${orig[$f]}" ]] || echo "$v" > "$f"
 	done
 	rm -rf "$tmp"
 }
@@ -319,6 +321,18 @@ if [[ -w $sk && -w ${kh[1]} ]]; then
 	((st == 0)) || diag "$tmp/foreign.out" "$tmp/foreign.err"
 	echo "${orig[$sk]}" > "$sk"
 
+	# A write that fails: exit 1, the record kept for the next try.
+	kd=$thp/defrag
+	journal "knob 4194002 $kd nonsense"$'\n'
+	"$nb" restore > "$tmp/fail.out" 2> "$tmp/fail.err"
+	rc=$?
+	((rc == 1)) && grep -q "^notibench: could not restore $kd to nonsense (left by pid 4194002: no run record): " "$tmp/fail.err" &&
+		grep -qxF "knob 4194002 $kd nonsense" "$journal"
+	st=$?
+	ok $st "a restore write that fails: reported, exit 1, the record kept (exit $rc)"
+	((st == 0)) || diag "$tmp/fail.out" "$tmp/fail.err"
+	rm -f "$journal"
+
 	# bench/all restores first.
 	echo "$x" > "$sk"
 	journal "knob 4194001 $sk ${orig[$sk]}"$'\n'
@@ -330,7 +344,7 @@ if [[ -w $sk && -w ${kh[1]} ]]; then
 	((st == 0)) || diag "$tmp/all.out" | tail -n 5
 	restored "bench/all" "$sk"
 else
-	for i in 1 2 3 4 5; do skip "hand-written journals ($i)" "$sk or ${kh[1]} is not writable"; done
+	for i in 1 2 3 4 5 6; do skip "hand-written journals ($i)" "$sk or ${kh[1]} is not writable"; done
 fi
 
 # --- nothing to do ---
