@@ -179,6 +179,12 @@ void env_capture(void)
 	time_t now = time(NULL);
 	struct tm tm;
 
+	/*
+	 * The knobs below are "before" values: read them once no other run can
+	 * have them changed (the lock), and after what a killed run left is
+	 * put back.
+	 */
+	knobs_lock();
 	if (uname(&u) == 0) {
 		meta_put("kernel_release", u.release);
 		meta_put("kernel_version", u.version);

@@ -1,14 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * System knobs (sysfs/procfs files) a benchmark changes: THP enabled/defrag,
- * khugepaged, numa_balancing, KSM, hugetlb pools. Every changed knob is
- * restored at exit and on SIGINT/SIGTERM/SIGHUP; the signal handler also
- * removes the output's temp file, then re-raises the signal.
+ * khugepaged, numa_balancing, KSM, hugetlb pools, DAMON. Every changed knob
+ * is restored at exit and on SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGPIPE; the
+ * signal handler also removes the output's temp file, then re-raises the
+ * signal. A run that dies without the handler (SIGKILL) is covered by the
+ * journal: under a host-wide lock, each knob's original value is appended
+ * to KNOBS_JOURNAL_NAME (next to the lock, fsync'd) before the knob is
+ * written, and removed after a clean restore. Whoever takes the lock next
+ * (a run, `notibench restore`, bench/all through it) puts back what the
+ * journal's dead runs left, and says so on stderr. A journal record is only
+ * acted on when it names a path in a knob directory (/sys/kernel/mm/,
+ * /proc/sys/, and the two the NUMA and DAMON benchmarks use) and the file
+ * is this user's, writable by nobody else.
  */
 #ifndef NB_KNOBS_H
 #define NB_KNOBS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define KNOB_THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
 #define KNOB_THP_DEFRAG		"/sys/kernel/mm/transparent_hugepage/defrag"
@@ -26,28 +37,47 @@ int knob_read(const char *path, char *buf, size_t len);
 /* Reads an unsigned number; 0 or -errno. */
 int knob_read_ulong(const char *path, unsigned long *v);
 
-/* Host-wide lock file (in /run/lock, else /tmp) held by runs that change knobs. */
+/*
+ * Host-wide lock file (in /run/lock, else /tmp: both cleared at boot, as
+ * the knobs are) held by runs that change knobs, and the journal beside it.
+ */
 #define KNOBS_LOCK_NAME		"notibench-knobs.lock"
+#define KNOBS_JOURNAL_NAME	"notibench-knobs.journal"
 
 /*
- * Writes value, saving the original the first time this path is changed.
- * Does nothing when the knob already has that value. 0 or -errno.
- * The first call takes the host-wide knob lock, waiting for another run.
+ * Takes the host-wide knob lock (once; waiting for another run, with a
+ * message) and restores what the journal says dead runs left. Call before
+ * reading a knob's "before" value: another run may have it changed. 0, or
+ * -errno when no lock file can be had (said on stderr; knobs are then
+ * changed unjournaled).
+ */
+int knobs_lock(void);
+
+/*
+ * Writes value, saving (and journaling) the original the first time this
+ * path is changed. Does nothing when the knob already has that value. 0 or
+ * -errno (-EINVAL: not in a knob directory; a failed journal write is
+ * returned and the knob left as it was). Takes the lock first.
  */
 int knob_set(const char *path, const char *value);
 int knob_set_ulong(const char *path, unsigned long v);
 
-/* Restores every changed knob, newest first, then unmounts what knobs_umount_later() got. Idempotent. */
+/*
+ * Restores every changed knob, newest first, then unmounts what
+ * knobs_umount_later() got, then drops this run's journal records (kept if
+ * a write failed). Idempotent; async-signal-safe; a no-op in a forked child.
+ */
 void knobs_restore(void);
 
 /*
  * A file system the benchmark mounted to reach its knobs (e.g. debugfs for
  * the NUMA-balancing scan knobs): unmounted (lazily) after the knobs are
- * restored, at exit and on SIGINT/SIGTERM/SIGHUP too. 0 or -ENOSPC.
+ * restored, at exit and on the signals too; journaled, so a dead run's
+ * mount goes as well. 0 or -ENOSPC.
  */
 int knobs_umount_later(const char *mountpoint);
 
-/* Restore at exit and on SIGINT/SIGTERM/SIGHUP. Call once, early. */
+/* Restore at exit and on SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGPIPE. Call once, early. */
 void knobs_init(void);
 
 /* The file the signal handler removes (NULL: none). The string is copied. */
@@ -56,5 +86,20 @@ void knobs_set_tempfile(const char *path);
 /* Number of knobs changed and "path=old->new" descriptions, for metadata. */
 unsigned int knobs_changed(void);
 const char *knobs_changed_desc(unsigned int i);
+
+/* What a recovery found in the journal. */
+struct knobs_recovery {
+	unsigned int knobs;	/* knobs the journal named (one per path) */
+	unsigned int restored;	/* of them put back (or found at their original) */
+	unsigned int failed;	/* writes that failed: kept in the journal */
+	unsigned int corrupt;	/* lines ignored (reported on stderr) */
+};
+
+/*
+ * `notibench restore`: takes the lock (wait: for a live run, with a
+ * message; else -EWOULDBLOCK) and restores what the journal holds, each
+ * knob listed on list. 0 or -errno (said on stderr).
+ */
+int knobs_recover(bool wait, FILE *list, struct knobs_recovery *res);
 
 #endif /* NB_KNOBS_H */

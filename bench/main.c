@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * notibench: command line. `list`, `run <benchmark> [options]`, `--help`.
+ * notibench: command line. `list`, `run <benchmark> [options]`, `traits`,
+ * `restore`, `--help`.
  * Every option is validated here (exit 2 naming it) before anything runs.
  */
 #include <errno.h>
@@ -34,6 +35,11 @@ static void usage_main(FILE *f)
 		"  run <benchmark> [options]   run one (`%s run <benchmark> --help` for its options)\n"
 		"  traits                      the kernel traits the self-checks predict from, and\n"
 		"                              the ones this kernel declares (NB_KERNEL_TRAITS)\n"
+		"  restore [--no-wait] [--quiet]\n"
+		"                              put back the knobs a killed run left changed (its\n"
+		"                              journal); waits while a live run holds the knob lock\n"
+		"                              (--no-wait: exit 1 instead); --quiet: silent when\n"
+		"                              there is nothing to restore (every run does this first)\n"
 		"\n"
 		"Exit status: 0 ok, 1 failure (incl. a failed self-check), 2 bad usage, 4 skipped\n"
 		"(the reason is printed). Details: bench/README.md.\n",
@@ -201,6 +207,36 @@ static int cmd_traits(void)
 	return NB_EXIT_OK;
 }
 
+/*
+ * Puts back what a run that died without restoring (SIGKILL) left in the
+ * knob journal. 0 (restored, or nothing to), 1 when a write failed or the
+ * lock cannot be had.
+ */
+static int cmd_restore(int argc, char **argv)
+{
+	struct knobs_recovery res;
+	bool wait = true, quiet = false;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--no-wait"))
+			wait = false;
+		else if (!strcmp(argv[i], "--quiet"))
+			quiet = true;
+		else
+			return bad("restore: unknown argument '%s' (--no-wait, --quiet)%s", argv[i], "");
+	}
+	if (knobs_recover(wait, stdout, &res))
+		return NB_EXIT_FAIL;
+	if (!res.knobs && !quiet)
+		printf("nothing to restore\n");
+	if (res.failed) {
+		fprintf(stderr, "%s: restore: %u knob%s could not be restored (kept in the journal)\n",
+			prog, res.failed, res.failed == 1 ? "" : "s");
+		return NB_EXIT_FAIL;
+	}
+	return NB_EXIT_OK;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const struct bench *b;
@@ -352,5 +388,7 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "traits"))
 		return argc == 2 ? cmd_traits() : bad("traits takes no arguments%s%s", "", "");
-	return bad("unknown command '%s' (list, run, traits, --help)%s", argv[1], "");
+	if (!strcmp(argv[1], "restore"))
+		return cmd_restore(argc - 2, argv + 2);
+	return bad("unknown command '%s' (list, run, traits, restore, --help)%s", argv[1], "");
 }
