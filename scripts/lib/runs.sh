@@ -25,7 +25,8 @@
 #                        line over 64 KiB, numbers where numbers go, no file
 #                        cut short); its messages ("NAME: FILE:LINE: reason")
 #                        on stderr. 0, or 2 (bad data, or no checker: nb_err).
-# The callers set NB_ROOT; NB_COMPARE names another notibench-compare.
+# The callers set NB_ROOT; NB_COMPARE names another notibench-compare (else
+# the source tree's build/, or the installed PREFIX/bin one).
 
 # shellcheck disable=SC2034 # nb_err, runs, files and run_* are for the caller
 nb_err=""
@@ -88,13 +89,20 @@ nb_run_files() {
 }
 
 nb_check_csvs() {
-	local name=$1 bin=${NB_COMPARE:-$NB_ROOT/build/notibench-compare}
+	local name=$1 bin=${NB_COMPARE:-}
 	shift
 	nb_err=""
-	if [[ -z ${NB_COMPARE:-} && -f $NB_ROOT/Makefile ]] &&
-		! make -s -C "$NB_ROOT" build/notibench-compare >/dev/null; then
-		nb_err="cannot build $bin (make build/notibench-compare), which checks the CSVs"
-		return 2
+	if [[ -z $bin && -f $NB_ROOT/Makefile ]]; then
+		# The source tree: built when missing or stale, as scripts/compare does.
+		bin=$NB_ROOT/build/notibench-compare
+		if ! make -s -C "$NB_ROOT" build/notibench-compare >/dev/null; then
+			nb_err="cannot build $bin (make build/notibench-compare), which checks the CSVs"
+			return 2
+		fi
+	elif [[ -z $bin ]]; then
+		# Installed (make install): PREFIX/share/notibench/scripts beside PREFIX/bin.
+		bin=$NB_ROOT/../../bin/notibench-compare
+		[[ -x $bin ]] || bin=$(command -v notibench-compare) || bin=$NB_ROOT/../../bin/notibench-compare
 	fi
 	if [[ ! -x $bin ]]; then
 		nb_err="$bin is missing: it checks the CSVs"
