@@ -15,11 +15,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 fix=$root/tests/fixtures
 tmp=$(mktemp -d)
 mnt=""
-cleanup() {
-	[[ -z $mnt ]] || umount "$mnt" 2>/dev/null
-	[[ -n ${KEEP:-} ]] || rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+trap '[[ -z $mnt ]] || umount "$mnt" 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT
 
 n=0 failed=0
 ok() {
