@@ -4,12 +4,14 @@
  * Every option and run is validated (exit 2 with a message) before
  * anything is printed on stdout.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "compare.h"
 
@@ -20,6 +22,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: %s RUN RUN [RUN...] [--csv FILE] [--threshold PCT] [--alpha A] [--metric COLUMN]\n"
 		"       [--tolerance PCT]\n"
+		"       %s --check RUN...\n"
 		"\n"
 		"Compares notibench runs against the first. A RUN is a notibench CSV or a run\n"
 		"directory of <item-id>.csv files (bench/all); items match by item-id (two single\n"
@@ -37,8 +40,13 @@ static void usage(FILE *f)
 		"Exit status: 0 no significant regression beyond the threshold, 1 one or more,\n"
 		"2 bad usage or an unreadable run, 3 no regression but an item's self-check failed\n"
 		"in some run (it is not compared). Exact runs are compared with exact runs only.\n"
-		"Details: results/README.md, \"Comparing runs\".\n",
-		prog, CMP_DEFAULT_TOLERANCE_PCT);
+		"Details: results/README.md, \"Comparing runs\".\n"
+		"\n"
+		"--check validates every CSV of the RUNs as scripts/plot and scripts/summary need\n"
+		"them (what compare checks, every numeric column, a median row for every sampled\n"
+		"configuration, no line over 64 KiB, no cut-off last line) and prints nothing but\n"
+		"FILE:LINE: reason for each bad one; exit 0 all good, 2 otherwise.\n",
+		prog, prog, CMP_DEFAULT_TOLERANCE_PCT);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -129,6 +137,86 @@ out:
 	return ret;
 }
 
+/* --check: one CSV; 0, or -1 after printing why. */
+static int check_file(const char *path)
+{
+	char err[4608];
+
+	if (csv_check(path, err, sizeof(err)) == CSV_READ_OK)
+		return 0;
+	fprintf(stderr, "%s: %s\n", prog, err);
+	return -1;
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* --check: a CSV, or every <name>.csv of a run directory (as compare reads it). */
+static int check_run(const char *path)
+{
+	struct dirent **names;
+	struct stat st;
+	char file[4096];
+	int n, ret = 0;
+
+	if (stat(path, &st)) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return check_file(path);
+	n = scandir(path, &names, NULL, versionsort);
+	if (n < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		size_t len = strlen(name);
+
+		if (name[0] != '.' && len > 4 && !strcmp(name + len - 4, ".csv")) {
+			if (has_control(name)) {
+				fprintf(stderr, "%s: %s: a file name with a control character (newline, "
+					"tab, ...): not reading it\n", prog, path);
+				ret = -1;
+			} else if (snprintf(file, sizeof(file), "%s/%s", path, name) >=
+				   (int)sizeof(file)) {
+				fprintf(stderr, "%s: %s/%s: path too long\n", prog, path, name);
+				ret = -1;
+			} else if (!stat(file, &st) && S_ISREG(st.st_mode) && check_file(file)) {
+				ret = -1;
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return ret;
+}
+
+static int run_check(int argc, char **argv)
+{
+	int ret = CMP_EXIT_OK, nruns = 0;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--") && !nruns)
+			continue;
+		nruns++;
+		if (has_control(argv[i])) {
+			fprintf(stderr, "%s: a file name with a control character (newline, tab, ...): "
+				"not reading it\n", prog);
+			ret = CMP_EXIT_USAGE;
+		} else if (check_run(argv[i])) {
+			ret = CMP_EXIT_USAGE;
+		}
+	}
+	return nruns ? ret : usage_error("--check: no RUN given");
+}
+
 int main(int argc, char **argv)
 {
 	struct cmp_opts o = { .metric = "ns_per_op", .threshold_pct = 5, .alpha = 0.05,
@@ -142,6 +230,10 @@ int main(int argc, char **argv)
 		prog = getenv("NB_COMPARE_NAME");
 	if (!paths)
 		return CMP_EXIT_USAGE;
+	if (argc > 1 && !strcmp(argv[1], "--check")) {
+		free(paths);
+		return run_check(argc, argv);
+	}
 	for (int i = 1; i < argc && !ret; i++) {
 		const char *arg = argv[i], *val, *eq;
 		char name[32];

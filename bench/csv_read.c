@@ -11,6 +11,19 @@
 
 #define CSV_READ_VERSION "1"
 
+/*
+ * notibench's longest line is a few KiB (a histogram column): a longer one is
+ * not its output, and refusing it keeps every later reader (awk) fast.
+ */
+#define CSV_READ_MAX_LINE 65536
+
+/* check mode: the columns plot and summary read as numbers, in every data row. */
+static const char *const numeric_columns[] = {
+	"round", "seq", "sample", "nops", "ns_per_op", "ns_per_call", "nb_ranges_per_call",
+	"kvm_unmap_hva_range_per_call", "nb_charged_calls", "nb_capped_per_op",
+};
+#define NUMERIC_N (sizeof(numeric_columns) / sizeof(numeric_columns[0]))
+
 static const char *const header_start[] = { "kind", "config", "round", "seq", "sample" };
 #define HEADER_START_N (sizeof(header_start) / sizeof(header_start[0]))
 
@@ -151,6 +164,13 @@ struct reader {
 	long nhdr, col;		/* fields of the header (-1 before it); the column's index or -1 */
 	char *err;
 	size_t errlen;
+	/* check mode (csv_check): every data row's numeric columns, the summary rows */
+	bool check;
+	long num_col[NUMERIC_N];	/* their indexes, -1 when absent */
+	size_t nrows;			/* data rows */
+	char **sampled;			/* configurations with sample rows, and with a median */
+	bool *has_median;
+	size_t nsampled;
 };
 
 static enum csv_read_status nomem(struct reader *rd)
@@ -164,12 +184,12 @@ static enum csv_read_status check_signature(struct reader *rd, const char *line)
 	const char *sig = "# notibench_csv:", *ver = line + strlen(sig);
 
 	if (strncmp(line, sig, strlen(sig))) {
-		set_err(rd->err, rd->errlen, "%s: not a notibench CSV (the first line is not "
+		set_err(rd->err, rd->errlen, "%s:1: not a notibench CSV (the first line is not "
 			"'# notibench_csv: %s')", rd->path, CSV_READ_VERSION);
 		return CSV_READ_NOT_NOTIBENCH;
 	}
 	if (strcmp(ver, " " CSV_READ_VERSION)) {
-		set_err(rd->err, rd->errlen, "%s: notibench CSV version '%s'; this reads version %s",
+		set_err(rd->err, rd->errlen, "%s:1: notibench CSV version '%s'; this reads version %s",
 			rd->path, ver + (*ver == ' '), CSV_READ_VERSION);
 		return CSV_READ_ERROR;
 	}
@@ -185,10 +205,65 @@ static enum csv_read_status read_header(struct reader *rd, long nf)
 			return CSV_READ_ERROR;
 		}
 	rd->nhdr = nf;
-	for (long i = 0; i < nf; i++)
+	for (size_t k = 0; k < NUMERIC_N; k++)
+		rd->num_col[k] = -1;
+	for (long i = 0; i < nf; i++) {
 		if (!strcmp(rd->fld[i], rd->column))
 			rd->col = i;
+		for (size_t k = 0; k < NUMERIC_N; k++)
+			if (!strcmp(rd->fld[i], numeric_columns[k]))
+				rd->num_col[k] = i;
+	}
 	rd->f->has_column = rd->col >= 0;
+	return CSV_READ_OK;
+}
+
+/* check mode: notes that config has sample rows, or (median) a median row. */
+static enum csv_read_status note_config(struct reader *rd, const char *config, bool median)
+{
+	size_t i;
+
+	for (i = 0; i < rd->nsampled && strcmp(rd->sampled[i], config); i++)
+		;
+	if (i == rd->nsampled) {
+		char **t = realloc(rd->sampled, (i + 1) * sizeof(*t));
+		bool *m;
+
+		if (!t)
+			return nomem(rd);
+		rd->sampled = t;
+		m = realloc(rd->has_median, (i + 1) * sizeof(*m));
+		if (!m)
+			return nomem(rd);
+		rd->has_median = m;
+		rd->sampled[i] = strdup(config);
+		if (!rd->sampled[i])
+			return nomem(rd);
+		rd->has_median[i] = false;
+		rd->nsampled++;
+	}
+	rd->has_median[i] |= median;
+	return CSV_READ_OK;
+}
+
+/* check mode: the numeric columns of a data row are numbers (or empty). */
+static enum csv_read_status check_row(struct reader *rd)
+{
+	const char *kind = rd->fld[0];
+	double v;
+
+	rd->nrows++;
+	for (size_t k = 0; k < NUMERIC_N; k++) {
+		const char *field = rd->num_col[k] >= 0 ? rd->fld[rd->num_col[k]] : "";
+
+		if (*field && parse_number(field, &v)) {
+			set_err(rd->err, rd->errlen, "%s:%zu: column %s: '%.64s' is not a number",
+				rd->path, rd->lineno, numeric_columns[k], field);
+			return CSV_READ_ERROR;
+		}
+	}
+	if (!strcmp(kind, "sample") || !strcmp(kind, "median"))
+		return note_config(rd, rd->fld[1], !strcmp(kind, "median"));
 	return CSV_READ_OK;
 }
 
@@ -197,6 +272,7 @@ static enum csv_read_status read_row(struct reader *rd, long nf)
 {
 	struct csv_config *c;
 	const char *field;
+	enum csv_read_status st;
 	double v;
 
 	if (nf != rd->nhdr) {
@@ -204,6 +280,8 @@ static enum csv_read_status read_row(struct reader *rd, long nf)
 			rd->lineno, nf, rd->nhdr);
 		return CSV_READ_ERROR;
 	}
+	if (rd->check && (st = check_row(rd)) != CSV_READ_OK)
+		return st;
 	if (strcmp(rd->fld[0], "sample"))
 		return CSV_READ_OK;	/* summary rows: recomputed from the samples */
 	c = config_get(rd->f, rd->fld[1]);
@@ -214,7 +292,7 @@ static enum csv_read_status read_row(struct reader *rd, long nf)
 	if (!*field)
 		return CSV_READ_OK;	/* empty: unavailable */
 	if (parse_number(field, &v)) {
-		set_err(rd->err, rd->errlen, "%s:%zu: column %s: '%s' is not a number", rd->path,
+		set_err(rd->err, rd->errlen, "%s:%zu: column %s: '%.64s' is not a number", rd->path,
 			rd->lineno, rd->column, field);
 		return CSV_READ_ERROR;
 	}
@@ -241,15 +319,79 @@ static enum csv_read_status read_line(struct reader *rd, char *line, size_t len)
 	return rd->nhdr < 0 ? read_header(rd, nf) : read_row(rd, nf);
 }
 
-enum csv_read_status csv_read(const char *path, const char *column, struct csv_file *f,
-			      char *err, size_t errlen)
+/* check mode, at the end: data rows, and a median for every sampled configuration. */
+static enum csv_read_status check_end(struct reader *rd)
 {
-	struct reader rd = { .path = path, .column = column, .f = f, .nhdr = -1, .col = -1,
-			     .err = err, .errlen = errlen };
+	if (!rd->nrows) {
+		set_err(rd->err, rd->errlen, "%s:%zu: no data rows after the header (a truncated file?)",
+			rd->path, rd->lineno);
+		return CSV_READ_ERROR;
+	}
+	for (size_t i = 0; i < rd->nsampled; i++)
+		if (!rd->has_median[i]) {
+			set_err(rd->err, rd->errlen, "%s:%zu: configuration '%.200s' has samples but no "
+				"median row (a truncated file?)", rd->path, rd->lineno, rd->sampled[i]);
+			return CSV_READ_ERROR;
+		}
+	return CSV_READ_OK;
+}
+
+static enum csv_read_status read_file(struct reader *rd, FILE *in)
+{
 	enum csv_read_status st = CSV_READ_OK;
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t len;
+	ssize_t len = 0;
+	bool newline = true;
+
+	while (st == CSV_READ_OK && (len = getline(&line, &cap, in)) >= 0) {
+		rd->lineno++;
+		if (len > CSV_READ_MAX_LINE) {
+			set_err(rd->err, rd->errlen, "%s:%zu: a line of %zd bytes, more than %d "
+				"(not notibench's)", rd->path, rd->lineno, len, CSV_READ_MAX_LINE);
+			st = rd->lineno == 1 ? CSV_READ_NOT_NOTIBENCH : CSV_READ_ERROR;
+			break;
+		}
+		newline = line[len - 1] == '\n';
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		/* Data: a control character (an escape, a NUL) reaches no terminal or list. */
+		for (ssize_t i = 0; i < len; i++)
+			if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+				line[i] = '?';
+		st = read_line(rd, line, (size_t)len);
+	}
+	free(line);
+	if (st != CSV_READ_OK)
+		return st;
+	if (ferror(in)) {
+		set_err(rd->err, rd->errlen, "%s: %s", rd->path, strerror(errno));
+		return CSV_READ_ERROR;
+	}
+	if (rd->lineno == 0) {
+		set_err(rd->err, rd->errlen, "%s:1: empty file, not a notibench CSV", rd->path);
+		return CSV_READ_NOT_NOTIBENCH;
+	}
+	if (!newline) {
+		/* notibench ends every line: the file was cut short. */
+		set_err(rd->err, rd->errlen, "%s:%zu: the last line has no newline (a truncated "
+			"file?)", rd->path, rd->lineno);
+		return CSV_READ_ERROR;
+	}
+	if (rd->nhdr < 0) {
+		set_err(rd->err, rd->errlen, "%s:%zu: no header line after the metadata", rd->path,
+			rd->lineno);
+		return CSV_READ_ERROR;
+	}
+	return rd->check ? check_end(rd) : CSV_READ_OK;
+}
+
+static enum csv_read_status read_path(const char *path, const char *column, struct csv_file *f,
+				      char *err, size_t errlen, bool check)
+{
+	struct reader rd = { .path = path, .column = column, .f = f, .nhdr = -1, .col = -1,
+			     .err = err, .errlen = errlen, .check = check };
+	enum csv_read_status st = CSV_READ_OK;
 	FILE *in;
 
 	memset(f, 0, sizeof(*f));
@@ -261,33 +403,32 @@ enum csv_read_status csv_read(const char *path, const char *column, struct csv_f
 	f->path = strdup(path);
 	if (!f->path)
 		st = nomem(&rd);
-	while (st == CSV_READ_OK && (len = getline(&line, &cap, in)) >= 0) {
-		rd.lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		/* Data: a control character (an escape, a NUL) reaches no terminal or list. */
-		for (ssize_t i = 0; i < len; i++)
-			if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-				line[i] = '?';
-		st = read_line(&rd, line, (size_t)len);
-	}
-	if (st == CSV_READ_OK) {
-		if (ferror(in)) {
-			set_err(err, errlen, "%s: %s", path, strerror(errno));
-			st = CSV_READ_ERROR;
-		} else if (rd.lineno == 0) {
-			set_err(err, errlen, "%s: empty file, not a notibench CSV", path);
-			st = CSV_READ_NOT_NOTIBENCH;
-		} else if (rd.nhdr < 0) {
-			set_err(err, errlen, "%s: no header line after the metadata", path);
-			st = CSV_READ_ERROR;
-		}
-	}
-	free(line);
+	if (st == CSV_READ_OK)
+		st = read_file(&rd, in);
+	for (size_t i = 0; i < rd.nsampled; i++)
+		free(rd.sampled[i]);
+	free(rd.sampled);
+	free(rd.has_median);
 	free(rd.fld);
 	fclose(in);
 	if (st != CSV_READ_OK)
 		csv_file_free(f);
+	return st;
+}
+
+enum csv_read_status csv_read(const char *path, const char *column, struct csv_file *f,
+			      char *err, size_t errlen)
+{
+	return read_path(path, column, f, err, errlen, false);
+}
+
+enum csv_read_status csv_check(const char *path, char *err, size_t errlen)
+{
+	struct csv_file f;
+	enum csv_read_status st = read_path(path, "ns_per_op", &f, err, errlen, true);
+
+	if (st == CSV_READ_OK)
+		csv_file_free(&f);
 	return st;
 }
 

@@ -46,6 +46,15 @@ enum csv_read_status csv_read(const char *path, const char *column, struct csv_f
 			      char *err, size_t errlen);
 void csv_file_free(struct csv_file *f);
 
+/*
+ * What scripts/plot and scripts/summary need before their awk reads path:
+ * csv_read's checks, and every data row's numeric columns (ns_per_op,
+ * ns_per_call, nops, ...) numbers or empty, at least one data row, a median
+ * row for every configuration with samples. CSV_READ_OK, or the status with
+ * err ("file:line: reason").
+ */
+enum csv_read_status csv_check(const char *path, char *err, size_t errlen);
+
 /* The value of metadata key, or NULL. */
 const char *csv_meta_get(const struct csv_file *f, const char *key);
 

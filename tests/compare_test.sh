@@ -418,14 +418,14 @@ sed '31s/,[^,]*$//' "$tmp/base/cow-thp-2M.csv" >"$tmp/short.csv"
 bad noargs 'no runs given' "no arguments"
 bad onerun 'one run given' "one run" "$tmp/base"
 bad nofile "$tmp/nonexistent: No such file or directory" "a nonexistent path" "$tmp/base" "$tmp/nonexistent"
-bad plain 'plain.csv: not a notibench CSV' "a CSV that is not notibench's" "$tmp/base/cow-thp-2M.csv" "$tmp/plain.csv"
+bad plain 'plain.csv:1: not a notibench CSV' "a CSV that is not notibench's" "$tmp/base/cow-thp-2M.csv" "$tmp/plain.csv"
 bad plaindir 'plaindir: a directory without notibench CSVs' "a directory without notibench CSVs" "$tmp/base" "$tmp/plaindir"
 bad thr "--threshold 'abc': not a percentage" "--threshold abc" "$tmp/base" "$tmp/noise" --threshold abc
 bad opt "unknown option '--frobnicate'" "an unknown option" "$tmp/base" "$tmp/noise" --frobnicate
 bad alpha "--alpha '1.5'" "--alpha 1.5" "$tmp/base" "$tmp/noise" --alpha=1.5
 bad tol "--tolerance '-1': not a percentage" "--tolerance -1" "$tmp/xa" "$tmp/xb" --tolerance -1
 bad metric "--metric nosuch: no such column" "--metric of a column no CSV has" "$tmp/base" "$tmp/noise" --metric nosuch
-bad version "v2.csv: notibench CSV version '2'; this reads version 1" "another format version" "$tmp/base/cow-thp-2M.csv" "$tmp/v2.csv"
+bad version "v2.csv:1: notibench CSV version '2'; this reads version 1" "another format version" "$tmp/base/cow-thp-2M.csv" "$tmp/v2.csv"
 bad short "short.csv:31: 7 fields, the header has 8" "a row with a field missing" "$tmp/base/cow-thp-2M.csv" "$tmp/short.csv"
 bad badnum "cow-thp-2M.csv:30: column ns_per_op: '12x' is not a number" "a bad number in a sample row" "$tmp/base" "$tmp/badnum"
 

@@ -11,6 +11,10 @@
 # options.extra). The tools either handle the data as data (exit 0 or 1, the
 # names shown as they are) or refuse it with exit 2 and a message (a newline
 # in a file name; options.extra that is not bench/all's own quoting).
+# Backslashes, printf formats and gnuplot macros in names and labels are shown
+# as they are (awk -v would have turned \n into a newline); the kernel
+# directories scripts/exact-stability --report reads are data too (spaces,
+# globs, $() and a report directory that looks like an awk assignment).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +45,7 @@ none_ran() {
 }
 
 echo "TAP version 13"
-echo "1..28"
+echo "1..35"
 
 # --- two hostile runs ---
 # shellcheck disable=SC2016 # expanded later, by whatever runs the payload
@@ -175,6 +179,59 @@ for tool in plot summary compare; do
 	[[ $rc == 2 ]] && grep -q 'control character' "$tmp/nl.err" && [[ ! -e $tmp/cwd/nl ]]
 	ok $? "$tool: a file name with a newline is refused: exit 2 with a message (got $rc: $(head -n 1 "$tmp/nl.err"))"
 done
+
+# --- backslashes, printf formats, gnuplot macros ---
+esc=$tmp/esc/run
+mkdir -p "$esc"
+# shellcheck disable=SC2016 # literal: these must stay text
+elabel='6.1\n\\"%s%n%d@x'"'"'`touch '"$p"'.50`\t'
+# shellcheck disable=SC2016
+ename='mprotect-b\n\\t%s%n@y$(touch '"$p"'.51)'
+grep -v '^kernel_label: ' "$src61/run.meta" > "$esc/run.meta"
+printf 'kernel_label: %s\n' "$elabel" >> "$esc/run.meta"
+cp "$src61/mprotect-thp-2M-toggle.csv" "$esc/$ename.csv"
+"$root/scripts/summary" "$esc" > "$tmp/esc.out" 2>&1
+rc=$?
+[[ $rc == 0 ]] && grep -qF -- "$elabel" "$tmp/esc.out" && grep -qF -- "$ename" "$tmp/esc.out"
+ok $? "summary: a label and an item with backslashes, %s%n and @ shown as they are (exit $rc)"
+((rc == 0)) || diag "$tmp/esc.out"
+"$root/scripts/summary" "$esc" --only 'b\\n' > "$tmp/esc2.out" 2>&1
+rc=$?
+[[ $rc == 0 ]] && grep -qF -- "$ename" "$tmp/esc2.out"
+ok $? "summary --only 'b\\\\n': the pattern's backslashes reach the regex as given (exit $rc)"
+if command -v gnuplot >/dev/null; then
+	"$root/scripts/plot" "$esc" --out "$tmp/escp" > "$tmp/escp.out" 2>&1
+	rc=$?
+	[[ $rc == 0 && -s $tmp/escp/bars-mprotect.svg ]] && grep -qF '6.1_n___%s%n%d_x__touch _{HOME}.50__t' "$tmp/escp/bars-mprotect.svg"
+	ok $? "plot: the same label drawn as text, reduced to harmless characters (exit $rc)"
+else
+	skip "plot on backslashes, formats and macros" "gnuplot is missing"
+fi
+none_ran "tools given backslashes, formats and macros"
+
+# --- scripts/exact-stability --report: kernel directories are data ---
+es=$tmp/es
+kn="6.12 \$(touch $p.52) \`touch $p.53\` *"
+exact=$(find "$root/tests/fixtures/exact" -maxdepth 1 -name 'qemu-6.1.*' | head -n 1)
+for k in 6.1 "$kn"; do
+	for s in 1 2; do
+		mkdir -p "$es/sumf=x/$k/seed-$s"
+		cp -r "$exact" "$es/sumf=x/$k/seed-$s/"
+	done
+done
+(cd "$es" && "$root/scripts/exact-stability" --report "sumf=x") > "$tmp/es.out" 2>&1
+rc=$?
+[[ $rc == 0 ]] && grep -qxF "== $kn: 2 boots (seeds 1,2)" "$tmp/es.out" && grep -qxF "== 6.1: 2 boots (seeds 1,2)" "$tmp/es.out" &&
+	[[ $(grep -c '^mprotect-' "$tmp/es.out") -ge 4 ]] && [[ ! -e $es/x ]]
+ok $? "exact-stability --report sumf=x: both kernels, the one named '$kn' as it is, each with its items (exit $rc)"
+((rc == 0)) || diag "$tmp/es.out"
+mkdir -p "$es/nl/6.1"$'\n'"x/seed-1"
+cp -r "$exact" "$es/nl/6.1"$'\n'"x/seed-1/"
+"$root/scripts/exact-stability" --report "$es/nl" > "$tmp/es2.out" 2>&1
+rc=$?
+[[ $rc == 2 ]] && grep -q 'control character' "$tmp/es2.out"
+ok $? "exact-stability --report: a kernel directory with a newline is refused, exit 2 (got $rc)"
+none_ran "scripts/exact-stability --report"
 
 # --- bench/all --resume: run.meta's options are data ---
 if [[ -x $root/build/notibench ]]; then

@@ -12,24 +12,27 @@
 # the file has no such column). Control characters in a line become "?".
 
 # csv_split(line, f): split one RFC 4180 line into f[1..n]; return n.
-function csv_split(line, f,    n, i, c, field, q, len) {
+# Linear in the line's length: split at the quotes first (the even pieces are
+# inside quotes, an empty odd piece between two is a doubled quote), then the
+# odd pieces at their commas.
+function csv_split(line, f,    n, np, p, i, j, m, c, field) {
 	if (index(line, "\"") == 0)
 		return split(line, f, ",")
-	n = 0; field = ""; q = 0; len = length(line)
-	for (i = 1; i <= len; i++) {
-		c = substr(line, i, 1)
-		if (q) {
-			if (c == "\"") {
-				if (substr(line, i + 1, 1) == "\"") { field = field "\""; i++ }
-				else q = 0
-			} else
-				field = field c
-		} else if (c == "\"")
-			q = 1
-		else if (c == ",") {
-			f[++n] = field; field = ""
-		} else
-			field = field c
+	np = split(line, p, "\"")
+	n = 0; field = ""
+	for (i = 1; i <= np; i++) {
+		if (i % 2 == 0)
+			field = field p[i]
+		else if (p[i] == "" && i > 1 && i < np)
+			field = field "\""
+		else {
+			m = split(p[i], c, ",")
+			if (m == 0) continue
+			field = field c[1]
+			for (j = 2; j <= m; j++) {
+				f[++n] = field; field = c[j]
+			}
+		}
 	}
 	f[++n] = field
 	return n

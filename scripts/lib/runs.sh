@@ -19,6 +19,14 @@
 #                        run_unit: clock_unit, "ns" (wall clock; no key) or
 #                        "insn" (exact mode: guest instructions), the same in
 #                        run.meta and every CSV; returns 1 (nb_err) otherwise.
+# nb_check_csvs NAME FILE...  validates the CSVs before any awk or gnuplot
+#                        reads them, with the reader notibench-compare uses
+#                        (bench/csv_read.c: `notibench-compare --check`; no
+#                        line over 64 KiB, numbers where numbers go, no file
+#                        cut short); its messages ("NAME: FILE:LINE: reason")
+#                        on stderr. 0, or 2 (bad data, or no checker: nb_err).
+# The callers set NB_ROOT; NB_COMPARE names another notibench-compare (else
+# the source tree's build/, or the installed PREFIX/bin one).
 
 # shellcheck disable=SC2034 # nb_err, runs, files and run_* are for the caller
 nb_err=""
@@ -78,6 +86,29 @@ nb_run_files() {
 	for f in "${files[@]}"; do
 		nb_check_name "$f" || return 1
 	done
+}
+
+nb_check_csvs() {
+	local name=$1 bin=${NB_COMPARE:-}
+	shift
+	nb_err=""
+	if [[ -z $bin && -f $NB_ROOT/Makefile ]]; then
+		# The source tree: built when missing or stale, as scripts/compare does.
+		bin=$NB_ROOT/build/notibench-compare
+		if ! make -s -C "$NB_ROOT" build/notibench-compare >/dev/null; then
+			nb_err="cannot build $bin (make build/notibench-compare), which checks the CSVs"
+			return 2
+		fi
+	elif [[ -z $bin ]]; then
+		# Installed (make install): PREFIX/share/notibench/scripts beside PREFIX/bin.
+		bin=$NB_ROOT/../../bin/notibench-compare
+		[[ -x $bin ]] || bin=$(command -v notibench-compare) || bin=$NB_ROOT/../../bin/notibench-compare
+	fi
+	if [[ ! -x $bin ]]; then
+		nb_err="$bin is missing: it checks the CSVs"
+		return 2
+	fi
+	NB_COMPARE_NAME=$name "$bin" --check -- "$@" || return 2
 }
 
 nb_meta_value() {
