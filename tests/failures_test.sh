@@ -22,6 +22,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 all=$root/bench/all
 tmp=$(mktemp -d)
 fs=$tmp/fs
+# shellcheck disable=SC2317 # the EXIT trap's
 cleanup() {
 	mountpoint -q "$fs" 2>/dev/null && umount "$fs"
 	rm -rf "$tmp"
@@ -29,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 item=mprotect-dense4k-4K-toggle   # about 0.1 s with --quick
 item2=mprotect-empty-2M-toggle
-fast="--samples 2 --batch 1 --no-check"  # notibench's shortest run
+fast=(--samples 2 --batch 1 --no-check)  # notibench's shortest run
 
 n=0 failed=0
 ok() {
@@ -59,7 +60,7 @@ fill_to() {
 check_full() {
 	local sh=$1 free=$2 rc run st
 	fill_to "$free"
-	$sh "$all" --quick --backends none --only "$item" --only "$item2" --out "$fs/o" -- $fast \
+	$sh "$all" --quick --backends none --only "$item" --only "$item2" --out "$fs/o" -- "${fast[@]}" \
 		> "$tmp/full.out" 2>&1
 	rc=$?
 	run=$(find "$fs/o" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | head -n 1)
@@ -205,6 +206,7 @@ for sh in sh "busybox sh"; do
 	# busybox sh may run mv as its own applet, never the one on PATH.
 	: > "$tmp/m1"
 	rm -f "$tmp/seen"
+	# shellcheck disable=SC2016 # the inner sh expands it
 	MV_HOOK_SEEN=$tmp/seen PATH=$tmp/mvbin:$PATH $sh -c 'mv "$0" "$0.2"' "$tmp/m1"
 	if [[ ! -e $tmp/seen ]]; then
 		skip "$sh: SIGTERM right after an item's CSV was renamed into place" \
@@ -213,7 +215,7 @@ for sh in sh "busybox sh"; do
 	fi
 	o=$tmp/sig-${sh// /_}
 	MV_HOOK_SEEN=$tmp/seen PATH=$tmp/mvbin:$PATH $sh "$all" --quick --backends none --only "$item" --only "$item2" --out "$o" \
-		-- $fast > "$o.out" 2>&1
+		-- "${fast[@]}" > "$o.out" 2>&1
 	rc=$?
 	run=$(find "$o" -mindepth 1 -maxdepth 1 -type d | head -n 1)
 	((rc == 143)) && [[ -s $run/$item.csv && ! -e $run/$item2.csv ]] &&
