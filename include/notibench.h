@@ -20,7 +20,7 @@
 #include <sys/ioctl.h>
 #endif
 
-#define NB_ABI_VERSION		3
+#define NB_ABI_VERSION		4
 #define NB_DEVICE		"/dev/notibench"
 
 /* Callbacks. A bit per callback selects which ones a session implements. */
@@ -190,10 +190,15 @@ struct nb_ring_entry {
 
 #define NB_RING_SIZE		256
 
+/*
+ * STATS: size must be sizeof(struct nb_stats); RING: size is the entries
+ * ptr has room for, 1..NB_RING_SIZE. count must be 0 on the way in (both
+ * -EINVAL otherwise); RING sets it to the entries copied, oldest first.
+ */
 struct nb_buf {
 	__u64 ptr;		/* user pointer */
-	__u32 size;		/* STATS: bytes, must be sizeof(struct nb_stats); RING: entries */
-	__u32 count;		/* RING, out: entries copied, oldest first */
+	__u32 size;		/* STATS: bytes; RING: entries */
+	__u32 count;		/* in: 0; RING, out: entries copied */
 };
 
 #define NB_ACCESS_WRITE		(1u << 0)
@@ -227,8 +232,18 @@ struct nb_version {
 	char module_version[32];
 };
 
-#define NB_IOC_MAGIC		0xB7
+/*
+ * ABI 4 moved the commands from 0xB7 (nsfs and remoteproc_cdev's in the
+ * kernel's Documentation/userspace-api/ioctl/ioctl-number.rst) to 0xBB,
+ * which neither the 6.1 nor the 6.12 list assigns, no header of either
+ * tree uses as an ioctl type, and no proposal we found asks for (0xB8 is
+ * mrvl_cn10k_dpi's since 6.11, 0xB9 was asked for by a JTAG driver).
+ * ABI 4 also refuses a RING size outside 1..NB_RING_SIZE and a non-zero
+ * RING count in.
+ */
+#define NB_IOC_MAGIC		0xBB
 #define NB_IOC_VERSION		_IOR(NB_IOC_MAGIC, 0, struct nb_version)
+/* ATTACH needs CAP_SYS_ADMIN in the caller, not only in the opener (-EPERM) */
 #define NB_IOC_ATTACH		_IOW(NB_IOC_MAGIC, 1, struct nb_attach)
 #define NB_IOC_DETACH		_IO(NB_IOC_MAGIC, 2)
 #define NB_IOC_STATS		_IOWR(NB_IOC_MAGIC, 3, struct nb_buf)

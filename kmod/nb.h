@@ -16,7 +16,7 @@
 #include "nb_probes.h"
 #include "notibench.h"
 
-#define NB_MODULE_VERSION	"1.3"
+#define NB_MODULE_VERSION	"1.4"
 
 /* What the young callbacks return on this kernel. */
 #ifdef NB_YOUNG_BOOL
@@ -80,8 +80,17 @@ struct nb_attachment {
 	struct nb_mirror mirror;
 };
 
+/*
+ * One CPU's counters, written only by that CPU (preemption off). A reset
+ * does not touch them: it bumps nb_session.gen, and the CPU zeroes a cell
+ * itself on the first call that finds the cell's gen stale; readers treat
+ * a stale cell as zero. So a call lands wholly before or after a reset.
+ * gen wraps after 2^32 resets: a cell untouched for exactly that many
+ * would count again, which no run comes near.
+ */
 struct nb_pcpu {
 	struct nb_cell cell[NB_CB_NR][NB_EV_NR];
+	u32 gen[NB_CB_NR][NB_EV_NR];
 };
 
 struct nb_mirror_counters {
@@ -94,9 +103,10 @@ struct nb_mirror_counters {
 };
 
 struct nb_session {
-	struct mutex lock;		/* attach, detach, access */
+	struct mutex lock;		/* attach, detach, access, stats, reset */
 	struct nb_attachment *att;
 	struct nb_pcpu __percpu *pcpu;
+	u32 gen;			/* reset generation; written under lock */
 	atomic_t released;
 	struct nb_mirror_counters mc;
 	spinlock_t ring_lock;		/* ring and ring_seq */

@@ -48,7 +48,15 @@ void nb_account(struct nb_session *s, unsigned int cb, unsigned int ev,
 {
 	struct nb_pcpu *p = get_cpu_ptr(s->pcpu);
 	struct nb_cell *c = &p->cell[cb][ev];
+	u32 gen = READ_ONCE(s->gen);
 
+	/* First call here since a reset: this CPU clears its own cell. */
+	if (unlikely(p->gen[cb][ev] != gen)) {
+		memset(c, 0, sizeof(*c));
+		/* a reader that sees the new gen sees the zeroed cell */
+		smp_wmb();
+		WRITE_ONCE(p->gen[cb][ev], gen);
+	}
 	c->calls++;
 	c->ns += ns;
 	if (ns > c->ns_max)
@@ -198,10 +206,12 @@ static void nb_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	unsigned int acc = NB_ACC_NO_RANGE;
 	u64 t0 = ktime_get_ns();
 
+	/* Always registered: the mm going away is state, whatever was asked. */
 	atomic_set(&att->s->released, 1);
 	/* A secondary MMU must drop everything before the pages are freed. */
 	if (att->has_mirror)
 		nb_mirror_zap_all(att);
+	/* Counted and charged only when the session asked for RELEASE. */
 	if (!(att->cfg.callbacks & NB_CB_BIT(NB_CB_RELEASE)))
 		return;
 	nb_charge(&att->cfg.cost[NB_CB_RELEASE], 0, 0, true, 0, &acc);
@@ -286,7 +296,10 @@ u32 nb_kernel_features(void)
 	return f;
 }
 
-/* Only the callbacks the session asked for: an absent one costs nothing. */
+/*
+ * Only the callbacks the session asked for (an absent one costs nothing),
+ * and release.
+ */
 void nb_fill_ops(struct nb_attachment *att)
 {
 	struct mmu_notifier_ops *ops = &att->ops;
@@ -314,8 +327,11 @@ void nb_fill_ops(struct nb_attachment *att)
 	if (cbs & NB_CB_BIT(NB_CB_CHANGE_PTE))
 		ops->change_pte = nb_change_pte;
 #endif
-	if ((cbs & NB_CB_BIT(NB_CB_RELEASE)) || att->has_mirror)
-		ops->release = nb_release;
+	/*
+	 * release runs once, when the mm goes: always there, so that
+	 * NB_STATE_RELEASED holds for every session (kmod/README.md).
+	 */
+	ops->release = nb_release;
 #ifdef NB_HAVE_INTERVAL_INVALIDATE
 	att->iops.invalidate = nb_interval;
 #endif

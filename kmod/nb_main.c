@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
@@ -16,6 +17,14 @@
 #include <linux/utsname.h>
 
 #include "nb.h"
+
+/* The argument of every command, copied in and out by nb_ioctl() only. */
+union nb_ioc_arg {
+	struct nb_version version;
+	struct nb_attach attach;
+	struct nb_buf buf;
+	struct nb_access access;
+};
 
 /* Leak checks for the tests: both must be 0 once every file is closed. */
 static atomic_t nb_live_sessions = ATOMIC_INIT(0);
@@ -202,23 +211,18 @@ static int nb_register_interval(struct nb_attachment *att)
 #endif
 }
 
-static int nb_ioc_attach(struct nb_session *s, void __user *arg)
+static int nb_ioc_attach(struct nb_session *s, union nb_ioc_arg *u)
 {
 	struct nb_attachment *att;
 	int ret;
 
+	ret = nb_check_attach(&u->attach);
+	if (ret)
+		return ret;
 	att = kzalloc(sizeof(*att), GFP_KERNEL);
 	if (!att)
 		return -ENOMEM;
-	if (copy_from_user(&att->cfg, arg, sizeof(att->cfg))) {
-		kfree(att);
-		return -EFAULT;
-	}
-	ret = nb_check_attach(&att->cfg);
-	if (ret) {
-		kfree(att);
-		return ret;
-	}
+	att->cfg = u->attach;
 	mutex_lock(&s->lock);
 	if (s->att) {
 		ret = -EBUSY;
@@ -258,7 +262,7 @@ static void nb_detach_locked(struct nb_session *s)
 	s->att = NULL;
 }
 
-static int nb_ioc_detach(struct nb_session *s)
+static int nb_ioc_detach(struct nb_session *s, union nb_ioc_arg *u)
 {
 	int ret = 0;
 
@@ -283,17 +287,25 @@ static void nb_cell_add(struct nb_cell *dst, const struct nb_cell *src)
 	dst->ns_max = max;
 }
 
+/* Sums over CPUs; a cell whose gen is stale was reset: it counts 0. */
 static void nb_fill_stats(struct nb_session *s, struct nb_stats *st)
 {
 	struct nb_mirror_counters *mc = &s->mc;
 	unsigned int cpu, cb, ev;
 
+	lockdep_assert_held(&s->lock);
 	for_each_possible_cpu(cpu) {
 		struct nb_pcpu *p = per_cpu_ptr(s->pcpu, cpu);
 
-		for (cb = 0; cb < NB_CB_NR; cb++)
-			for (ev = 0; ev < NB_EV_NR; ev++)
+		for (cb = 0; cb < NB_CB_NR; cb++) {
+			for (ev = 0; ev < NB_EV_NR; ev++) {
+				if (READ_ONCE(p->gen[cb][ev]) != s->gen)
+					continue;
+				/* pairs with smp_wmb() in nb_account() */
+				smp_rmb();
 				nb_cell_add(&st->cell[cb][ev], &p->cell[cb][ev]);
+			}
+		}
 	}
 	st->abi_version = NB_ABI_VERSION;
 	if (atomic_read(&s->released))
@@ -316,15 +328,13 @@ static void nb_fill_stats(struct nb_session *s, struct nb_stats *st)
 	st->mirror.retries = atomic64_read(&mc->retries);
 }
 
-static int nb_ioc_stats(struct nb_session *s, void __user *arg)
+static int nb_ioc_stats(struct nb_session *s, union nb_ioc_arg *u)
 {
+	struct nb_buf *b = &u->buf;
 	struct nb_stats *st;
-	struct nb_buf b;
 	int ret = 0;
 
-	if (copy_from_user(&b, arg, sizeof(b)))
-		return -EFAULT;
-	if (b.size != sizeof(*st) || b.count)
+	if (b->size != sizeof(*st) || b->count)
 		return -EINVAL;
 	st = kvzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
@@ -332,120 +342,146 @@ static int nb_ioc_stats(struct nb_session *s, void __user *arg)
 	mutex_lock(&s->lock);
 	nb_fill_stats(s, st);
 	mutex_unlock(&s->lock);
-	if (copy_to_user(u64_to_user_ptr(b.ptr), st, sizeof(*st)))
+	if (copy_to_user(u64_to_user_ptr(b->ptr), st, sizeof(*st)))
 		ret = -EFAULT;
 	kvfree(st);
 	return ret;
 }
 
-static int nb_ioc_ring(struct nb_session *s, void __user *arg)
+/* As STATS: size (entries here) in 1..NB_RING_SIZE and count 0, else -EINVAL. */
+static int nb_ioc_ring(struct nb_session *s, union nb_ioc_arg *u)
 {
+	struct nb_buf *b = &u->buf;
 	struct nb_ring_entry *e;
-	struct nb_buf b;
 	u64 seq, i, n;
 	int ret = 0;
 
-	if (copy_from_user(&b, arg, sizeof(b)))
-		return -EFAULT;
+	if (!b->size || b->size > NB_RING_SIZE || b->count)
+		return -EINVAL;
 	e = kmalloc_array(NB_RING_SIZE, sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return -ENOMEM;
 	spin_lock(&s->ring_lock);
 	seq = s->ring_seq;
-	n = min3((u64)b.size, (u64)NB_RING_SIZE, seq);
+	n = min3((u64)b->size, (u64)NB_RING_SIZE, seq);
 	for (i = 0; i < n; i++)
 		e[i] = s->ring[(seq - n + i) % NB_RING_SIZE];
 	spin_unlock(&s->ring_lock);
-	b.count = n;
-	if (copy_to_user(u64_to_user_ptr(b.ptr), e, n * sizeof(*e)) ||
-	    copy_to_user(arg, &b, sizeof(b)))
+	b->count = n;
+	if (copy_to_user(u64_to_user_ptr(b->ptr), e, n * sizeof(*e)))
 		ret = -EFAULT;
 	kfree(e);
 	return ret;
 }
 
-static int nb_ioc_reset(struct nb_session *s)
+/*
+ * Never writes another CPU's counters (callbacks, some from ksmd,
+ * khugepaged or NUMA scanning, may be counting there right now): a new
+ * generation makes every cell read as zero until its CPU clears it.
+ */
+static int nb_ioc_reset(struct nb_session *s, union nb_ioc_arg *u)
 {
-	unsigned int cpu;
-
-	for_each_possible_cpu(cpu)
-		memset(per_cpu_ptr(s->pcpu, cpu), 0, sizeof(struct nb_pcpu));
+	mutex_lock(&s->lock);
+	WRITE_ONCE(s->gen, s->gen + 1);
 	spin_lock(&s->ring_lock);
 	memset(s->ring, 0, sizeof(s->ring));
 	s->ring_seq = 0;
 	spin_unlock(&s->ring_lock);
+	/* atomics: an add lands wholly before or after the reset */
 	atomic64_set(&s->mc.zapped, 0);
 	atomic64_set(&s->mc.hits, 0);
 	atomic64_set(&s->mc.cold, 0);
 	atomic64_set(&s->mc.refaults, 0);
 	atomic64_set(&s->mc.upgrades, 0);
 	atomic64_set(&s->mc.retries, 0);
+	mutex_unlock(&s->lock);
 	return 0;
 }
 
-static int nb_ioc_access(struct nb_session *s, void __user *arg)
+static int nb_ioc_access(struct nb_session *s, union nb_ioc_arg *u)
 {
+	struct nb_access *a = &u->access;
 	struct nb_attachment *att;
-	struct nb_access a;
 	int ret = -EINVAL;
 
-	if (copy_from_user(&a, arg, sizeof(a)))
-		return -EFAULT;
-	if (a.flags & ~NB_ACCESS_WRITE || a.reserved || !a.len ||
-	    !PAGE_ALIGNED(a.start) || !PAGE_ALIGNED(a.len) ||
-	    a.start + a.len < a.start)
+	if (a->flags & ~NB_ACCESS_WRITE || a->reserved || !a->len ||
+	    !PAGE_ALIGNED(a->start) || !PAGE_ALIGNED(a->len) ||
+	    a->start + a->len < a->start)
 		return -EINVAL;
 	mutex_lock(&s->lock);
 	att = s->att;
 	/* Only the attached, live mm can be "accessed by the device". */
 	if (!att || !att->has_mirror || att->mm != current->mm ||
-	    atomic_read(&s->released) || a.start < att->mirror.start ||
-	    a.start + a.len > att->mirror.end)
+	    atomic_read(&s->released) || a->start < att->mirror.start ||
+	    a->start + a->len > att->mirror.end)
 		goto out;
-	ret = nb_mirror_access(att, &a);
+	ret = nb_mirror_access(att, a);
 out:
 	mutex_unlock(&s->lock);
-	if (!ret && copy_to_user(arg, &a, sizeof(a)))
-		ret = -EFAULT;
 	return ret;
 }
 
-static int nb_ioc_version(void __user *arg)
+static int nb_ioc_version(struct nb_session *s, union nb_ioc_arg *u)
 {
-	struct nb_version v = {
-		.abi_version = NB_ABI_VERSION,
-		.features = nb_kernel_features(),
-		.callbacks = nb_kernel_callbacks(),
-	};
+	struct nb_version *v = &u->version;
 
-	strscpy(v.kernel_release, utsname()->release, sizeof(v.kernel_release));
-	strscpy(v.module_version, NB_MODULE_VERSION, sizeof(v.module_version));
-	return copy_to_user(arg, &v, sizeof(v)) ? -EFAULT : 0;
+	v->abi_version = NB_ABI_VERSION;
+	v->features = nb_kernel_features();
+	v->callbacks = nb_kernel_callbacks();
+	strscpy(v->kernel_release, utsname()->release, sizeof(v->kernel_release));
+	strscpy(v->module_version, NB_MODULE_VERSION, sizeof(v->module_version));
+	return 0;
 }
+
+/*
+ * The commands, indexed by number. cmd is the whole command (type, number,
+ * direction and size), so a caller that disagrees on any of them gets
+ * -ENOTTY. The dispatcher alone copies the argument in and out, once each.
+ */
+struct nb_ioc {
+	unsigned int cmd;
+	/*
+	 * ATTACH charges the cost models to a process's mm (a model may spin
+	 * for up to 1 ms per call, in any callback): a privileged act, checked
+	 * on the caller, not only at open (a root-opened file can be passed on).
+	 */
+	bool admin;
+	int (*fn)(struct nb_session *s, union nb_ioc_arg *u);
+};
+
+static const struct nb_ioc nb_iocs[] = {
+	[_IOC_NR(NB_IOC_VERSION)] = { NB_IOC_VERSION, false, nb_ioc_version },
+	[_IOC_NR(NB_IOC_ATTACH)] = { NB_IOC_ATTACH, true, nb_ioc_attach },
+	[_IOC_NR(NB_IOC_DETACH)] = { NB_IOC_DETACH, false, nb_ioc_detach },
+	[_IOC_NR(NB_IOC_STATS)] = { NB_IOC_STATS, false, nb_ioc_stats },
+	[_IOC_NR(NB_IOC_RING)] = { NB_IOC_RING, false, nb_ioc_ring },
+	[_IOC_NR(NB_IOC_RESET)] = { NB_IOC_RESET, false, nb_ioc_reset },
+	[_IOC_NR(NB_IOC_ACCESS)] = { NB_IOC_ACCESS, false, nb_ioc_access },
+};
 
 static long nb_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct nb_session *s = file->private_data;
 	void __user *uarg = (void __user *)arg;
+	unsigned int nr = _IOC_NR(cmd), size = _IOC_SIZE(cmd);
+	const struct nb_ioc *ioc;
+	union nb_ioc_arg u;
+	int ret;
 
-	switch (cmd) {
-	case NB_IOC_VERSION:
-		return nb_ioc_version(uarg);
-	case NB_IOC_ATTACH:
-		return nb_ioc_attach(s, uarg);
-	case NB_IOC_DETACH:
-		return nb_ioc_detach(s);
-	case NB_IOC_STATS:
-		return nb_ioc_stats(s, uarg);
-	case NB_IOC_RING:
-		return nb_ioc_ring(s, uarg);
-	case NB_IOC_RESET:
-		return nb_ioc_reset(s);
-	case NB_IOC_ACCESS:
-		return nb_ioc_access(s, uarg);
-	default:
+	if (_IOC_TYPE(cmd) != NB_IOC_MAGIC || nr >= ARRAY_SIZE(nb_iocs))
 		return -ENOTTY;
-	}
+	ioc = &nb_iocs[array_index_nospec(nr, ARRAY_SIZE(nb_iocs))];
+	if (!ioc->fn || cmd != ioc->cmd || size > sizeof(u))
+		return -ENOTTY;
+	if (ioc->admin && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	memset(&u, 0, sizeof(u));
+	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(&u, uarg, size))
+		return -EFAULT;
+	ret = ioc->fn(s, &u);
+	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, &u, size))
+		ret = -EFAULT;
+	return ret;
 }
 
 static int nb_open(struct inode *inode, struct file *file)

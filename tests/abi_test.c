@@ -2,8 +2,9 @@
 /*
  * abi_test: pins the ioctl ABI of include/notibench.h (host, no module).
  *
- * The expected numbers are written out by hand from the header as of ABI 3
- * (3: the PROTECTION_UPGRADE event slot, which moved OTHER and NONE):
+ * The expected numbers are written out by hand from the header as of ABI 4
+ * (3: the PROTECTION_UPGRADE event slot, which moved OTHER and NONE;
+ * 4: ioctl type 0xBB instead of nsfs's and remoteproc's 0xB7):
  * a change that moves a field or resizes a struct fails here and must come
  * with an NB_ABI_VERSION bump and new numbers. Additions that leave every
  * layout alone (the INSN and INSN_RANGE models, their feature bits and caps)
@@ -82,11 +83,11 @@ static const struct check checks[] = {
 	OFF(nb_version, kernel_release, 16), OFF(nb_version, module_version, 88),
 
 	/* ioctl numbers: whole value, then direction and size decoded */
-	VAL(NB_ABI_VERSION, 3),
-	VAL(NB_IOC_VERSION, 0x8078B700), VAL(NB_IOC_ATTACH, 0x4148B701),
-	VAL(NB_IOC_DETACH, 0xB702), VAL(NB_IOC_STATS, 0xC010B703),
-	VAL(NB_IOC_RING, 0xC010B704), VAL(NB_IOC_RESET, 0xB705),
-	VAL(NB_IOC_ACCESS, 0xC030B706),
+	VAL(NB_ABI_VERSION, 4),
+	VAL(NB_IOC_VERSION, 0x8078BB00), VAL(NB_IOC_ATTACH, 0x4148BB01),
+	VAL(NB_IOC_DETACH, 0xBB02), VAL(NB_IOC_STATS, 0xC010BB03),
+	VAL(NB_IOC_RING, 0xC010BB04), VAL(NB_IOC_RESET, 0xBB05),
+	VAL(NB_IOC_ACCESS, 0xC030BB06),
 	VAL(_IOC_DIR(NB_IOC_VERSION), _IOC_READ),
 	VAL(_IOC_SIZE(NB_IOC_VERSION), sizeof(struct nb_version)),
 	VAL(_IOC_DIR(NB_IOC_ATTACH), _IOC_WRITE),
@@ -99,7 +100,7 @@ static const struct check checks[] = {
 	VAL(_IOC_DIR(NB_IOC_RESET), _IOC_NONE), VAL(_IOC_SIZE(NB_IOC_RESET), 0),
 	VAL(_IOC_DIR(NB_IOC_ACCESS), _IOC_READ | _IOC_WRITE),
 	VAL(_IOC_SIZE(NB_IOC_ACCESS), sizeof(struct nb_access)),
-	VAL(_IOC_TYPE(NB_IOC_ACCESS), NB_IOC_MAGIC), VAL(NB_IOC_MAGIC, 0xB7),
+	VAL(_IOC_TYPE(NB_IOC_ACCESS), NB_IOC_MAGIC), VAL(NB_IOC_MAGIC, 0xBB),
 
 	/*
 	 * event slots 0..7 are the kernel's enum mmu_notifier_event values, 8

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -574,6 +575,279 @@ static void t_exit_without_detach(void)
 		tap_diag("refcnt %ld after 1 s, baseline %ld", got, refcnt_base);
 out:
 	CLOSE(fd);
+}
+
+/*
+ * kmod/README.md: a process that exits while attached leaves the session
+ * RELEASED whatever callbacks it asked for; RELEASE is counted only when
+ * asked for. A child attaches with one callback (or INTERVAL) and exits.
+ */
+static void attach_one(struct nb_attach *a, unsigned int cb, const struct region *r)
+{
+	if (cb == NB_CB_INTERVAL) {
+		nb_attach_init(a, NB_MODE_INTERVAL, 1);
+		nb_set_range(a, (uintptr_t)r->base, r->len);
+	} else {
+		nb_attach_init(a, NB_MODE_OPS, 2);
+		nb_set_callbacks(a, NB_CB_BIT(cb));
+	}
+}
+
+static void t_release_every_mask(void)
+{
+	struct region r = { 0 };
+	struct child_attach arg;
+	bool mapped = region_dense(&r, PMD_SIZE_);
+
+	for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
+		const char *name = nb_callback_name(cb);
+		uint64_t rel, want;
+		int status;
+		pid_t pid;
+
+		if (!(ver.callbacks & NB_CB_BIT(cb))) {
+			tap_skip("this kernel has no such callback", "child with only %s exits: RELEASED",
+				 name);
+			continue;
+		}
+		arg.fd = mapped ? session() : -1;
+		attach_one(&arg.a, cb, &r);
+		pid = arg.fd >= 0 ? spawn(attach_and_exit, &arg) : -1;
+		status = pid > 0 ? reap(pid) : -1;
+		if (status != 0 || !stats_read(arg.fd)) {
+			tap_ok(false, "child with only %s exits: RELEASED (child status %d)", name,
+			       status);
+			CLOSE(arg.fd);
+			continue;
+		}
+		rel = nb_calls_total(st, NB_CB_RELEASE);
+		want = cb == NB_CB_RELEASE ? arg.a.nr_subscribers : 0;
+		tap_ok((st->state & NB_STATE_RELEASED) && (st->state & NB_STATE_ATTACHED) && rel == want,
+		       "child with only %s (callbacks %#x) exits: RELEASED (state %#x, RELEASE calls "
+		       "%llu, want %llu)", name, st->callbacks, st->state, (unsigned long long)rel,
+		       (unsigned long long)want);
+		CLOSE(arg.fd);
+	}
+	region_unmap(&r);
+}
+
+/* Attaches, tells the parent on the pipe, waits to be killed. */
+struct child_wait {
+	struct child_attach c;
+	int pipe_w;
+};
+
+static int attach_and_wait(void *arg)
+{
+	struct child_wait *w = arg;
+	int ret = nbdev_attach(w->c.fd, &w->c.a);
+	char b = ret ? 'n' : 'y';
+
+	if (write(w->pipe_w, &b, 1) != 1 || ret)
+		return ret ? 100 + -ret : 99;
+	for (;;)
+		pause();
+}
+
+static void t_release_sigkill(void)
+{
+	static const unsigned int cbs[] = { NB_CB_START, NB_CB_INTERVAL };
+	struct region r = { 0 };
+	bool mapped = region_dense(&r, PMD_SIZE_);
+
+	for (size_t i = 0; i < sizeof(cbs) / sizeof(cbs[0]); i++) {
+		const char *name = nb_callback_name(cbs[i]);
+		struct child_wait w;
+		int p[2] = { -1, -1 }, status = -1;
+		char b = 0;
+		pid_t pid = -1;
+
+		w.c.fd = mapped ? session() : -1;
+		attach_one(&w.c.a, cbs[i], &r);
+		if (w.c.fd >= 0 && pipe(p) == 0) {
+			w.pipe_w = p[1];
+			pid = spawn(attach_and_wait, &w);
+		}
+		if (pid > 0) {
+			if (read(p[0], &b, 1) != 1 || b != 'y')
+				tap_diag("child did not attach (%c)", b ? b : '-');
+			kill(pid, SIGKILL);
+			if (waitpid(pid, &status, 0) != pid)
+				status = -1;
+		}
+		if (p[0] >= 0) {
+			close(p[0]);
+			close(p[1]);
+		}
+		if (b == 'y' && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
+		    stats_read(w.c.fd))
+			tap_ok((st->state & NB_STATE_RELEASED) &&
+			       nb_calls_total(st, NB_CB_RELEASE) == 0,
+			       "child with only %s killed by SIGKILL: RELEASED (state %#x)", name,
+			       st->state);
+		else
+			tap_ok(false, "child with only %s killed by SIGKILL: RELEASED (attached %c, "
+			       "status %#x)", name, b ? b : '-', status);
+		CLOSE(w.c.fd);
+	}
+	region_unmap(&r);
+}
+
+/* Every field of every cell, the ring and the mirror counters are 0. */
+static bool stats_all_zero(void)
+{
+	static const struct nb_cell zero;
+	static const struct nb_mirror_stats mzero;
+
+	for (int cb = 0; cb < NB_CB_NR; cb++)
+		for (int ev = 0; ev < NB_EV_NR; ev++)
+			if (memcmp(&st->cell[cb][ev], &zero, sizeof(zero)))
+				return false;
+	return st->ring_seq == 0 && !memcmp(&st->mirror, &mzero, sizeof(mzero));
+}
+
+/*
+ * START and END cells: the histogram adds up to the calls; the toggles'
+ * PROTECTION_VMA cells have 4 KiB per call (other events, e.g. the CLEAR
+ * of 2 MiB that 6.12 sends with some toggles, have other ranges).
+ */
+static bool cells_consistent(void)
+{
+	for (int cb = NB_CB_START; cb <= NB_CB_END; cb++) {
+		for (int ev = 0; ev < NB_EV_NR; ev++) {
+			const struct nb_cell *c = nb_cell_of(st, cb, ev);
+			uint64_t hist = 0;
+
+			for (int b = 0; b < NB_HIST_BUCKETS; b++)
+				hist += c->hist[b];
+			if (hist != c->calls || c->nonblock > c->calls ||
+			    (ev == NB_EV_PROTECTION_VMA && c->bytes != c->calls * PAGE)) {
+				cell_diag("inconsistent", cb, ev);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static int reset_loop(void *arg)
+{
+	int fd = *(int *)arg;
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(1, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);	/* best effort: another CPU */
+	for (int i = 0; i < 5000; i++)
+		if (nbdev_reset(fd))
+			return 1;
+	return 0;
+}
+
+/*
+ * RESET never writes another CPU's counters: afterwards every cell reads
+ * zero, and a cell counts exactly the calls made after it, also while
+ * another CPU resets over and over.
+ */
+static void t_reset(void)
+{
+	enum { N = 5, SPIN_NS = NB_MAX_NS };
+	struct region r = { 0 };
+	struct nb_attach a;
+	uint64_t calls, max_before, hist;
+	int fd = session(), status, toggles = 0;
+	pid_t pid;
+
+	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
+		goto out;
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_SPIN, SPIN_NS);
+	if (!attach(fd, &a) || !toggle(r.base, PAGE, 1) || !stats_read(fd))
+		goto out;
+	max_before = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA)->ns_max;
+	if (nbdev_detach(fd) || !reset(fd) || !stats_read(fd) || !ring_read(fd))
+		goto out;
+	tap_ok(stats_all_zero() && ring_n == 0, "reset: every cell, the ring and the mirror "
+	       "counters read 0 (ring %u, seq %llu)", ring_n, (unsigned long long)st->ring_seq);
+	if (!stats_all_zero())
+		stats_diag();
+
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	if (!attach(fd, &a) || !toggle(r.base, PAGE, N) || !stats_read(fd))
+		goto out;
+	calls = nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	hist = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA)->hist[1];
+	if (!tap_ok(calls == 2 * N && hist == 2 * N &&
+		    nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == 2 * N && cells_consistent(),
+		    "after reset %d toggles count exactly: %llu PROTECTION_VMA starts (hist[1] %llu), "
+		    "%llu ends", N, (unsigned long long)calls, (unsigned long long)hist,
+		    (unsigned long long)nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA)))
+		stats_diag();
+	tap_ok(max_before >= SPIN_NS &&
+	       nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA)->ns_max < max_before,
+	       "ns_max after reset is the new calls' (%llu), not the old SPIN call's (%llu)",
+	       (unsigned long long)nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA)->ns_max,
+	       (unsigned long long)max_before);
+
+	/* another process resets over and over while this one toggles */
+	pid = spawn(reset_loop, &fd);
+	status = -1;
+	while (pid > 0) {
+		pid_t done = waitpid(pid, &status, WNOHANG);
+
+		if (done == pid || done < 0)
+			break;
+		if (!toggle(r.base, PAGE, 1))
+			break;
+		toggles++;
+	}
+	if (!stats_read(fd))
+		goto out;
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && cells_consistent(),
+	       "5000 resets from another process during %d toggles: every cell consistent "
+	       "(status %#x)", toggles, status);
+	if (!reset(fd) || !toggle(r.base, PAGE, N) || !stats_read(fd))
+		goto out;
+	calls = nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	if (!tap_ok(calls == 2 * N && nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == 2 * N &&
+		    cells_consistent(), "then reset and %d toggles: exactly %llu PROTECTION_VMA "
+		    "starts, %llu ends", N, (unsigned long long)calls,
+		    (unsigned long long)nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA)))
+		stats_diag();
+out:
+	CLOSE(fd);
+	region_unmap(&r);
+}
+
+/* ATTACH checks the caller's CAP_SYS_ADMIN, not only the opener's. */
+static int attach_as_nobody(void *arg)
+{
+	struct child_attach *c = arg;
+
+	if (setgid(65534) || setuid(65534))
+		return 200;
+	return -nbdev_attach(c->fd, &c->a);	/* 0: attached */
+}
+
+static void t_attach_needs_admin(void)
+{
+	struct child_attach arg;
+	int status = -1;
+	pid_t pid;
+
+	arg.fd = session();
+	if (arg.fd < 0)
+		return;
+	nb_attach_init(&arg.a, NB_MODE_OPS, 1);
+	pid = spawn(attach_as_nobody, &arg);
+	if (pid > 0)
+		status = reap(pid);
+	tap_ok(status == EPERM, "ATTACH by uid 65534 on a root-opened file is -EPERM (child got %d)",
+	       status);
+	if (stats_read(arg.fd))
+		tap_ok(!(st->state & (NB_STATE_ATTACHED | NB_STATE_RELEASED)),
+		       "the session stays detached (state %#x)", st->state);
+	CLOSE(arg.fd);
 }
 
 /* mprotect of 64 MiB THP inside one 1 GiB chunk: one pair on every kernel. */
@@ -1945,6 +2219,26 @@ static void t_bad_ioctl(void)
 	b.ptr = 1;
 	ret = nbdev_ioctl(fd, NB_IOC_RING, &b);
 	tap_ok(ret == -EFAULT, "RING into (void *)1 is -EFAULT (%d)", ret);
+	/* RING checks its nb_buf as STATS does: size 1..NB_RING_SIZE, count 0 */
+	b = (struct nb_buf){ .ptr = (uintptr_t)ring, .size = NB_RING_SIZE + 1 };
+	ret = nbdev_ioctl(fd, NB_IOC_RING, &b);
+	tap_ok(ret == -EINVAL, "RING with size NB_RING_SIZE + 1 is -EINVAL (%d)", ret);
+	b.size = UINT32_MAX;
+	ret = nbdev_ioctl(fd, NB_IOC_RING, &b);
+	tap_ok(ret == -EINVAL, "RING with size UINT32_MAX is -EINVAL (%d)", ret);
+	b.size = 0;
+	ret = nbdev_ioctl(fd, NB_IOC_RING, &b);
+	tap_ok(ret == -EINVAL, "RING with size 0 is -EINVAL (%d)", ret);
+	b = (struct nb_buf){ .ptr = (uintptr_t)ring, .size = NB_RING_SIZE, .count = 1 };
+	ret = nbdev_ioctl(fd, NB_IOC_RING, &b);
+	tap_ok(ret == -EINVAL, "RING with count 1 in is -EINVAL (%d)", ret);
+	/* one entry of room before a PROT_NONE page, the ring holds 4: it must fault */
+	if (!protect(r.base + PAGE, PAGE, PROT_NONE))
+		goto out;
+	b = (struct nb_buf){ .ptr = (uintptr_t)(r.base + PAGE - sizeof(struct nb_ring_entry)),
+			     .size = NB_RING_SIZE };
+	ret = nbdev_ioctl(fd, NB_IOC_RING, &b);
+	tap_ok(ret == -EFAULT, "RING with size beyond the mapped buffer is -EFAULT (%d)", ret);
 	ret = nbdev_ioctl(fd, _IO(NB_IOC_MAGIC, 99), NULL);
 	tap_ok(ret == -ENOTTY, "unknown ioctl number is -ENOTTY (%d)", ret);
 	/* st is large enough for whatever a wrong decoding would copy out */
@@ -2025,6 +2319,10 @@ static const struct test tests[] = {
 	{ "version", 6, t_version },
 	{ "attach lifecycle", 8, t_attach_lifecycle },
 	{ "exit without detach", 4, t_exit_without_detach },
+	{ "RELEASED with every minimal mask", NB_CB_NR, t_release_every_mask },
+	{ "RELEASED after SIGKILL", 2, t_release_sigkill },
+	{ "reset", 5, t_reset },
+	{ "attach needs CAP_SYS_ADMIN", 2, t_attach_needs_admin },
 	{ "mprotect THP", 4, t_mprotect_thp },
 	{ "mprotect straddling 1 GiB", 3, t_mprotect_straddle },
 	{ "MADV_DONTNEED", 2, t_madv_dontneed },
@@ -2051,7 +2349,7 @@ static const struct test tests[] = {
 	{ "ZAP interval", 6, t_zap_interval },
 	{ "ZAP invalid", 5, t_zap_invalid },
 	{ "bad attach", NR_BAD_ATTACH + 3, t_bad_attach },
-	{ "bad ioctl", 12, t_bad_ioctl },
+	{ "bad ioctl", 17, t_bad_ioctl },
 	{ "unload", 4, t_unload },	/* must stay last */
 };
 
