@@ -20,7 +20,8 @@ B := build
 # Client of the ioctl ABI, shared by tests and benchmarks.
 NBDEV_SRC := bench/nbdev.c
 HOST_TESTS := $(B)/tests/abi_test $(B)/tests/stats_test $(B)/tests/insn_test
-GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test $(B)/static/csvcheck.awk
+GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test $(B)/static/csvcheck.awk \
+	       $(B)/static/fuzz_test
 
 # The benchmark binary (bench/README.md). libperf is built from Debian's
 # linux-source package by scripts/build-libperf and linked statically into
@@ -100,6 +101,11 @@ $(B)/static/kmod_test: tests/kmod_test.c tests/tap.h $(NBDEV_SRC) $(TRAIT_SRC) b
 		bench/traits.def bench/nbdev.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC) $(TRAIT_SRC)
+
+# The ioctl fuzzer (tests/guest/fuzz_test.c): racing threads, hence -pthread.
+$(B)/static/fuzz_test: tests/guest/fuzz_test.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibench.h
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -Itests -pthread -o $@ $< $(NBDEV_SRC)
 
 # Guest tests in POSIX sh (busybox) and their helpers, copied as they are.
 $(B)/static/%: tests/guest/%
