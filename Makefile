@@ -41,7 +41,7 @@ BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
 COMPARE_SRC := bench/compare_main.c bench/compare_runs.c bench/compare_env.c \
 	       bench/compare_table.c bench/compare_print.c bench/csv_read.c bench/csv_field.c bench/stats.c
 
-.PHONY: all static kmod check install clean deps bench kernel exact-stability FORCE
+.PHONY: all static kmod check install clean deps bench kernel exact-stability soak FORCE
 
 all: $(HOST_TESTS) $(B)/notibench $(B)/notibench-compare static
 
@@ -145,6 +145,13 @@ bench: deps
 exact-stability: deps
 	$(MAKE) static
 	scripts/exact-stability $(if $(KERNELS),--kernels $(KERNELS)) $(if $(BOOTS),--boots $(BOOTS))
+
+# The module under the ioctl fuzzer (scripts/soak): >= 1M calls over boots of
+# 6.1, 6.12 and the debug kernel, each with its own seed; prints calls, boots
+# and findings. CALLS=, KERNELS= to change them.
+soak: deps
+	$(MAKE) static
+	scripts/soak $(if $(CALLS),--calls-total $(CALLS)) $(if $(KERNELS),--kernels "$(KERNELS)")
 
 # The benchmark binary, the ABI header, and the module's sources laid out so
 # that `kmod/probe.sh KDIR kmod && make -C KDIR M=$PWD/kmod` builds them there;

@@ -195,7 +195,7 @@ static uintptr_t bad_ptr(struct rng *r, size_t need, bool *readable)
 				     : 0x8000000000000000ULL + below(r, 1 << 20);
 	case 5:
 		*readable = true;
-		return (uintptr_t)mem.ro + below(r, PAGE - need);
+		return (uintptr_t)mem.ro + (need < PAGE ? below(r, PAGE - need) : 0);
 	default:	/* starts readable, ends in the PROT_NONE page */
 		return (uintptr_t)mem.guard - 1 - below(r, need > 1 ? need - 1 : 1);
 	}
@@ -980,8 +980,14 @@ static int fork_runner(uint64_t budget)
 		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
 		    !(how == END_KILL && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
 			finding("child (end %u) ended with status %#x", how, status);
-		b = (struct nb_buf){ .ptr = (uintptr_t)st, .size = sizeof(*st) };
-		ret = xioctl(fd, NB_IOC_STATS, &b);
+		/* the child's mm is gone by now, unless something held it: allow 100 ms */
+		for (int i = 0; i < 10; i++) {
+			b = (struct nb_buf){ .ptr = (uintptr_t)st, .size = sizeof(*st) };
+			ret = xioctl(fd, NB_IOC_STATS, &b);
+			if (ret || !(st->state & NB_STATE_ATTACHED) || (st->state & NB_STATE_RELEASED))
+				break;
+			usleep(10000);
+		}
 		if (ret)
 			finding("STATS after the child returned %d", ret);
 		else if ((st->state & NB_STATE_ATTACHED) && !(st->state & NB_STATE_RELEASED)) {
