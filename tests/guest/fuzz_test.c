@@ -972,8 +972,10 @@ static int fork_runner(uint64_t budget)
 			usleep(below(&r, 5000));
 			kill(pid, SIGKILL);
 		}
-		/* the parent keeps querying the shared session until the child is gone */
-		while (waitpid(pid, &status, WNOHANG) == 0) {
+		/* the parent queries the shared session while the child runs (at most
+		 * 40 times: the rounds, not the queries, are what this phase is for)
+		 */
+		for (int q = 0; waitpid(pid, &status, q < 40 ? WNOHANG : 0) == 0; q++) {
 			b = (struct nb_buf){ .ptr = (uintptr_t)st, .size = sizeof(*st) };
 			ret = xioctl(fd, NB_IOC_STATS, &b);
 			if (ret)
