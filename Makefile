@@ -20,7 +20,8 @@ B := build
 # Client of the ioctl ABI, shared by tests and benchmarks.
 NBDEV_SRC := bench/nbdev.c
 HOST_TESTS := $(B)/tests/abi_test $(B)/tests/stats_test $(B)/tests/insn_test
-GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test $(B)/static/csvcheck.awk
+GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test $(B)/static/csvcheck.awk \
+	       $(B)/static/fuzz_test
 
 # The benchmark binary (bench/README.md). libperf is built from Debian's
 # linux-source package by scripts/build-libperf and linked statically into
@@ -40,7 +41,7 @@ BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
 COMPARE_SRC := bench/compare_main.c bench/compare_runs.c bench/compare_env.c \
 	       bench/compare_table.c bench/compare_print.c bench/csv_read.c bench/csv_field.c bench/stats.c
 
-.PHONY: all static kmod check install clean deps bench kernel exact-stability FORCE
+.PHONY: all static kmod check install clean deps bench kernel exact-stability soak FORCE
 
 all: $(HOST_TESTS) $(B)/notibench $(B)/notibench-compare static
 
@@ -101,6 +102,11 @@ $(B)/static/kmod_test: tests/kmod_test.c tests/tap.h $(NBDEV_SRC) $(TRAIT_SRC) b
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC) $(TRAIT_SRC)
 
+# The ioctl fuzzer (tests/guest/fuzz_test.c): racing threads, hence -pthread.
+$(B)/static/fuzz_test: tests/guest/fuzz_test.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibench.h
+	@mkdir -p $(@D)
+	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -Itests -pthread -o $@ $< $(NBDEV_SRC)
+
 # Guest tests in POSIX sh (busybox) and their helpers, copied as they are.
 $(B)/static/%: tests/guest/%
 	@mkdir -p $(@D)
@@ -139,6 +145,13 @@ bench: deps
 exact-stability: deps
 	$(MAKE) static
 	scripts/exact-stability $(if $(KERNELS),--kernels $(KERNELS)) $(if $(BOOTS),--boots $(BOOTS))
+
+# The module under the ioctl fuzzer (scripts/soak): >= 1M calls over boots of
+# 6.1, 6.12 and the debug kernel, each with its own seed; prints calls, boots
+# and findings. CALLS=, KERNELS= to change them.
+soak: deps
+	$(MAKE) static
+	scripts/soak $(if $(CALLS),--calls-total $(CALLS)) $(if $(KERNELS),--kernels "$(KERNELS)")
 
 # The benchmark binary, the ABI header, and the module's sources laid out so
 # that `kmod/probe.sh KDIR kmod && make -C KDIR M=$PWD/kmod` builds them there;
