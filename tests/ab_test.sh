@@ -34,10 +34,8 @@ fix=$root/tests/fixtures/kernel
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
 skips() { local i; for ((i = 0; i < $1; i++)); do skip "$2"; done; }
 show() { sed 's/^/# /' "$1" | tail -n "${2:-15}"; }

@@ -24,11 +24,8 @@ if [[ ! -x $root/build/notibench ]]; then
 fi
 echo "1..36"
 n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-diag() { sed 's/^/# /' "$@"; }
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 # the one run directory under $1
 rundir() { find "$1" -mindepth 1 -maxdepth 1 -type d | head -n 1; }
 

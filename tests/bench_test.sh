@@ -48,17 +48,8 @@ exec 9> "${TMPDIR:-/tmp}/notibench-bench_test.lock"
 flock -w 600 9 || echo "# could not lock: another bench_test may disturb the knobs"
 
 n=0 failed=0
-ok() {	# ok STATUS DESCRIPTION: STATUS 0 passes
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { sed 's/^/# /' "$@"; }
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 # Options a choice value needs (the defaults cannot take it: exit 2), or that
 # keep its run to a second or two here; used whenever present. Key:

@@ -22,17 +22,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 n=0 failed=0
 # ok STATUS DESCRIPTION: one TAP result, passing when STATUS is 0.
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 # diag FILE: show a file as TAP diagnostics (after a failure).
-diag() { sed 's/^/# /' "$1"; }
 
 # gen DIR AWK-ARGS...: one fixture run directory.
 gen() {

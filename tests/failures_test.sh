@@ -33,12 +33,8 @@ item2=mprotect-empty-2M-toggle
 fast=(--samples 2 --batch 1 --no-check)  # notibench's shortest run
 
 n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { sed 's/^/# /' "$@"; }
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 echo "TAP version 13"
 if [[ ! -x $root/build/notibench ]]; then

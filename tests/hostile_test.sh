@@ -27,12 +27,8 @@ mkdir -p "$tmp/cwd"
 cd "$tmp/cwd" || exit 1
 
 n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { sed 's/^/# /' "$@"; }
+# shellcheck source=tests/lib/tap.sh
+. "$root/tests/lib/tap.sh"
 # canaries: the canary files that exist (none, when nothing ran).
 canaries() { compgen -G "$HOME.*" | tr '\n' ' '; find "$tmp/cwd" -mindepth 1 | tr '\n' ' '; }
 # none_ran DESC: one result, failing when any canary exists (then removed).

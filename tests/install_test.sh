@@ -11,10 +11,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 d=$tmp/dest p=$tmp/dest/usr
 n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 echo "TAP version 13"
 make -s -C "$root" install DESTDIR="$d" PREFIX=/usr > "$tmp/make.out" 2>&1

@@ -31,10 +31,8 @@ cache=${NB_KCACHE:-${NB_CACHE:-$root/build/vm}/kernels}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 # The cache's entries and build directories (not its lock files).
 entries() { find "$cache" -mindepth 1 -maxdepth 1 ! -name '.*.lock' -printf '%f\n' 2>/dev/null | sort; }
 show() { sed 's/^/# /' "$1" | tail -n "${2:-15}"; }

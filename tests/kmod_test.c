@@ -1274,12 +1274,18 @@ out:
 /*
  * SPIN on START and END, measured from user space: toggles of one populated
  * page with COUNT and SPIN 1000, 10000 and 50000 ns, interleaved in rounds and
- * compared by medians. The calls per toggle come from the statistics (on 6.1
- * a toggle is 6 calls: the VMA split adds a 2 MiB CLEAR pair).
+ * compared by their fastest toggles (why: below). The calls per toggle come
+ * from the statistics (on 6.1 a toggle is 6 calls: the VMA split adds a 2 MiB
+ * CLEAR pair).
  *  - slope: SPIN 50000 minus SPIN 10000 per call must be 40000 ns (+-30 %):
  *    both are far above the cost of a clock read, so their overshoot is
  *    alike and cancels, on any clocksource; and 240 us more per toggle
- *    stands well clear of TCG's toggle-to-toggle noise;
+ *    stands well clear of TCG's toggle-to-toggle noise. Both checks take
+ *    each model's fastest of its 1000 toggles, not its median: interrupts
+ *    and a vCPU thread preempted on a busy host only add time, the longer
+ *    the spin the likelier (a spin that is preempted ends late). On the
+ *    debug kernel at host load 8, medians gave slope 1.9 to 8.8 and 10th
+ *    percentiles 1.05 to 1.29;
  *  - SPIN 1000 minus COUNT per call must be 1000 ns (+-30 %), except on an
  *    emulated CPU: under QEMU's TCG the spin loop's own instructions and
  *    clock reads (an MMIO access each with hpet) take 1-3 us of wall time,
@@ -1293,7 +1299,7 @@ static void t_cost_spin(void)
 	struct region r = { 0 };
 	struct nb_attach a[MODELS];
 	int fd[MODELS] = { -1, -1, -1, -1 };
-	uint64_t med[MODELS], min_ns = 0, calls;
+	uint64_t med[MODELS], fast[MODELS], min_ns = 0, calls;
 	unsigned int toggles = 0, n;
 	double per_toggle, slope, fixed;
 	char clock[32] = "?";
@@ -1328,23 +1334,29 @@ static void t_cost_spin(void)
 		}
 		toggles += PER_ROUND + 1;
 	}
-	for (int m = 0; m < MODELS; m++)
-		med[m] = median(t[m], NR);
+	for (int m = 0; m < MODELS; m++) {
+		med[m] = median(t[m], NR);	/* sorts t[m] */
+		fast[m] = t[m][0];
+	}
 	if (!stats_read(fd[1]) || !ring_read(fd[1]))
 		goto out;
 	stats_diag();
 	calls = nb_calls_total(st, NB_CB_START) + nb_calls_total(st, NB_CB_END);
 	per_toggle = (double)calls / toggles;
-	slope = ((double)med[3] - (double)med[2]) / per_toggle / (double)(spin_ns[3] - spin_ns[2]);
-	fixed = ((double)med[1] - (double)med[0]) / per_toggle;
+	slope = ((double)fast[3] - (double)fast[2]) / per_toggle / (double)(spin_ns[3] - spin_ns[2]);
+	fixed = ((double)fast[1] - (double)fast[0]) / per_toggle;
 	read_text("/sys/devices/system/clocksource/clocksource0/current_clocksource", clock,
 		  sizeof(clock));
 	clock[strcspn(clock, "\n")] = '\0';
 	tap_diag("toggle medians: count %llu, spin 1000 %llu, 10000 %llu, 50000 %llu ns; %.2f "
 		 "calls per toggle; clocksource %s", (unsigned long long)med[0], (unsigned long long)med[1],
 		 (unsigned long long)med[2], (unsigned long long)med[3], per_toggle, clock);
+	tap_diag("fastest toggles: count %llu, spin 1000 %llu, 10000 %llu, 50000 %llu ns",
+		 (unsigned long long)fast[0], (unsigned long long)fast[1], (unsigned long long)fast[2],
+		 (unsigned long long)fast[3]);
 	tap_ok(slope >= 0.7 && slope <= 1.3,
-	       "SPIN 50000 vs 10000: %.2f ns of user-visible time per configured ns per call", slope);
+	       "SPIN 50000 vs 10000: %.2f ns of user-visible time per configured ns per call "
+	       "(fastest toggles)", slope);
 	if (cpu_is_emulated())
 		tap_skip("emulated CPU (QEMU TCG)", "SPIN 1000 vs COUNT: %.0f ns per call", fixed);
 	else

@@ -64,17 +64,8 @@ flock -w 600 9 || echo "# could not lock: another bench_test or knobs_test may d
 ulimit -c 0	# SIGQUIT dumps core by default
 
 n=0 failed=0
-ok() {	# ok STATUS DESCRIPTION: STATUS 0 passes
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { sed 's/^/# /' "$@"; }
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # What a dead run or an earlier test left is not this test's to judge.
 "$nb" restore --quiet > /dev/null 2>&1

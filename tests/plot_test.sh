@@ -26,11 +26,8 @@ if ! command -v gnuplot >/dev/null; then
 fi
 echo "1..31"
 n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-diag() { sed 's/^/# /' "$@"; }
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 # png FILE: a PNG of at least 600x300 pixels and 5 KB.
 png() {
 	[[ -f $1 && $(stat -c %s "$1") -gt 5000 ]] || return 1

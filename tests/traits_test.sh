@@ -26,10 +26,8 @@ nb=$root/build/notibench
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 export NB_VM_META=$tmp/vm.meta
 : > "$NB_VM_META"
 unset NB_KERNEL_TRAITS

@@ -22,10 +22,8 @@ if ! grep -qx 'CONFIG_LKDTM=y' "$kdir/.config" 2>/dev/null; then
 fi
 echo "1..6"
 n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 
 # Each provocation in its own shell: the write may be killed (an oops kills
 # the writer), the next must still run.

@@ -23,10 +23,8 @@ csvawk=$root/scripts/lib/csv.awk
 echo "TAP version 13"
 echo "1..9"
 n=0
-ok() {	# ok STATUS DESCRIPTION: STATUS 0 passes
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 
 # boot N [VM-OPTIONS]: run the sweep in an exact guest with two vCPUs into $tmp/N.
 boot() {
