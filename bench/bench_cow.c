@@ -14,7 +14,7 @@
  * Layouts: dense4k (every 4 KiB page written), thp (PMD-mapped THPs; one
  * write per 2 MiB: the kernel splits the PMD and copies one 4 KiB page),
  * zero (every 4 KiB page read-faulted, i.e. mapped to the shared zero page,
- * then written: the write-fault-on-zero-page path of seed 001).
+ * then written: the write-fault-on-zero-page path of commit 0f10851ea475).
  *
  * The check (per sample): the faults counted equal the pages written (the
  * parent's minor faults for --writer parent, the child's getrusage delta for

@@ -7,7 +7,7 @@
  *
  * The check: with the kmod backend counting START (or INTERVAL), each op
  * must produce exactly the PROTECTION_VMA ranges the running kernel
- * predicts (seed 003, shared/notes/kernel-api.md):
+ * predicts (commit 7f06e3aa2e83 "mm/mprotect: push mmu notifier to PUDs", v6.12):
  *   PMD (<= 6.11, or a kernel declaring the trait mprotect_notify=pmd, like
  *            patches/6.12/revert-pud-notifier.patch): per call, one pair per
  *            1 GiB chunk of the range that holds a populated PMD entry, from

@@ -7,7 +7,7 @@
  * benchmark thread's own context, on the return to user space after a tick)
  * marks ranges PROT_NONE with change_prot_numa(): PROTECTION_VMA
  * invalidations over large ranges, the case that motivated the PMD-level
- * notifier in 2014 and its move to the PUD level in 6.12 (seed 003). The
+ * notifier in 2014 and its move to the PUD level in 6.12 (7f06e3aa2e83). The
  * next touch of each marked page is a hinting fault. One op = one scan
  * period of a workload that reads one byte of each populated page (4 KiB
  * page, or THP) round robin: the batch touches pages in passes of up to 4096
@@ -403,7 +403,7 @@ static void touch(struct numa_state *st, uint64_t n)
 	(void)sink;
 }
 
-/* The ranges of one change_prot_numa() over the whole buffer (as mprotect's, seed 003). */
+/* The ranges of one change_prot_numa() over the whole buffer (as mprotect's, 7f06e3aa2e83). */
 static void predict_scan(struct numa_state *st)
 {
 	bool pud = env_mprotect_notify_pud(NULL);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * upgrade: permission-upgrade faults, the PTE changes seed 000 (Popple,
+ * upgrade: permission-upgrade faults, the PTE changes that "[PATCH]
+ * mmu_notifiers: Notify on pte permission upgrades" (Popple, linux-mm, May
  * 2023, never merged) wanted to notify with MMU_NOTIFY_PROTECTION_UPGRADE.
  * One op = one 4 KiB page written after an untimed prepare() that took its
  * write permission away (dense 4 KiB anonymous buffer):
@@ -13,14 +14,14 @@
  *                    (can_change_pte_writable, since 5.19): the writes take
  *                    no fault, and the upgrade is notified by mprotect's own
  *                    PROTECTION_VMA pair (one per 1 GiB chunk up to 6.11, per
- *                    512 GiB chunk from 6.12; seed 003);
+ *                    512 GiB chunk from 6.12, commit 7f06e3aa2e83);
  *   wp-reuse         prepare: fork a child that exits at once (the pages are
  *                    write-protected and no longer marked exclusive); batch:
  *                    write -> do_wp_page reuses the page, no copy, no notifier;
  *   read-then-write  prepare: MADV_DONTNEED, then a read of each page (the
  *                    shared zero page, read-only); batch: write -> COW of the
  *                    zero page (a CLEAR pair; the write-fault-on-zero-page path
- *                    of seed 001). A skip where read faults do not map the
+ *                    of commit 0f10851ea475, v4.15). A skip where read faults do not map the
  *                    zero page (pvm_no_zero_page=1; setup checks pagemap);
  *   soft-dirty       prepare: echo 4 > /proc/self/clear_refs (SOFT_DIRTY pairs,
  *                    every PTE write-protected); batch: write -> the page is
@@ -31,13 +32,13 @@
  * after prepare() (read-only entries: what a device holds after the
  * downgrade) and again after the batch: the entries zapped and refaulted per
  * upgrade are what today's kernel costs a KVM-like subscriber, which ignores
- * event types. Seed 000 would have added one START/END pair per upgrade
+ * event types. The 2023 proposal would have added one START/END pair per upgrade
  * fault, i.e. one more zapped entry and one more refault per fault for
  * wp-reuse and soft-dirty (and for mprotect on kernels or pages where the
  * write still faults).
  *
  * A kernel that declares the trait upgrade_notify=yes (bench/traits.def;
- * patches/6.12/upgrade-notify.patch, seed 000 on 6.12) notifies a
+ * patches/6.12/upgrade-notify.patch, the 2023 proposal on 6.12) notifies a
  * PROTECTION_UPGRADE pair over the page after a fault's
  * ptep_set_access_flags() changed the entry: wp-reuse and soft-dirty take
  * one per fault (wp_page_reuse), read-then-write none (the zero page's COW
@@ -253,7 +254,7 @@ static int setup(struct bench_ctx *ctx, void **state)
 
 /*
  * mprotect's PROTECTION_VMA pairs over the batch's n pages (dense: every PMD
- * populated; seed 003): per PUD or PMD table, by trait or version.
+ * populated; commit 7f06e3aa2e83): per PUD or PMD table, by trait or version.
  */
 static uint64_t mprotect_pairs(const struct up_state *st, uint64_t n)
 {
@@ -492,8 +493,8 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 	emit("op", v);
 	snprintf(v, sizeof(v), "%s; zap model: %u entries zapped and refaulted per op (%s)",
 		 kernel_desc(st, kd, sizeof(kd)), st->zapped_per_op, st->upgrade_per_op ?
-		 "the PROTECTION_UPGRADE pair's included" : "seed 000 would have added 1 per "
-		 "upgrade fault");
+		 "the PROTECTION_UPGRADE pair's included" : "the 2023 upgrade-notify proposal would "
+		 "have added 1 per upgrade fault");
 	emit("prediction", v);
 }
 

@@ -4,7 +4,7 @@
  * scripts/vm boots; statically linked). Debian 6.1 and 6.12 are the targets:
  * which behaviour to expect comes from NB_IOC_VERSION's features and from the
  * release in uname (6.1 vs 6.12: the mprotect notifier moved from PMD to PUD
- * level in 6.12, seed 003).
+ * level in 6.12, commit 7f06e3aa2e83).
  *
  * Every test opens its own session and declares how many TAP results it
  * prints; a test that stops early has its missing results reported as
@@ -461,7 +461,8 @@ static void t_version(void)
 		 v.module_version, v.features, v.callbacks);
 	tap_ok(!strncmp(v.kernel_release, uts.release, sizeof(v.kernel_release)),
 	       "kernel_release is uname's (%s)", uts.release);
-	/* seed 002: invalidate_range became arch_invalidate_secondary_tlbs in 6.6 */
+	/* v6.6 ("mmu_notifiers: rename invalidate_range notifier", Popple 2023):
+	 * invalidate_range became arch_invalidate_secondary_tlbs */
 	tap_ok(!!(v.features & NB_FEAT_TLB_IS_ARCH) == tlb_arch,
 	       "TLB hook is %s on %d.%d", tlb_arch ? "arch_invalidate_secondary_tlbs" : "invalidate_range",
 	       kmajor, kminor);
@@ -1033,7 +1034,7 @@ static int wait_for_parent(void *arg)
  * A write fault on a page shared with a live child copies it: a CLEAR of one
  * page. (The child must still be alive, or the parent simply reuses the page.)
  * TLB hook: on < 6.6 the COW path calls invalidate_range exactly once
- * (ptep_clear_flush_notify, then invalidate_range_only_end: seed 001); on
+ * (ptep_clear_flush_notify, then invalidate_range_only_end: 0f10851ea475); on
  * >= 6.6 x86's flush of the old PTE calls arch_invalidate_secondary_tlbs.
  */
 /*
