@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The benchmark interface. A benchmark is one file that defines a
- * struct bench_ops and one row in bench/registry.c.
+ * struct bench_ops and registers it with NB_BENCHMARK() (below); the
+ * Makefile builds every bench/bench_*.c.
  *
  * A benchmark declares its options (parsed and validated by the harness),
  * sets up its state (buffers, layouts, knobs), runs nops operations when
@@ -187,9 +188,19 @@ struct bench {
 	const struct bench_ops *ops;
 };
 
-/* bench/registry.c: sorted by name. */
-extern const struct bench bench_table[];
-extern const unsigned int bench_count;
+/*
+ * NB_BENCHMARK(name, ops, summary): registers a benchmark (one line at the end
+ * of its file). The pointer goes into the section nb_benchmarks, which the
+ * linker gathers for bench/registry.c.
+ */
+#define NB_BENCHMARK(id, id_ops, text)						\
+	static const struct bench nb_bench_##id = { #id, text, &(id_ops) };		\
+	static const struct bench *const nb_bench_ptr_##id				\
+		__attribute__((used, section("nb_benchmarks"))) = &nb_bench_##id
+
+/* bench/registry.c: every registered benchmark, sorted by name. */
+unsigned int bench_count(void);
+const struct bench *bench_at(unsigned int i);
 const struct bench *bench_find(const char *name);
 
 #endif /* NB_BENCH_H */

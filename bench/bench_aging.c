@@ -774,7 +774,7 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 	     "for DAMON up to a round's worth and not for page_idle");
 }
 
-const struct bench_ops bench_aging_ops = {
+static const struct bench_ops aging_ops = {
 	.opts = opts,
 	.nr_opts = O_NR,
 	.validate = validate,
@@ -788,3 +788,7 @@ const struct bench_ops bench_aging_ops = {
 	.columns = columns,
 	.sample_values = sample_values,
 };
+
+NB_BENCHMARK(aging, aging_ops,
+	     "access-bit aging: page_idle marking and DAMON sampling rounds; young-callback "
+	     "calls and ns per page aged");

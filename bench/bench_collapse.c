@@ -841,7 +841,7 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 	emit("prediction", kernel_desc(st, kd, sizeof(kd)));
 }
 
-const struct bench_ops bench_collapse_ops = {
+static const struct bench_ops collapse_ops = {
 	.opts = opts,
 	.nr_opts = O_NR,
 	.validate = validate,
@@ -855,3 +855,7 @@ const struct bench_ops bench_collapse_ops = {
 	.columns = columns,
 	.sample_values = sample_values,
 };
+
+NB_BENCHMARK(collapse, collapse_ops,
+	     "THP collapse (MADV_COLLAPSE, khugepaged) and KSM merging; ns and notifier "
+	     "events per collapse or merged page");

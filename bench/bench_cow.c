@@ -559,7 +559,7 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 	}
 }
 
-const struct bench_ops bench_cow_ops = {
+static const struct bench_ops cow_ops = {
 	.opts = opts,
 	.nr_opts = O_NR,
 	.validate = validate,
@@ -572,3 +572,7 @@ const struct bench_ops bench_cow_ops = {
 	.describe = describe,
 	.device_access = true,
 };
+
+NB_BENCHMARK(cow, cow_ops,
+	     "COW faults after fork (4K, THP, zero page; parent or child writes) and fork "
+	     "itself; notifier calls per fault");

@@ -337,7 +337,7 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 	emit("prediction", v);
 }
 
-const struct bench_ops bench_mprotect_ops = {
+static const struct bench_ops mprotect_ops = {
 	.opts = opts,
 	.nr_opts = O_NR,
 	.validate = validate,
@@ -347,3 +347,7 @@ const struct bench_ops bench_mprotect_ops = {
 	.check = check,
 	.describe = describe,
 };
+
+NB_BENCHMARK(mprotect, mprotect_ops,
+	     "mprotect toggle/walk of 4K, THP, sparse, empty and hugetlb regions; "
+	     "notifier ranges per call (PMD vs PUD level)");

@@ -1104,7 +1104,7 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 	(void)kd;
 }
 
-const struct bench_ops bench_numa_ops = {
+static const struct bench_ops numa_ops = {
 	.opts = opts,
 	.nr_opts = O_NR,
 	.validate = validate,
@@ -1118,3 +1118,7 @@ const struct bench_ops bench_numa_ops = {
 	.columns = columns,
 	.sample_values = sample_values,
 };
+
+NB_BENCHMARK(numa, numa_ops,
+	     "NUMA balancing (hinting scans: invalidations and bytes per scan period, hinting "
+	     "faults per page) and page migration between nodes (ns and events per page)");

@@ -498,7 +498,7 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 	emit("prediction", v);
 }
 
-const struct bench_ops bench_upgrade_ops = {
+static const struct bench_ops upgrade_ops = {
 	.opts = opts,
 	.nr_opts = O_NR,
 	.validate = validate,
@@ -510,3 +510,7 @@ const struct bench_ops bench_upgrade_ops = {
 	.describe = describe,
 	.device_access = true,
 };
+
+NB_BENCHMARK(upgrade, upgrade_ops,
+	     "permission-upgrade faults (mprotect, wp-reuse, read-then-write, soft-dirty); "
+	     "notifier events, zapped entries and refaults per upgrade");

@@ -646,7 +646,7 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 	emit("prediction", kernel_desc(st, kd, sizeof(kd)));
 }
 
-const struct bench_ops bench_zap_ops = {
+static const struct bench_ops zap_ops = {
 	.opts = opts,
 	.nr_opts = O_NR,
 	.validate = validate,
@@ -660,3 +660,7 @@ const struct bench_ops bench_zap_ops = {
 	.columns = columns,
 	.sample_values = sample_values,
 };
+
+NB_BENCHMARK(zap, zap_ops,
+	     "MADV_DONTNEED/FREE/PAGEOUT and munmap of 4K, 2M, 1G chunks as syscalls or batched "
+	     "io_uring SQEs; ns per chunk, UNMAP/CLEAR events per chunk");

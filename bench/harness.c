@@ -1158,10 +1158,10 @@ int harness_run(const struct bench *bench, const struct bench_val *opt, struct r
 
 		if (!backend_has_device(&o->cfg[k]) || bench->ops->device_access)
 			continue;
-		for (unsigned int i = 0; i < bench_count; i++)
-			if (bench_table[i].ops->device_access)
+		for (unsigned int i = 0; i < bench_count(); i++)
+			if (bench_at(i)->ops->device_access)
 				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-					 names[0] ? ", " : "", bench_table[i].name);
+					 names[0] ? ", " : "", bench_at(i)->name);
 		snprintf(msg, sizeof(msg), "--backend %s: the zap model needs a benchmark that lets "
 			 "a device read its buffer between batches (%s); %s does not", o->cfg[k].label,
 			 names[0] ? names : "none", bench->name);

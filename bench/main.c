@@ -189,8 +189,8 @@ static const struct bench_opt *find_opt(const struct bench *b, const char *name)
 
 static int cmd_list(void)
 {
-	for (unsigned int i = 0; i < bench_count; i++)
-		printf("%-12s %s\n", bench_table[i].name, bench_table[i].summary);
+	for (unsigned int i = 0; i < bench_count(); i++)
+		printf("%-12s %s\n", bench_at(i)->name, bench_at(i)->summary);
 	return NB_EXIT_OK;
 }
 

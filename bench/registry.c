@@ -1,44 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * THE table of benchmarks, sorted by name. Adding a benchmark is one file
- * defining its struct bench_ops plus one row here.
+ * The benchmarks this binary holds: each file of a benchmark registers itself
+ * with NB_BENCHMARK() (bench/bench.h), which puts a pointer in the section
+ * nb_benchmarks; the linker gathers them between __start_ and __stop_. Here
+ * they are sorted by name once, so `notibench list` does not depend on the
+ * link order.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
 
-extern const struct bench_ops bench_aging_ops;
-extern const struct bench_ops bench_collapse_ops;
-extern const struct bench_ops bench_cow_ops;
-extern const struct bench_ops bench_mprotect_ops;
-extern const struct bench_ops bench_numa_ops;
-extern const struct bench_ops bench_upgrade_ops;
-extern const struct bench_ops bench_zap_ops;
+extern const struct bench *const __start_nb_benchmarks[];
+extern const struct bench *const __stop_nb_benchmarks[];
 
-const struct bench bench_table[] = {
-	{ "aging", "access-bit aging: page_idle marking and DAMON sampling rounds; young-callback "
-		   "calls and ns per page aged", &bench_aging_ops },
-	{ "collapse", "THP collapse (MADV_COLLAPSE, khugepaged) and KSM merging; ns and notifier "
-		      "events per collapse or merged page", &bench_collapse_ops },
-	{ "cow", "COW faults after fork (4K, THP, zero page; parent or child writes) and fork "
-		 "itself; notifier calls per fault", &bench_cow_ops },
-	{ "mprotect", "mprotect toggle/walk of 4K, THP, sparse, empty and hugetlb regions; "
-		      "notifier ranges per call (PMD vs PUD level)", &bench_mprotect_ops },
-	{ "numa", "NUMA balancing (hinting scans: invalidations and bytes per scan period, hinting "
-		  "faults per page) and page migration between nodes (ns and events per page)",
-		  &bench_numa_ops },
-	{ "upgrade", "permission-upgrade faults (mprotect, wp-reuse, read-then-write, soft-dirty); "
-		     "notifier events, zapped entries and refaults per upgrade", &bench_upgrade_ops },
-	{ "zap", "MADV_DONTNEED/FREE/PAGEOUT and munmap of 4K, 2M, 1G chunks as syscalls or batched "
-		 "io_uring SQEs; ns per chunk, UNMAP/CLEAR events per chunk", &bench_zap_ops },
-};
+enum { BENCH_MAX = 64 };
+static const struct bench *sorted[BENCH_MAX];
+static unsigned int nr_sorted;
 
-const unsigned int bench_count = sizeof(bench_table) / sizeof(bench_table[0]);
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct bench *const *)a)->name, (*(const struct bench *const *)b)->name);
+}
+
+static void load(void)
+{
+	if (nr_sorted)
+		return;
+	for (const struct bench *const *p = __start_nb_benchmarks; p < __stop_nb_benchmarks; p++)
+		if (nr_sorted < BENCH_MAX)
+			sorted[nr_sorted++] = *p;
+	qsort(sorted, nr_sorted, sizeof(sorted[0]), by_name);
+}
+
+unsigned int bench_count(void)
+{
+	load();
+	return nr_sorted;
+}
+
+const struct bench *bench_at(unsigned int i)
+{
+	load();
+	return i < nr_sorted ? sorted[i] : NULL;
+}
 
 const struct bench *bench_find(const char *name)
 {
-	for (unsigned int i = 0; i < bench_count; i++)
-		if (!strcmp(bench_table[i].name, name))
-			return &bench_table[i];
+	load();
+	for (unsigned int i = 0; i < nr_sorted; i++)
+		if (!strcmp(sorted[i]->name, name))
+			return sorted[i];
 	return NULL;
 }
