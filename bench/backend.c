@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Backend specs and dispatch; the kvm and kmod backends have their own files. */
+/*
+ * THE table of backends, and the generic layer the harness calls: it goes
+ * only through each backend's ops. Adding a backend is one file defining its
+ * struct backend_ops plus one row here.
+ */
 #include "backend.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,175 +13,156 @@
 #include "backend_impl.h"
 #include "bench.h"
 
-static struct backend *append(struct backend **v, unsigned int *n)
-{
-	struct backend *nv = realloc(*v, (*n + 1) * sizeof(**v)), *b;
+static int none_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
+		      size_t len);
 
-	if (!nv)
-		return NULL;
-	*v = nv;
-	b = &nv[(*n)++];
-	memset(b, 0, sizeof(*b));
-	b->nb_fd = b->kvm_fd = b->vm_fd = b->stats_fd = -1;
-	for (int i = 0; i < KVM_STAT_NR; i++)
-		b->kvm_stat_off[i] = -1;
-	return b;
+/* Nothing attached: the baseline. */
+static const struct backend_ops backend_none_ops = {
+	.name = "none",
+	.prefix = "none",
+	.whole = true,
+	.usage = "none",
+	.parse = none_parse,
+};
+
+extern const struct backend_ops backend_kvm_ops;
+extern const struct backend_ops backend_kmod_ops;
+
+const struct backend_ops *const backend_table[] = {
+	&backend_none_ops,
+	&backend_kvm_ops,
+	&backend_kmod_ops,
+};
+const unsigned int backend_count = sizeof(backend_table) / sizeof(backend_table[0]);
+
+static int none_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
+		      size_t len)
+{
+	struct backend *b = backend_append(v, n, &backend_none_ops, 0);
+
+	(void)msg;
+	(void)len;
+	if (!b)
+		return NB_EXIT_FAIL;
+	snprintf(b->label, sizeof(b->label), "%s", spec);
+	return NB_EXIT_OK;
+}
+
+static bool claims(const struct backend_ops *ops, const char *spec)
+{
+	if (ops->whole)
+		return !strcmp(spec, ops->prefix);
+	return !strncmp(spec, ops->prefix, strlen(ops->prefix));
 }
 
 int backend_parse(const char *spec, struct backend **v, unsigned int *n, char *msg, size_t len)
 {
-	struct backend *b;
+	char forms[256] = "";
 
-	static const char *const guest_modes[] = { "auto", "on", "off" };
-
-	if (!strcmp(spec, "none") || !strncmp(spec, "kvm", 3)) {
-		int mode = KVM_GUEST_AUTO;
-
-		if (!strncmp(spec, "kvm", 3) && spec[3]) {
-			mode = -1;
-			for (int i = 0; i < 3; i++)
-				if (!strncmp(spec + 3, ",guest=", 7) && !strcmp(spec + 10, guest_modes[i]))
-					mode = i;
-			if (mode < 0) {
-				snprintf(msg, len, "--backend '%s': kvm takes guest=auto, guest=on or "
-					 "guest=off", spec);
-				return NB_EXIT_USAGE;
-			}
-		}
-		b = append(v, n);
-		if (!b)
-			return NB_EXIT_FAIL;
-		b->kind = strcmp(spec, "none") ? BACKEND_KVM : BACKEND_NONE;
-		b->guest_mode = mode;
-		snprintf(b->label, sizeof(b->label), "%s", mode == KVM_GUEST_AUTO &&
-			 b->kind == BACKEND_KVM ? "kvm" : spec);
-		return NB_EXIT_OK;
-	}
-	if (!strncmp(spec, "kmod:", 5))
-		return kmod_parse(spec + 5, v, n, msg, len);
-	snprintf(msg, len, "--backend '%s': unknown backend (none, kvm or kmod:<model>[,...])", spec);
+	for (unsigned int t = 0; t < backend_count; t++)
+		if (claims(backend_table[t], spec))
+			return backend_table[t]->parse(spec, v, n, msg, len);
+	/* "a, b or c" */
+	for (unsigned int t = 0; t < backend_count; t++)
+		snprintf(forms + strlen(forms), sizeof(forms) - strlen(forms), "%s%s",
+			 !t ? "" : t + 1 < backend_count ? ", " : " or ", backend_table[t]->usage);
+	snprintf(msg, len, "--backend '%s': unknown backend (%s)", spec, forms);
 	return NB_EXIT_USAGE;
-}
-
-struct backend *backend_append(struct backend **v, unsigned int *n)
-{
-	return append(v, n);
 }
 
 int backend_open(struct backend *b, char *reason, size_t len)
 {
-	switch (b->kind) {
-	case BACKEND_KVM:
-		return kvm_open(b, reason, len);
-	case BACKEND_KMOD:
-		return kmod_open(b, reason, len);
-	default:
-		return NB_EXIT_OK;
-	}
+	return b->ops->open ? b->ops->open(b, reason, len) : NB_EXIT_OK;
 }
 
 int backend_attach(struct backend *b, void *buf, size_t len, char *reason, size_t rlen)
 {
-	int ret = NB_EXIT_OK;
+	int ret = b->ops->attach ? b->ops->attach(b, buf, len, reason, rlen) : NB_EXIT_OK;
 
-	if (b->kind == BACKEND_KVM)
-		ret = kvm_attach(b, buf, len, reason, rlen);
-	else if (b->kind == BACKEND_KMOD)
-		ret = kmod_attach(b, buf, len, reason, rlen);
 	b->attached = ret == NB_EXIT_OK;
 	return ret;
 }
 
 int backend_sample_begin(struct backend *b)
 {
-	if (b->kind == BACKEND_KVM)
-		return kvm_sample_begin(b);
-	if (b->kind == BACKEND_KMOD)
-		return kmod_sample_begin(b);
-	return 0;
+	return b->ops->sample_begin ? b->ops->sample_begin(b) : 0;
 }
 
 int backend_sample_end(struct backend *b)
 {
-	if (b->kind == BACKEND_KVM)
-		return kvm_sample_end(b);
-	if (b->kind == BACKEND_KMOD)
-		return kmod_sample_end(b);
-	return 0;
+	return b->ops->sample_end ? b->ops->sample_end(b) : 0;
 }
 
 void backend_detach(struct backend *b)
 {
 	if (!b->attached)
 		return;
-	if (b->kind == BACKEND_KVM)
-		kvm_detach(b);
-	else if (b->kind == BACKEND_KMOD)
-		kmod_detach(b);
+	if (b->ops->detach)
+		b->ops->detach(b);
 	b->attached = false;
 }
 
 void backend_close(struct backend *b)
 {
 	backend_detach(b);
-	if (b->kind == BACKEND_KVM)
-		kvm_close(b);
-	else if (b->kind == BACKEND_KMOD)
-		kmod_close(b);
+	if (b->ops->close)
+		b->ops->close(b);
+	free(b->priv);
+	b->priv = NULL;
 }
 
-void backend_describe(const struct backend *b, const char *prefix,
-		      void (*emit)(const char *key, const char *value))
+void backend_describe(const struct backend *b, const char *prefix, backend_emit emit)
 {
 	char key[128];
 
 	snprintf(key, sizeof(key), "%s.backend", prefix);
-	emit(key, b->kind == BACKEND_NONE ? "none" : b->kind == BACKEND_KVM ? "kvm" : "kmod");
-	if (b->kind == BACKEND_KVM)
-		kvm_describe(b, prefix, emit);
-	else if (b->kind == BACKEND_KMOD)
-		kmod_describe(b, prefix, emit);
+	emit(key, b->ops->name);
+	if (b->ops->describe)
+		b->ops->describe(b, prefix, emit);
+}
+
+void backend_columns(struct backend *cfg, unsigned int ncfg, enum backend_cols where,
+		     backend_add_col add, void *ctx)
+{
+	for (unsigned int t = 0; t < backend_count; t++)
+		if (backend_table[t]->columns)
+			backend_table[t]->columns(cfg, ncfg, where, add, ctx);
+}
+
+void backend_sample_values(struct backend *b, const struct backend_sample *s, double *v,
+			   char **text)
+{
+	if (b->ops->sample_values)
+		b->ops->sample_values(b, s, v, text);
+}
+
+void backend_counters(const struct backend *b, struct bench_counters *c)
+{
+	if (b->ops->counters)
+		b->ops->counters(b, c);
+}
+
+void backend_summary(const struct backend *b, const struct stats *st, double nops)
+{
+	if (b->ops->summary)
+		b->ops->summary(b, st, nops);
 }
 
 bool backend_has_device(const struct backend *b)
 {
-	return b->kind == BACKEND_KMOD && b->zap;
+	return b->ops->has_device && b->ops->has_device(b);
 }
 
-int backend_device_access(struct backend *b, void *buf, size_t len, bool write,
-			  struct nb_access *out)
+int backend_before_batch(struct backend *b, void *buf, size_t len, char *msg, size_t mlen)
 {
-	if (!backend_has_device(b) || !b->attached)
-		return -EINVAL;
-	return kmod_device_access(b, buf, len, write, out);
+	if (!b->attached || !b->ops->before_batch)
+		return NB_EXIT_OK;
+	return b->ops->before_batch(b, buf, len, msg, mlen);
 }
 
-bool backend_has_guest(const struct backend *b)
+int backend_after_batch(struct backend *b, void *buf, size_t len, char *msg, size_t mlen)
 {
-	return b->kind == BACKEND_KVM && b->attached && b->guest_ok;
-}
-
-int backend_before_batch(struct backend *b, char *msg, size_t len)
-{
-	return backend_has_guest(b) ? kvm_guest_fill(b, msg, len) : NB_EXIT_OK;
-}
-
-int backend_after_batch(struct backend *b, char *msg, size_t len)
-{
-	return backend_has_guest(b) ? kvm_guest_refault(b, msg, len) : NB_EXIT_OK;
-}
-
-double backend_charged_calls(const struct backend *b)
-{
-	return b->kind == BACKEND_KMOD ? kmod_charged_calls(b) : 0;
-}
-
-double backend_charged_pages(const struct backend *b)
-{
-	return b->kind == BACKEND_KMOD ? kmod_charged_pages(b) : 0;
-}
-
-double backend_capped_calls(const struct backend *b)
-{
-	return b->kind == BACKEND_KMOD ? kmod_capped_calls(b) : 0;
+	if (!b->attached || !b->ops->after_batch)
+		return NB_EXIT_OK;
+	return b->ops->after_batch(b, buf, len, msg, mlen);
 }

@@ -16,8 +16,13 @@
  *                             call) instead of ns=
  *
  * Lifecycle: open (once; an unavailable backend is a skip) -> attach over the
- * buffer -> for each sample: sample_begin, the timed batch, sample_end ->
- * detach (the harness re-attaches when the configuration changes) -> close.
+ * buffer -> for each sample: before_batch, sample_begin, the timed batch,
+ * sample_end, after_batch -> detach (the harness re-attaches when the
+ * configuration changes) -> close.
+ *
+ * Each backend is one file defining a struct backend_ops (backend_kvm.c,
+ * backend_kmod.c) and one row of the table in backend.c; its state lives
+ * behind b->priv. The harness and the benchmarks see only this header.
  */
 #ifndef NB_BACKEND_H
 #define NB_BACKEND_H
@@ -26,50 +31,84 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kvm_guest.h"
-#include "notibench.h"
-
-enum backend_kind { BACKEND_NONE, BACKEND_KVM, BACKEND_KMOD };
-/* auto: a guest where one can run (not on PVM); on: skip the run without one. */
-enum kvm_guest_mode { KVM_GUEST_AUTO, KVM_GUEST_ON, KVM_GUEST_OFF };
-
-#define KVM_STAT_NR 4	/* pages_4k, pages_2m, pages_1g, remote_tlb_flush */
+struct backend_ops;
+struct bench_counters;
+struct stats;
 
 struct backend {
-	enum backend_kind kind;
+	const struct backend_ops *ops;
+	void *priv;			/* the backend's own state, from its parse() */
 	char label[160];		/* the configuration's name, e.g. kmod:spin,ns=250 */
 	char sweep[160];		/* configurations of one sweep share this ("" if none) */
 	double sweep_cost;		/* this configuration's cost per call in its sweep */
 	bool cost_insn;			/* the cost counts instructions (kmod:insn, insn_range), not the clock's ns */
 	bool cost_per_page;		/* the cost is per 4 KiB of the range (spin_range, insn_range) */
 	bool attached;
-
-	/* kmod */
-	struct nb_attach attach;
-	bool zap;			/* the ZAP model: a mirror over the buffer (range set at attach) */
-	int nb_fd;
-	struct nb_version version;
-	struct nb_stats *stats;		/* the last sample's */
-	struct nb_ring_entry ring[NB_RING_SIZE];
-	unsigned int ring_n;
-
-	/* kvm */
-	int kvm_fd, vm_fd, stats_fd;
-	bool pvm;			/* kvm_pvm: shadow paging, no guest can populate it */
-	int64_t kvm_stat_off[KVM_STAT_NR];	/* file offset of each stat, -1: absent */
-	uint64_t kvm_stat_before[KVM_STAT_NR];
-	double kvm_stat[KVM_STAT_NR];	/* last sample: pages_* now, remote_tlb_flush delta */
-	enum kvm_guest_mode guest_mode;
-	bool guest_ok;			/* the guest runs in this attachment */
-	bool guest_ran;			/* it ran in some attachment (for the metadata) */
-	uint64_t guest_pages, guest_nranges, guest_ctl_gpa;	/* the last one's */
-	struct kvm_guest guest;
-	char guest_why[192];		/* why no guest runs */
-	double guest_fill_ns, guest_refault_ns, guest_warm_ns;	/* last sample's passes */
-	double kvm_zapped;		/* secondary entries the batch removed (pages_* before - after) */
 };
 
-extern const char *const kvm_stat_names[KVM_STAT_NR];
+/*
+ * Where a backend's CSV columns go among the harness's: the order is the
+ * CSV's (results/README.md), so each backend adds its columns at one place.
+ */
+enum backend_cols {
+	BACKEND_COLS_EARLY,		/* after the perf counters */
+	BACKEND_COLS_LATE,		/* after the benchmark's own columns */
+};
+
+/* Adds a CSV column (text: per sample only, not summarised); its index or -1. */
+typedef int (*backend_add_col)(void *ctx, const char *name, bool text);
+typedef void (*backend_emit)(const char *key, const char *value);
+
+/* The timed batch a sample's values are about. */
+struct backend_sample {
+	uint64_t nops;			/* ops in the batch */
+	uint64_t calls;			/* nops times the benchmark's calls per op */
+};
+
+/*
+ * One backend. Every hook but parse is optional (absent: nothing to do).
+ * NB_EXIT_* returns as in the functions below; the generic layer keeps
+ * b->attached.
+ */
+struct backend_ops {
+	const char *name;		/* the metadata's <config>.backend */
+	const char *prefix;		/* its specs start with this ... */
+	bool whole;			/* ... or are exactly this */
+	const char *usage;		/* the spec's form, for the unknown-backend message */
+	/* Appends the spec's configurations (backend_impl.h), setting ops and priv. */
+	int (*parse)(const char *spec, struct backend **v, unsigned int *n, char *msg, size_t len);
+	int (*open)(struct backend *b, char *reason, size_t len);
+	int (*attach)(struct backend *b, void *buf, size_t len, char *reason, size_t rlen);
+	/* Untimed, around the batch (a device or guest reading the buffer). */
+	int (*before_batch)(struct backend *b, void *buf, size_t len, char *msg, size_t mlen);
+	int (*after_batch)(struct backend *b, void *buf, size_t len, char *msg, size_t mlen);
+	/* 0 or -errno: reset counters right before the timed batch; read them right after. */
+	int (*sample_begin)(struct backend *b);
+	int (*sample_end)(struct backend *b);
+	void (*detach)(struct backend *b);
+	/* Releases what open() got; the generic layer then frees priv. */
+	void (*close)(struct backend *b);
+	void (*describe)(const struct backend *b, const char *prefix, backend_emit emit);
+	/*
+	 * The backend's CSV columns at @where, once per run with every
+	 * configuration (those whose ops are this backend's are its own).
+	 */
+	void (*columns)(struct backend *cfg, unsigned int ncfg, enum backend_cols where,
+			backend_add_col add, void *ctx);
+	/* After sample_end/after_batch: its columns' values (v, text; left NAN/NULL: none). */
+	void (*sample_values)(struct backend *b, const struct backend_sample *s, double *v,
+			      char **text);
+	/* What the benchmark's check() sees of the last sample. */
+	void (*counters)(const struct backend *b, struct bench_counters *c);
+	/* Lines of the printed summary; st: per column, of this configuration's samples. */
+	void (*summary)(const struct backend *b, const struct stats *st, double nops);
+	/* A device reads the buffer (kmod zap); only device_access benchmarks take one. */
+	bool (*has_device)(const struct backend *b);
+};
+
+/* backend.c: the backends, one row each; a summary is printed in this order. */
+extern const struct backend_ops *const backend_table[];
+extern const unsigned int backend_count;
 
 /*
  * Parses one --backend spec, appending its configurations to *v (n of them
@@ -84,10 +123,18 @@ int backend_attach(struct backend *b, void *buf, size_t len, char *reason, size_
 int backend_sample_begin(struct backend *b);
 int backend_sample_end(struct backend *b);
 void backend_detach(struct backend *b);
+/* Detaches, releases everything, priv included. */
 void backend_close(struct backend *b);
 /* Metadata lines for this configuration (key prefix given). */
-void backend_describe(const struct backend *b, const char *prefix,
-		      void (*emit)(const char *key, const char *value));
+void backend_describe(const struct backend *b, const char *prefix, backend_emit emit);
+
+/* Every backend's columns at @where, in the table's order. */
+void backend_columns(struct backend *cfg, unsigned int ncfg, enum backend_cols where,
+		     backend_add_col add, void *ctx);
+void backend_sample_values(struct backend *b, const struct backend_sample *s, double *v,
+			   char **text);
+void backend_counters(const struct backend *b, struct bench_counters *c);
+void backend_summary(const struct backend *b, const struct stats *st, double nops);
 
 /*
  * The kmod zap model keeps a software secondary page table (a mirror) over
@@ -95,22 +142,15 @@ void backend_describe(const struct backend *b, const char *prefix,
  * bench_ops.device_access get such a backend (harness_run checks).
  */
 bool backend_has_device(const struct backend *b);
-/* Device access to [buf, buf + len): 0 or -errno; out gets hits, faults, retries. */
-int backend_device_access(struct backend *b, void *buf, size_t len, bool write,
-			  struct nb_access *out);
 
 /*
- * kvm with a guest: the guest reads the buffer's populated pages right before
- * the timed batch (filling KVM's secondary page table) and right after it
- * (refaulting what the batch zapped). NB_EXIT_OK, or NB_EXIT_FAIL with msg.
+ * Untimed work around the timed batch on [buf, buf + len): kvm with a guest
+ * reads the buffer's populated pages right before it (filling KVM's
+ * secondary page table) and right after it (refaulting what the batch
+ * zapped); kmod zap reads it through the mirror. NB_EXIT_OK, or NB_EXIT_FAIL
+ * with msg.
  */
-bool backend_has_guest(const struct backend *b);
-int backend_before_batch(struct backend *b, char *msg, size_t len);
-int backend_after_batch(struct backend *b, char *msg, size_t len);
-
-/* Calls per sample on which the cost is charged (for the sweep self-check). */
-double backend_charged_calls(const struct backend *b);
-double backend_charged_pages(const struct backend *b);
-double backend_capped_calls(const struct backend *b);
+int backend_before_batch(struct backend *b, void *buf, size_t len, char *msg, size_t mlen);
+int backend_after_batch(struct backend *b, void *buf, size_t len, char *msg, size_t mlen);
 
 #endif /* NB_BACKEND_H */

@@ -1,35 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Internal: the per-backend functions behind backend.h. */
+/* For backend implementations (backend_*.c): helpers they share. */
 #ifndef NB_BACKEND_IMPL_H
 #define NB_BACKEND_IMPL_H
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "backend.h"
 
-struct backend *backend_append(struct backend **v, unsigned int *n);
+/*
+ * Appends a zeroed configuration of ops to *v (n of them so far, realloc'd)
+ * with priv_size bytes of zeroed private state; NULL when out of memory.
+ * Inline, so that a backend depends on nothing but this header.
+ */
+static inline struct backend *backend_append(struct backend **v, unsigned int *n,
+					     const struct backend_ops *ops, size_t priv_size)
+{
+	struct backend *nv = realloc(*v, (*n + 1) * sizeof(**v)), *b;
+	void *priv = priv_size ? calloc(1, priv_size) : NULL;
 
-int kvm_open(struct backend *b, char *reason, size_t len);
-int kvm_attach(struct backend *b, void *buf, size_t len, char *reason, size_t rlen);
-int kvm_sample_begin(struct backend *b);
-int kvm_guest_fill(struct backend *b, char *msg, size_t len);
-int kvm_guest_refault(struct backend *b, char *msg, size_t len);
-int kvm_sample_end(struct backend *b);
-void kvm_detach(struct backend *b);
-void kvm_close(struct backend *b);
-void kvm_describe(const struct backend *b, const char *prefix,
-		  void (*emit)(const char *key, const char *value));
-
-int kmod_parse(const char *spec, struct backend **v, unsigned int *n, char *msg, size_t len);
-int kmod_open(struct backend *b, char *reason, size_t len);
-int kmod_attach(struct backend *b, void *buf, size_t len, char *reason, size_t rlen);
-int kmod_sample_begin(struct backend *b);
-int kmod_sample_end(struct backend *b);
-void kmod_detach(struct backend *b);
-void kmod_close(struct backend *b);
-void kmod_describe(const struct backend *b, const char *prefix,
-		   void (*emit)(const char *key, const char *value));
-double kmod_charged_calls(const struct backend *b);
-double kmod_charged_pages(const struct backend *b);
-double kmod_capped_calls(const struct backend *b);
-int kmod_device_access(struct backend *b, void *buf, size_t len, bool write, struct nb_access *out);
+	if (!nv || (priv_size && !priv)) {
+		free(priv);
+		if (nv)
+			*v = nv;
+		return NULL;
+	}
+	*v = nv;
+	b = &nv[(*n)++];
+	memset(b, 0, sizeof(*b));
+	b->ops = ops;
+	b->priv = priv;
+	return b;
+}
 
 #endif /* NB_BACKEND_IMPL_H */

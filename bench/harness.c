@@ -147,43 +147,17 @@ static void hygiene_knobs(void)
 enum base_col { COL_NOPS, COL_SAMPLE_NS, COL_NS_PER_OP, COL_NS_PER_CALL, COL_BASE_NR };
 static const char *const base_names[COL_BASE_NR] = { "nops", "sample_ns", "ns_per_op", "ns_per_call" };
 
-/* Fields of an nb_cell written per callback. */
-enum nb_field { NBF_CALLS, NBF_BYTES, NBF_NS, NBF_NONBLOCK, NBF_FALLBACK, NBF_FAILED, NBF_CAPPED,
-		NBF_NR };
-static const char *const nbf_names[NBF_NR] = { "calls", "bytes", "ns", "nonblock", "fallback",
-					       "failed", "capped" };
-
-/* kvm guest columns, in this order (results/README.md). */
-enum kvm_guest_col { KVM_GUEST_ZAPPED, KVM_GUEST_PAGES, KVM_GUEST_FILL_NS, KVM_GUEST_REFAULT_NS,
-		     KVM_GUEST_WARM_NS, KVM_GUEST_REFAULT_PER_OP, KVM_GUEST_ZAPPED_PER_OP,
-		     KVM_GUEST_NR };
-static const char *const kvm_guest_names[KVM_GUEST_NR] = {
-	"kvm_entries_zapped", "kvm_guest_pages", "kvm_guest_fill_ns", "kvm_guest_refault_ns",
-	"kvm_guest_warm_ns", "kvm_guest_refault_ns_per_op", "kvm_entries_zapped_per_op",
-};
-
-/* Device-access (kmod zap model) columns, in this order. */
-enum dev_col { DEV_ZAPPED, DEV_ZAPPED_PER_OP, DEV_ENTRIES, DEV_RETRIES, DEV_FILL_FAULTS,
-	       DEV_REFAULTS, DEV_REFAULTS_PER_OP, DEV_NR };
-static const char *const dev_names[DEV_NR] = {
-	"nb_mirror_zapped", "nb_mirror_zapped_per_op", "nb_mirror_entries", "nb_mirror_retries",
-	"nb_dev_fill_faults", "nb_dev_refaults", "nb_dev_refaults_per_op",
-};
-
 struct layout_cols {
 	int counters;			/* first counter column */
 	int kvm_unmap_per_call, kvm_unmap_per_op;
-	int kvm;			/* first of KVM_STAT_NR */
-	int kvm_guest;			/* first of KVM_GUEST_NR */
 	int faults_per_op, helper_faults;
 	int bench;			/* first of the benchmark's own columns, nbench of them */
 	unsigned int nbench;
-	int dev;			/* first of DEV_NR, -1 without a zap configuration */
-	uint32_t nb_cbs;		/* callbacks with columns */
-	int nb[NB_CB_NR];		/* first column of callback cb: NBF_NR, then 2 per event, hist */
-	int nb_ranges_per_call, nb_range_bytes_mean, nb_charged_calls;
+	/* The backends' columns the report reads, by name (-1: absent). */
+	int dev_zapped_per_op, dev_refaults_per_op;
+	int nb_ns[NB_CB_NR];		/* nb_<callback>_ns */
+	int nb_ranges_per_call, nb_charged_calls;
 	int nb_charged_pages, nb_capped_per_op;
-	int nb_ev_per_op;		/* NB_EV_NONE of them: main callback's calls / K / op */
 };
 
 static int add_col(struct run_result *r, const char *name, bool text)
@@ -206,6 +180,11 @@ int run_col(const struct run_result *r, const char *name)
 	return -1;
 }
 
+static int add_backend_col(void *r, const char *name, bool text)
+{
+	return add_col(r, name, text);
+}
+
 static void make_columns(struct run_result *r, struct layout_cols *lc, const struct run_opts *o,
 			 const struct bench *bench)
 {
@@ -218,92 +197,24 @@ static void make_columns(struct run_result *r, struct layout_cols *lc, const str
 		add_col(r, counter_name(i), false);
 	lc->kvm_unmap_per_call = add_col(r, "kvm_unmap_hva_range_per_call", false);
 	lc->kvm_unmap_per_op = add_col(r, "kvm_unmap_hva_range_per_op", false);
-	lc->kvm = (int)r->ncols;
-	for (int i = 0; i < KVM_STAT_NR; i++) {
-		snprintf(name, sizeof(name), "kvm_%s", kvm_stat_names[i]);
-		add_col(r, name, false);
-	}
-	lc->kvm_guest = (int)r->ncols;
-	for (int i = 0; i < KVM_GUEST_NR; i++)
-		add_col(r, kvm_guest_names[i], false);
+	backend_columns(o->cfg, o->ncfg, BACKEND_COLS_EARLY, add_backend_col, r);
 	lc->faults_per_op = add_col(r, "faults_per_op", false);
 	lc->helper_faults = add_col(r, "helper_faults", false);
 	lc->bench = (int)r->ncols;
 	lc->nbench = 0;
 	for (const char *const *c = bench->ops->columns; c && *c; c++, lc->nbench++)
 		add_col(r, *c, false);
-	lc->dev = -1;
-	for (unsigned int k = 0; k < o->ncfg; k++)
-		if (backend_has_device(&o->cfg[k]))
-			lc->dev = (int)r->ncols;
-	if (lc->dev >= 0)
-		for (int i = 0; i < DEV_NR; i++)
-			add_col(r, dev_names[i], false);
-	lc->nb_cbs = 0;
-	for (unsigned int k = 0; k < o->ncfg; k++)
-		if (o->cfg[k].kind == BACKEND_KMOD)
-			lc->nb_cbs |= o->cfg[k].attach.callbacks;
-	lc->nb_ranges_per_call = lc->nb_range_bytes_mean = lc->nb_charged_calls = -1;
-	lc->nb_charged_pages = lc->nb_capped_per_op = -1;
-	if (!lc->nb_cbs)
-		return;
-	lc->nb_ranges_per_call = add_col(r, "nb_ranges_per_call", false);
-	lc->nb_range_bytes_mean = add_col(r, "nb_range_bytes_mean", false);
-	lc->nb_charged_calls = add_col(r, "nb_charged_calls", false);
-	lc->nb_charged_pages = add_col(r, "nb_charged_pages", false);
-	lc->nb_capped_per_op = add_col(r, "nb_capped_per_op", false);
-	lc->nb_ev_per_op = (int)r->ncols;
-	for (unsigned int ev = 0; ev < NB_EV_NONE; ev++) {
-		snprintf(name, sizeof(name), "nb_%s_per_op", nb_event_name(ev));
-		add_col(r, name, false);
-	}
+	backend_columns(o->cfg, o->ncfg, BACKEND_COLS_LATE, add_backend_col, r);
+	lc->dev_zapped_per_op = run_col(r, "nb_mirror_zapped_per_op");
+	lc->dev_refaults_per_op = run_col(r, "nb_dev_refaults_per_op");
+	lc->nb_ranges_per_call = run_col(r, "nb_ranges_per_call");
+	lc->nb_charged_calls = run_col(r, "nb_charged_calls");
+	lc->nb_charged_pages = run_col(r, "nb_charged_pages");
+	lc->nb_capped_per_op = run_col(r, "nb_capped_per_op");
 	for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
-		if (!(lc->nb_cbs & NB_CB_BIT(cb)))
-			continue;
-		lc->nb[cb] = (int)r->ncols;
-		for (int f = 0; f < NBF_NR; f++) {
-			snprintf(name, sizeof(name), "nb_%s_%s", nb_callback_name(cb), nbf_names[f]);
-			add_col(r, name, false);
-		}
-		for (unsigned int ev = 0; ev < NB_EV_NR; ev++) {
-			snprintf(name, sizeof(name), "nb_%s_%s_calls", nb_callback_name(cb),
-				 nb_event_name(ev));
-			add_col(r, name, false);
-			snprintf(name, sizeof(name), "nb_%s_%s_bytes", nb_callback_name(cb),
-				 nb_event_name(ev));
-			add_col(r, name, false);
-		}
-		snprintf(name, sizeof(name), "nb_%s_hist", nb_callback_name(cb));
-		add_col(r, name, true);
+		snprintf(name, sizeof(name), "nb_%s_ns", nb_callback_name(cb));
+		lc->nb_ns[cb] = run_col(r, name);
 	}
-}
-
-/* "2M:3 1G:1": range-size histogram, buckets named by their lower bound. */
-static char *hist_string(const __u64 *hist)
-{
-	char buf[1024] = "";
-
-	for (int b = 0; b < NB_HIST_BUCKETS; b++) {
-		char label[16];
-
-		if (!hist[b])
-			continue;
-		if (b == NB_HIST_SMALL)
-			snprintf(label, sizeof(label), "<4K");
-		else if (b == NB_HIST_HUGE)
-			snprintf(label, sizeof(label), ">=1T");
-		else if (b == NB_HIST_FULL)
-			snprintf(label, sizeof(label), "full");
-		else {
-			unsigned int sh = 11 + b;	/* lower bound 2^(11+b) */
-
-			snprintf(label, sizeof(label), "%lu%c",
-				 1ul << (sh % 10), " KMG"[sh / 10]);
-		}
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s:%llu",
-			 buf[0] ? " " : "", label, (unsigned long long)hist[b]);
-	}
-	return strdup(buf);
 }
 
 /* ---- one sample ---- */
@@ -429,19 +340,14 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	const struct layout_cols *lc = sc->lc;
 	uint64_t t0, t1, calls = sc->batch * sc->bctx->calls_per_op, f0, f1;
 	struct bench_sample bs;
-	struct nb_access fill = { 0 }, after = { 0 };
-	bool dev = backend_has_device(b);
 	int64_t faults = -1;
 	int ret, err = 0;
 
 	ret = batch_prepare(sc, &bs, sc->batch, msg, len);
 	if (ret)
 		return ret;
-	/* zap: the device reads the buffer, so the mirror holds it when the batch starts. */
-	if (dev && (err = backend_device_access(b, sc->bctx->buf, sc->bctx->len, false, &fill)))
-		snprintf(msg, len, "%s: device access (NB_IOC_ACCESS) before the batch: %s", b->label,
-			 nbdev_strerror(err));
-	else if (backend_before_batch(b, msg, len))
+	/* kvm guest, zap device: they read the buffer, filling their tables before the batch. */
+	if (backend_before_batch(b, sc->bctx->buf, sc->bctx->len, msg, len))
 		err = -EIO;
 	else if (backend_sample_begin(b))
 		snprintf(msg, len, "%s: resetting counters failed", b->label), err = -EIO;
@@ -469,13 +375,9 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 	}
 	if (backend_sample_end(b))
 		snprintf(msg, len, "%s: reading counters failed", b->label), err = -EIO;
-	/* kvm guest: what the batch zapped faults in again, timed. */
-	else if (backend_after_batch(b, msg, len))
+	/* kvm guest, zap device: what the batch zapped faults in again. */
+	else if (backend_after_batch(b, sc->bctx->buf, sc->bctx->len, msg, len))
 		err = -EIO;
-	/* zap: the entries the batch's invalidations removed fault in again. */
-	else if (dev && (err = backend_device_access(b, sc->bctx->buf, sc->bctx->len, false, &after)))
-		snprintf(msg, len, "%s: device access (NB_IOC_ACCESS) after the batch: %s", b->label,
-			 nbdev_strerror(err));
 	if (err) {
 		batch_finish(sc, &bs, msg + strlen(msg), 0);
 		return NB_EXIT_FAIL;
@@ -497,19 +399,8 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 		v[lc->kvm_unmap_per_op] = v[lc->counters + CNT_KVM_UNMAP_HVA_RANGE] /
 					  (double)sc->batch;
 	}
-	if (b->kind == BACKEND_KVM)
-		for (int i = 0; i < KVM_STAT_NR; i++)
-			v[lc->kvm + i] = b->kvm_stat[i] < 0 ? NAN : b->kvm_stat[i];
-	if (backend_has_guest(b)) {
-		v[lc->kvm_guest + KVM_GUEST_ZAPPED] = b->kvm_zapped;
-		v[lc->kvm_guest + KVM_GUEST_PAGES] = (double)b->guest.pages;
-		v[lc->kvm_guest + KVM_GUEST_FILL_NS] = b->guest_fill_ns;
-		v[lc->kvm_guest + KVM_GUEST_REFAULT_NS] = b->guest_refault_ns;
-		v[lc->kvm_guest + KVM_GUEST_WARM_NS] = b->guest_warm_ns;
-		v[lc->kvm_guest + KVM_GUEST_REFAULT_PER_OP] =
-			(b->guest_refault_ns - b->guest_warm_ns) / (double)sc->batch;
-		v[lc->kvm_guest + KVM_GUEST_ZAPPED_PER_OP] = b->kvm_zapped / (double)sc->batch;
-	}
+	backend_sample_values(b, &(struct backend_sample){ .nops = sc->batch, .calls = calls }, v,
+			      text);
 	if (counter_available(CNT_MINOR_FAULTS))
 		faults = (int64_t)(c1.v[CNT_MINOR_FAULTS] - c0.v[CNT_MINOR_FAULTS]);
 	else if (f1 >= f0 && f1)
@@ -519,53 +410,6 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 				       (double)sc->batch;
 	if (bs.helper_faults >= 0)
 		v[lc->helper_faults] = (double)bs.helper_faults;
-	if (dev) {
-		const struct nb_mirror_stats *m = &b->stats->mirror;
-
-		v[lc->dev + DEV_ZAPPED] = (double)m->zapped;
-		v[lc->dev + DEV_ZAPPED_PER_OP] = (double)m->zapped / (double)sc->batch;
-		v[lc->dev + DEV_ENTRIES] = (double)m->entries;
-		v[lc->dev + DEV_RETRIES] = (double)(m->retries + after.retries);
-		v[lc->dev + DEV_FILL_FAULTS] = (double)fill.faults;
-		v[lc->dev + DEV_REFAULTS] = (double)after.faults;
-		v[lc->dev + DEV_REFAULTS_PER_OP] = (double)after.faults / (double)sc->batch;
-	}
-	if (b->kind == BACKEND_KMOD) {
-		unsigned int main_cb = b->attach.mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
-		struct nb_cell sum;
-
-		for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
-			int col = lc->nb[cb];
-
-			if (!(lc->nb_cbs & NB_CB_BIT(cb)))
-				continue;
-			nb_cell_sum(b->stats, cb, &sum);
-			if (b->attach.callbacks & NB_CB_BIT(cb)) {
-				const uint64_t f[NBF_NR] = { sum.calls, sum.bytes, sum.ns, sum.nonblock,
-							     sum.fallback, sum.failed, sum.capped };
-
-				for (int i = 0; i < NBF_NR; i++)
-					v[col + i] = (double)f[i];
-				for (unsigned int ev = 0; ev < NB_EV_NR; ev++) {
-					v[col + NBF_NR + 2 * ev] = (double)b->stats->cell[cb][ev].calls;
-					v[col + NBF_NR + 2 * ev + 1] = (double)b->stats->cell[cb][ev].bytes;
-				}
-				text[col + NBF_NR + 2 * NB_EV_NR] = hist_string(sum.hist);
-			}
-			if (cb == main_cb) {
-				double per = (double)b->attach.nr_subscribers;
-
-				v[lc->nb_ranges_per_call] = (double)sum.calls / per / (double)calls;
-				v[lc->nb_range_bytes_mean] = sum.calls ? (double)sum.bytes / (double)sum.calls : NAN;
-				for (unsigned int ev = 0; ev < NB_EV_NONE; ev++)
-					v[lc->nb_ev_per_op + ev] = (double)b->stats->cell[cb][ev].calls /
-								   per / (double)sc->batch;
-			}
-		}
-		v[lc->nb_charged_calls] = backend_charged_calls(b);
-		v[lc->nb_charged_pages] = backend_charged_pages(b);
-		v[lc->nb_capped_per_op] = backend_capped_calls(b) / (double)sc->batch;
-	}
 	cr->round[cr->n] = round;
 	cr->seq[cr->n] = sc->seq++;
 	cr->n++;
@@ -575,19 +419,13 @@ static int take_sample(struct sample_ctx *sc, unsigned int k, unsigned int round
 		.sample_ns = t1 - t0,
 		.faults = faults,
 		.helper_faults = bs.helper_faults,
-		.dev_fill_faults = dev ? (int64_t)fill.faults : -1,
-		.dev_refaults = dev ? (int64_t)after.faults : -1,
+		.dev_fill_faults = -1,
+		.dev_refaults = -1,
 		.kvm_unmap_hva_range = counter_available(CNT_KVM_UNMAP_HVA_RANGE) ?
 			(int64_t)(c1.v[CNT_KVM_UNMAP_HVA_RANGE] - c0.v[CNT_KVM_UNMAP_HVA_RANGE]) : -1,
-		.kvm = b->kind == BACKEND_KVM,
 	};
 
-	if (b->kind == BACKEND_KMOD) {
-		bc.nb = b->stats;
-		bc.nb_attach = &b->attach;
-		bc.ring = b->ring;
-		bc.ring_n = b->ring_n;
-	}
+	backend_counters(b, &bc);
 	if (lc->nbench && sc->bench->ops->sample_values)
 		sc->bench->ops->sample_values(sc->state, &bc, &v[lc->bench]);
 	if (sc->bench->ops->check && !sc->no_check) {
@@ -740,7 +578,7 @@ static int calibrate_sweep(struct sample_ctx *sc, const struct run_opts *o, int 
 /* A configuration some of whose calls the module clamped to its per-call cap. */
 static bool clamped(const struct config_result *cr, const struct layout_cols *lc)
 {
-	return lc->nb_capped_per_op >= 0 && cr->b->kind == BACKEND_KMOD &&
+	return lc->nb_capped_per_op >= 0 &&
 	       cr->st[lc->nb_capped_per_op].n && cr->st[lc->nb_capped_per_op].max > 0;
 }
 
@@ -771,12 +609,12 @@ static void print_summary(const struct bench *bench, const struct run_result *r,
 	snprintf(h_p99, sizeof(h_p99), "p99 %s/op", u);
 	printf("%-28s %12s %23s %10s %10s %10s %6s", "config", h_op, "95% CI of median",
 	       h_call, h_p90, h_p99, "CV %");
-	if (lc->nb_cbs)
+	if (lc->nb_ranges_per_call >= 0)
 		printf(" %12s", "ranges/call");
 	if (counter_available(CNT_KVM_UNMAP_HVA_RANGE))
 		printf(" %10s", "kvm_unmap");
 	printf(" %9s", "faults/op");
-	if (lc->dev >= 0)
+	if (lc->dev_zapped_per_op >= 0)
 		printf(" %9s %10s", "zapped/op", "refault/op");
 	if (any_clamped(r, lc))
 		printf(" %s", "clamped calls/op");
@@ -789,8 +627,8 @@ static void print_summary(const struct bench *bench, const struct run_result *r,
 		snprintf(ci, sizeof(ci), "[%.1f, %.1f]", s->ci_lo, s->ci_hi);
 		printf("%-28s %12.1f %23s %10.1f %10.1f %10.1f %6.2f", cr->b->label, s->median, ci,
 		       cr->st[cp].median, s->p90, s->p99, 100 * s->cv);
-		if (lc->nb_cbs) {
-			if (cr->b->kind == BACKEND_KMOD && cr->st[lc->nb_ranges_per_call].n)
+		if (lc->nb_ranges_per_call >= 0) {
+			if (cr->st[lc->nb_ranges_per_call].n)
 				printf(" %12.3f", cr->st[lc->nb_ranges_per_call].median);
 			else
 				printf(" %12s", "-");
@@ -801,10 +639,10 @@ static void print_summary(const struct bench *bench, const struct run_result *r,
 			printf(" %9.3f", cr->st[lc->faults_per_op].median);
 		else
 			printf(" %9s", "-");
-		if (lc->dev >= 0) {
+		if (lc->dev_zapped_per_op >= 0) {
 			if (backend_has_device(cr->b))
-				printf(" %9.3f %10.3f", cr->st[lc->dev + DEV_ZAPPED_PER_OP].median,
-				       cr->st[lc->dev + DEV_REFAULTS_PER_OP].median);
+				printf(" %9.3f %10.3f", cr->st[lc->dev_zapped_per_op].median,
+				       cr->st[lc->dev_refaults_per_op].median);
 			else
 				printf(" %9s %10s", "-", "-");
 		}
@@ -838,37 +676,11 @@ static void print_summary(const struct bench *bench, const struct run_result *r,
 				printf(" %s=%.4g", r->cols[lc->bench + i].name, cr->st[lc->bench + i].median);
 		printf("  (medians)\n");
 	}
-	/* kvm with a guest: what the batch took from it. */
-	for (unsigned int k = 0; k < r->ncfg; k++) {
-		const struct config_result *cr = &r->cfg[k];
-		const struct stats *z = &cr->st[lc->kvm_guest + KVM_GUEST_ZAPPED];
-
-		if (!z->n)
-			continue;
-		printf("%-28s guest over %.0f pages: %.3f secondary entries zapped per op, refault "
-		       "%.1f %s per op (pass after the batch minus a warm pass; medians)\n",
-		       cr->b->label, cr->st[lc->kvm_guest + KVM_GUEST_PAGES].median,
-		       z->median / cr->st[COL_NOPS].median,
-		       cr->st[lc->kvm_guest + KVM_GUEST_REFAULT_PER_OP].median, env_clock_unit());
-	}
-	/* kmod: the notifier events per op, by event (those seen in some sample). */
-	for (unsigned int k = 0; k < r->ncfg && lc->nb_cbs; k++) {
-		const struct config_result *cr = &r->cfg[k];
-		char line[512] = "";
-
-		if (cr->b->kind != BACKEND_KMOD || !cr->st[lc->nb_ranges_per_call].n)
-			continue;
-		for (unsigned int ev = 0; ev < NB_EV_NONE; ev++) {
-			const struct stats *s = &cr->st[lc->nb_ev_per_op + ev];
-
-			if (s->n && s->max > 0)
-				snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s %.3f",
-					 line[0] ? ", " : "", nb_event_name(ev), s->median);
-		}
-		if (line[0])
-			printf("%-28s %s calls per op by event (median): %s\n", cr->b->label,
-			       cr->b->attach.mode == NB_MODE_INTERVAL ? "interval" : "start", line);
-	}
+	/* Each backend's own lines (kvm: the guest; kmod: events per op), backend by backend. */
+	for (unsigned int t = 0; t < backend_count; t++)
+		for (unsigned int k = 0; k < r->ncfg; k++)
+			if (r->cfg[k].b->ops == backend_table[t])
+				backend_summary(r->cfg[k].b, r->cfg[k].st, r->cfg[k].st[COL_NOPS].median);
 	printf("(%s: one op = one %s = %" PRIu64 " %s call%s)\n", bench->name, bctx->op_unit,
 	       bctx->calls_per_op, bctx->call_unit, bctx->calls_per_op == 1 ? "" : "s");
 }
@@ -898,9 +710,10 @@ static double callback_ns_per_op(const struct config_result *cr, const struct la
 {
 	double ns = 0;
 
+	/* A callback the configuration does not attach has no samples in its column. */
 	for (unsigned int cb = 0; cb < NB_CB_NR; cb++)
-		if ((lc->nb_cbs & NB_CB_BIT(cb)) && (cr->b->attach.callbacks & NB_CB_BIT(cb)))
-			ns += cr->st[lc->nb[cb] + NBF_NS].median;
+		if (lc->nb_ns[cb] >= 0 && cr->st[lc->nb_ns[cb]].n)
+			ns += cr->st[lc->nb_ns[cb]].median;
 	return ns / cr->st[COL_NOPS].median;
 }
 
