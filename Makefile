@@ -32,7 +32,7 @@ LIBPERF_A := $(LIBPERF)/lib64/libperf.a
 # Every benchmark is one file that registers itself (bench/bench.h, NB_BENCHMARK).
 BENCHMARKS := $(sort $(wildcard bench/bench_*.c))
 BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/csv.c bench/csv_field.c \
-	     bench/env.c bench/hostref.c bench/knobs.c bench/knob_journal.c bench/counters.c bench/layout.c bench/backend.c \
+	     bench/env.c bench/hostref.c bench/knobs.c bench/knob_journal.c bench/knob_file.c bench/counters.c bench/layout.c bench/backend.c \
 	     bench/backend_kvm.c bench/kvm_guest.c bench/backend_kmod.c bench/helper.c \
 	     $(BENCHMARKS) $(NBDEV_SRC)
 BENCH_HDR := $(wildcard bench/*.h) bench/traits.def include/notibench.h
@@ -97,7 +97,7 @@ $(B)/static/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibenc
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC)
 
 # kmod_test predicts from the kernel's traits too (bench/env.c, bench/traits.def).
-TRAIT_SRC := bench/env.c bench/knobs.c bench/knob_journal.c
+TRAIT_SRC := bench/env.c bench/knobs.c bench/knob_journal.c bench/knob_file.c
 $(B)/static/kmod_test: tests/kmod_test.c tests/tap.h $(NBDEV_SRC) $(TRAIT_SRC) bench/env.h \
 		bench/traits.def bench/nbdev.h include/notibench.h
 	@mkdir -p $(@D)

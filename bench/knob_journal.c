@@ -12,7 +12,8 @@
  * signal handler restores through them).
  */
 #include "knob_journal.h"
-#include "knobs.h"
+
+#include "knob_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,50 +37,7 @@ static volatile sig_atomic_t journal_fd = -1;
 static volatile off_t journal_base;
 static volatile sig_atomic_t run_journaled;
 
-/*
- * Where a journaled value may be written back: the knob directories. A
- * record naming any other path is corrupt, never acted on.
- */
-static const char *const knob_dirs[] = {
-	"/sys/kernel/mm/", "/proc/sys/",
-	"/sys/kernel/debug/sched/numa_balancing/",	/* bench_numa's scan knobs */
-	"/sys/module/damon_stat/parameters/",		/* bench_aging */
-};
-/* What a run may have mounted to reach knobs (bench_numa: debugfs). */
-static const char *const mount_points[] = { "/sys/kernel/debug" };
-
-/* ---- journal: validation ---- */
-
-bool knob_printable(const char *s)
-{
-	for (; *s; s++)
-		if (*s < 0x20 || *s > 0x7e)
-			return false;
-	return true;
-}
-
-/* A path in a knob directory, plain: no "..", no doubled or trailing slash, no odd character. */
-bool knob_path_ok(const char *path)
-{
-	bool in_dir = false;
-
-	if (!*path || strlen(path) >= KNOB_PATH_LEN || strstr(path, "/.") || strstr(path, "//") ||
-	    path[strlen(path) - 1] == '/' ||
-	    strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") !=
-	    strlen(path))
-		return false;
-	for (unsigned int i = 0; i < sizeof(knob_dirs) / sizeof(knob_dirs[0]); i++)
-		in_dir |= !strncmp(path, knob_dirs[i], strlen(knob_dirs[i]));
-	return in_dir;
-}
-
-bool knob_mount_point_ok(const char *path)
-{
-	for (unsigned int i = 0; i < sizeof(mount_points) / sizeof(mount_points[0]); i++)
-		if (!strcmp(path, mount_points[i]))
-			return true;
-	return false;
-}
+/* ---- journal: trust ---- */
 
 /*
  * A journal another user could have written is not ours to act on: only a

@@ -1,22 +1,41 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/*
- * Between bench/knobs.c (this run's knobs) and bench/knob_journal.c (the
- * journal and the lock): what one needs of the other.
- */
+/* The knob journal and the host-wide lock (bench/knob_journal.c). */
 #ifndef NB_KNOB_JOURNAL_H
 #define NB_KNOB_JOURNAL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
-#define KNOB_PATH_LEN 160
-#define KNOB_VAL_LEN 64
+/*
+ * Host-wide lock file (in /run/lock, else /tmp: both cleared at boot, as
+ * the knobs are) held by runs that change knobs, and the journal beside it.
+ */
+#define KNOBS_LOCK_NAME		"notibench-knobs.lock"
+#define KNOBS_JOURNAL_NAME	"notibench-knobs.journal"
 
-/* Printable ASCII only. */
-bool knob_printable(const char *s);
-/* A plain path in a knob directory: one the journal may write back. */
-bool knob_path_ok(const char *path);
-/* A mount point a run may have made to reach knobs (debugfs). */
-bool knob_mount_point_ok(const char *path);
+/*
+ * Takes the host-wide knob lock (once; waiting for another run, with a
+ * message) and restores what the journal says dead runs left. Call before
+ * reading a knob's "before" value: another run may have it changed. 0, or
+ * -errno when no lock file can be had (said on stderr; knobs are then
+ * changed unjournaled).
+ */
+int knobs_lock(void);
+
+/* What a recovery found in the journal. */
+struct knobs_recovery {
+	unsigned int knobs;	/* knobs the journal named (one per path) */
+	unsigned int restored;	/* of them put back (or found at their original) */
+	unsigned int failed;	/* writes that failed: kept in the journal */
+	unsigned int corrupt;	/* lines ignored (reported on stderr) */
+};
+
+/*
+ * `notibench restore`: takes the lock (wait: for a live run, with a
+ * message; else -EWOULDBLOCK) and restores what the journal holds, each
+ * knob listed on list. 0 or -errno (said on stderr).
+ */
+int knobs_recover(bool wait, FILE *list, struct knobs_recovery *res);
 
 /*
  * Appends "type pid path[ value]" (after this run's run record) and syncs
@@ -25,8 +44,5 @@ bool knob_mount_point_ok(const char *path);
 int journal_append(const char *type, const char *path, const char *value);
 /* After a clean restore: this run's records go. Async-signal-safe. */
 void journal_clear_own(void);
-
-/* bench/knobs.c: writes value to the knob; 0 or -errno (-EIO: short write). */
-int knob_write(const char *path, const char *value);
 
 #endif /* NB_KNOB_JOURNAL_H */

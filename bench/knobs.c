@@ -7,7 +7,6 @@
  * changed, so a run that dies without a handler is undone by the next one.
  */
 #include "knobs.h"
-#include "knob_journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,66 +44,6 @@ static volatile sig_atomic_t have_tempfile;
 /* The process that set up the handlers: forked helpers inherit them, and must not restore. */
 static volatile pid_t owner_pid;
 
-
-int knob_write(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t n = strlen(value);
-	ssize_t w;
-
-	if (fd < 0)
-		return -errno;
-	w = write(fd, value, n);
-	if (w < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	close(fd);
-	return (size_t)w == n ? 0 : -EIO;
-}
-
-int knob_read(const char *path, char *buf, size_t len)
-{
-	char raw[512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	char *s, *e;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, raw, sizeof(raw) - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	raw[n] = 0;
-	s = raw;
-	e = strchr(raw, '[');
-	if (e && strchr(e, ']')) {
-		s = e + 1;
-		*strchr(s, ']') = 0;
-	}
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == '\n' || e[-1] == ' '))
-		*--e = 0;
-	snprintf(buf, len, "%s", s);
-	return 0;
-}
-
-int knob_read_ulong(const char *path, unsigned long *v)
-{
-	char buf[64], *end;
-	int ret = knob_read(path, buf, sizeof(buf));
-
-	if (ret)
-		return ret;
-	errno = 0;
-	*v = strtoul(buf, &end, 10);
-	return errno || end == buf ? -EINVAL : 0;
-}
 
 /* ---- this run's knobs ---- */
 

@@ -21,6 +21,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "knob_file.h"
+#include "knob_journal.h"
+
 #define KNOB_THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
 #define KNOB_THP_DEFRAG		"/sys/kernel/mm/transparent_hugepage/defrag"
 #define KNOB_KHUGEPAGED		"/sys/kernel/mm/transparent_hugepage/khugepaged/defrag"
@@ -28,30 +31,6 @@
 #define KNOB_NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
 #define KNOB_KSM_RUN		"/sys/kernel/mm/ksm/run"
 #define KNOB_HUGETLB_FMT	"/sys/kernel/mm/hugepages/hugepages-%lukB/%s"
-
-/*
- * Reads a knob into buf, trimmed. For THP-style files ("always [madvise]
- * never") the bracketed word is returned. 0 or -errno.
- */
-int knob_read(const char *path, char *buf, size_t len);
-/* Reads an unsigned number; 0 or -errno. */
-int knob_read_ulong(const char *path, unsigned long *v);
-
-/*
- * Host-wide lock file (in /run/lock, else /tmp: both cleared at boot, as
- * the knobs are) held by runs that change knobs, and the journal beside it.
- */
-#define KNOBS_LOCK_NAME		"notibench-knobs.lock"
-#define KNOBS_JOURNAL_NAME	"notibench-knobs.journal"
-
-/*
- * Takes the host-wide knob lock (once; waiting for another run, with a
- * message) and restores what the journal says dead runs left. Call before
- * reading a knob's "before" value: another run may have it changed. 0, or
- * -errno when no lock file can be had (said on stderr; knobs are then
- * changed unjournaled).
- */
-int knobs_lock(void);
 
 /*
  * Writes value, saving (and journaling) the original the first time this
@@ -86,20 +65,5 @@ void knobs_set_tempfile(const char *path);
 /* Number of knobs changed and "path=old->new" descriptions, for metadata. */
 unsigned int knobs_changed(void);
 const char *knobs_changed_desc(unsigned int i);
-
-/* What a recovery found in the journal. */
-struct knobs_recovery {
-	unsigned int knobs;	/* knobs the journal named (one per path) */
-	unsigned int restored;	/* of them put back (or found at their original) */
-	unsigned int failed;	/* writes that failed: kept in the journal */
-	unsigned int corrupt;	/* lines ignored (reported on stderr) */
-};
-
-/*
- * `notibench restore`: takes the lock (wait: for a live run, with a
- * message; else -EWOULDBLOCK) and restores what the journal holds, each
- * knob listed on list. 0 or -errno (said on stderr).
- */
-int knobs_recover(bool wait, FILE *list, struct knobs_recovery *res);
 
 #endif /* NB_KNOBS_H */
