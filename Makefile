@@ -98,13 +98,14 @@ $(B)/static/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibenc
 
 # kmod_test predicts from the kernel's traits too (bench/env.c, bench/traits.def).
 TRAIT_SRC := bench/env.c bench/knobs.c bench/knob_journal.c bench/knob_file.c
-$(B)/static/kmod_test: tests/kmod_test.c tests/tap.h $(NBDEV_SRC) $(TRAIT_SRC) bench/env.h \
-		bench/traits.def bench/nbdev.h include/notibench.h
+$(B)/static/kmod_test: tests/kmod_test.c tests/tap.h tests/test_harness.h $(NBDEV_SRC) \
+		$(TRAIT_SRC) bench/env.h bench/traits.def bench/nbdev.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC) $(TRAIT_SRC)
 
 # The ioctl fuzzer (tests/guest/fuzz_test.c): racing threads, hence -pthread.
-$(B)/static/fuzz_test: tests/guest/fuzz_test.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibench.h
+$(B)/static/fuzz_test: tests/guest/fuzz_test.c tests/tap.h tests/test_harness.h $(NBDEV_SRC) \
+		bench/nbdev.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -Itests -pthread -o $@ $< $(NBDEV_SRC)
 

@@ -205,7 +205,7 @@ int main(void)
 		tap_diag("clamped calls stepped inside the labels: %lu, %lu, %lu, %lu instructions "
 			 "(cap %lu)", count[i], count[i + 1], count[i + 2], count[i + 3], RANGE_CAP);
 	}
-	return tap_state.failed ? TAP_EXIT_FAIL : TAP_EXIT_PASS;
+	return tap_n->failed ? TAP_EXIT_FAIL : TAP_EXIT_PASS;
 }
 
 #else

@@ -6,11 +6,14 @@
  * release in uname (6.1 vs 6.12: the mprotect notifier moved from PMD to PUD
  * level in 6.12, commit 7f06e3aa2e83).
  *
- * Every test opens its own session and declares how many TAP results it
- * prints; a test that stops early has its missing results reported as
- * failures. Buffers are 2 MiB-aligned VMAs of their own between PROT_NONE
- * guards, so that fork and mprotect see exactly the ranges we chose.
- * The module unload test must stay last.
+ * Tests are registered with tests/test_harness.h (TEST_F, TEST_FV) and run
+ * in the order written, each in a child process (NB_TEST_FORK=0: all in this
+ * one) with the fixture `sess`: its own session, and whatever region, extra
+ * sessions, child or pipe it used are released by the fixture's teardown.
+ * The plan is the count of results printed; a test that stops early
+ * (STOP_IF) or crashes is a failure. Buffers are 2 MiB-aligned VMAs of
+ * their own between PROT_NONE guards, so that fork and mprotect see exactly
+ * the ranges we chose. The module unload test must stay last.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +31,7 @@
 
 #include "env.h"
 #include "nbdev.h"
-#include "tap.h"
+#include "test_harness.h"
 
 #define KiB		1024UL
 #define MiB		(1024 * KiB)
@@ -71,21 +74,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static bool read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	return true;
 }
 
 static bool write_text(const char *path, const char *text)
@@ -438,11 +426,50 @@ static int reap(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/*
+ * Most tests' fixture: a session, room for more, a region, a child and a
+ * pipe; teardown reaps, closes and unmaps whatever the test left.
+ */
+FIXTURE(sess) {
+	int fd;
+	int more[4];
+	struct region r;
+	pid_t child;
+	int pipe[2];
+};
+
+FIXTURE_SETUP(sess)
+{
+	for (int i = 0; i < 4; i++)
+		self->more[i] = -1;
+	self->child = -1;
+	self->pipe[0] = self->pipe[1] = -1;
+	self->fd = session();
+	return self->fd >= 0;
+}
+
+FIXTURE_TEARDOWN(sess)
+{
+	int status;
+
+	if (self->child > 0) {
+		kill(self->child, SIGKILL);
+		waitpid(self->child, &status, 0);
+	}
+	for (int i = 0; i < 2; i++)
+		if (self->pipe[i] >= 0)
+			close(self->pipe[i]);
+	CLOSE(self->fd);
+	for (int i = 0; i < 4; i++)
+		CLOSE(self->more[i]);
+	region_unmap(&self->r);
+}
+
 /* ---- tests ---- */
 
-static void t_version(void)
+TEST_F(sess, t_version, "version")
 {
-	int fd = session();
+	const int fd = self->fd;
 	uint32_t must = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END) | NB_CB_BIT(NB_CB_TLB) |
 			NB_CB_BIT(NB_CB_CLEAR_FLUSH_YOUNG) | NB_CB_BIT(NB_CB_CLEAR_YOUNG) |
 			NB_CB_BIT(NB_CB_TEST_YOUNG) | NB_CB_BIT(NB_CB_RELEASE) |
@@ -451,12 +478,9 @@ static void t_version(void)
 	struct nb_version v;
 	int ret;
 
-	if (fd < 0)
-		return;
 	ret = nbdev_version(fd, &v);
-	if (!tap_ok(ret == 0 && v.abi_version == NB_ABI_VERSION, "NB_IOC_VERSION: abi %u (ret %d)",
-		    v.abi_version, ret))
-		goto out;
+	STOP_IF(!tap_ok(ret == 0 && v.abi_version == NB_ABI_VERSION, "NB_IOC_VERSION: abi %u (ret %d)",
+			v.abi_version, ret));
 	tap_diag("kernel %.64s, module %.32s, features %#x, callbacks %#x", v.kernel_release,
 		 v.module_version, v.features, v.callbacks);
 	tap_ok(!strncmp(v.kernel_release, uts.release, sizeof(v.kernel_release)),
@@ -479,37 +503,32 @@ static void t_version(void)
 #else
 	tap_ok(!(v.features & NB_FEAT_INSN), "no NB_FEAT_INSN: no INSN loop for this architecture");
 #endif
-out:
-	CLOSE(fd);
 }
 
-static void t_attach_lifecycle(void)
+TEST_F(sess, t_attach_lifecycle, "attach lifecycle")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
 	uint64_t calls;
-	int fd = session(), ret;
+	int ret;
 
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	ret = nbdev_attach(fd, &a);
-	if (!stats_read(fd))
-		goto out;
-	if (!tap_ok(ret == 0 && (st->state & NB_STATE_ATTACHED) &&
-		    st->nr_subscribers == 1 && st->callbacks == a.callbacks,
-		    "attach: ret %d, state %#x, K %u, callbacks %#x", ret, st->state,
-		    st->nr_subscribers, st->callbacks))
-		goto out;
+	STOP_IF(!stats_read(fd));
+	STOP_IF(!tap_ok(ret == 0 && (st->state & NB_STATE_ATTACHED) &&
+			st->nr_subscribers == 1 && st->callbacks == a.callbacks,
+			"attach: ret %d, state %#x, K %u, callbacks %#x", ret, st->state,
+			st->nr_subscribers, st->callbacks));
 	ret = nbdev_attach(fd, &a);
 	tap_ok(ret == -EBUSY, "second attach is -EBUSY (%d)", ret);
-	toggle(r.base, PAGE, 1);
+	toggle(r->base, PAGE, 1);
 	calls = stats_read(fd) ? nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) : 0;
 	tap_ok(calls == 2, "one toggle counts 2 PROTECTION_VMA starts (%llu)",
 	       (unsigned long long)calls);
 	ret = nbdev_detach(fd);
-	if (!stats_read(fd))
-		goto out;
+	STOP_IF(!stats_read(fd));
 	tap_ok(ret == 0 && !(st->state & NB_STATE_ATTACHED),
 	       "detach: ret %d, state %#x", ret, st->state);
 	ret = nbdev_detach(fd);
@@ -519,15 +538,11 @@ static void t_attach_lifecycle(void)
 	       (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA));
 	ret = nbdev_attach(fd, &a);
 	tap_ok(ret == 0, "attach again after detach (%d)", ret);
-	if (reset(fd) && stats_read(fd) && ring_read(fd))
-		tap_ok(nb_calls_all(st) == 0 && ring_n == 0 && st->ring_seq == 0 &&
-		       (st->state & NB_STATE_ATTACHED),
-		       "reset clears counters and ring, stays attached (calls %llu, ring %u, seq %llu)",
-		       (unsigned long long)nb_calls_all(st), ring_n,
-		       (unsigned long long)st->ring_seq);
-out:
-	CLOSE(fd);
-	region_unmap(&r);
+	STOP_IF(!reset(fd) || !stats_read(fd) || !ring_read(fd));
+	tap_ok(nb_calls_all(st) == 0 && ring_n == 0 && st->ring_seq == 0 &&
+	       (st->state & NB_STATE_ATTACHED),
+	       "reset clears counters and ring, stays attached (calls %llu, ring %u, seq %llu)",
+	       (unsigned long long)nb_calls_all(st), ring_n, (unsigned long long)st->ring_seq);
 }
 
 struct child_attach {
@@ -543,39 +558,34 @@ static int attach_and_exit(void *arg)
 	return ret ? 100 + -ret : 0;	/* exit with the mm still attached */
 }
 
-static void t_exit_without_detach(void)
+TEST_F(sess, t_exit_without_detach, "exit without detach")
 {
+	const int fd = self->fd;
 	enum { K = 3 };
 	struct child_attach arg;
 	long got = -1;
-	int fd = session(), status, ret;
+	int status, ret;
 	pid_t pid;
 
-	if (fd < 0)
-		return;
 	nb_attach_init(&arg.a, NB_MODE_OPS, K);
 	nb_set_cost(&arg.a, NB_CB_RELEASE, NB_MODEL_COUNT, 0);
 	arg.fd = fd;
 	pid = spawn(attach_and_exit, &arg);
 	status = pid > 0 ? reap(pid) : -1;
-	if (!tap_ok(status == 0, "child attached its own mm and exited (status %d)", status))
-		goto out;
-	if (!stats_read(fd))
-		goto out;
+	STOP_IF(!tap_ok(status == 0, "child attached its own mm and exited (status %d)", status));
+	STOP_IF(!stats_read(fd));
 	tap_ok(nb_calls_total(st, NB_CB_RELEASE) == K && nb_calls(st, NB_CB_RELEASE, NB_EV_NONE) == K,
 	       "release called once per subscriber (%llu, K=%d)",
 	       (unsigned long long)nb_calls_total(st, NB_CB_RELEASE), K);
 	tap_ok(st->state & NB_STATE_RELEASED, "state RELEASED (state %#x)", st->state);
 	ret = nbdev_detach(fd);
 	tap_diag("detach after release: %d", ret);
-	CLOSE(fd);
+	CLOSE(self->fd);
 	if (refcnt_base < 0)
 		tap_skip("no " MODULE_REFCNT, "module refcount back to baseline after close");
 	else if (!tap_ok(refcnt_settles(refcnt_base, &got),
 			 "module refcount back to baseline after close"))
 		tap_diag("refcnt %ld after 1 s, baseline %ld", got, refcnt_base);
-out:
-	CLOSE(fd);
 }
 
 /*
@@ -594,42 +604,40 @@ static void attach_one(struct nb_attach *a, unsigned int cb, const struct region
 	}
 }
 
-static void t_release_every_mask(void)
+static const unsigned int every_callback[] = {
+	NB_CB_START, NB_CB_END, NB_CB_TLB, NB_CB_CLEAR_FLUSH_YOUNG, NB_CB_CLEAR_YOUNG,
+	NB_CB_TEST_YOUNG, NB_CB_CHANGE_PTE, NB_CB_RELEASE, NB_CB_INTERVAL,
+};
+_Static_assert(sizeof(every_callback) / sizeof(every_callback[0]) == NB_CB_NR,
+	       "every_callback lists each callback");
+
+TEST_FV(sess, t_release_every_mask, "RELEASED with every minimal mask", every_callback)
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
+	const char *name = nb_callback_name(*variant);
 	struct child_attach arg;
-	bool mapped = region_dense(&r, PMD_SIZE_);
+	uint64_t rel, want;
+	int status;
+	pid_t pid;
 
-	for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
-		const char *name = nb_callback_name(cb);
-		uint64_t rel, want;
-		int status;
-		pid_t pid;
-
-		if (!(ver.callbacks & NB_CB_BIT(cb))) {
-			tap_skip("this kernel has no such callback", "child with only %s exits: RELEASED",
-				 name);
-			continue;
-		}
-		arg.fd = mapped ? session() : -1;
-		attach_one(&arg.a, cb, &r);
-		pid = arg.fd >= 0 ? spawn(attach_and_exit, &arg) : -1;
-		status = pid > 0 ? reap(pid) : -1;
-		if (status != 0 || !stats_read(arg.fd)) {
-			tap_ok(false, "child with only %s exits: RELEASED (child status %d)", name,
-			       status);
-			CLOSE(arg.fd);
-			continue;
-		}
-		rel = nb_calls_total(st, NB_CB_RELEASE);
-		want = cb == NB_CB_RELEASE ? arg.a.nr_subscribers : 0;
-		tap_ok((st->state & NB_STATE_RELEASED) && (st->state & NB_STATE_ATTACHED) && rel == want,
-		       "child with only %s (callbacks %#x) exits: RELEASED (state %#x, RELEASE calls "
-		       "%llu, want %llu)", name, st->callbacks, st->state, (unsigned long long)rel,
-		       (unsigned long long)want);
-		CLOSE(arg.fd);
+	if (!(ver.callbacks & NB_CB_BIT(*variant)))
+		return tap_skip("this kernel has no such callback", "child with only %s exits: RELEASED",
+				name);
+	arg.fd = region_dense(r, PMD_SIZE_) ? fd : -1;
+	attach_one(&arg.a, *variant, r);
+	pid = arg.fd >= 0 ? spawn(attach_and_exit, &arg) : -1;
+	status = pid > 0 ? reap(pid) : -1;
+	if (status != 0 || !stats_read(arg.fd)) {
+		tap_ok(false, "child with only %s exits: RELEASED (child status %d)", name, status);
+		return;
 	}
-	region_unmap(&r);
+	rel = nb_calls_total(st, NB_CB_RELEASE);
+	want = *variant == NB_CB_RELEASE ? arg.a.nr_subscribers : 0;
+	tap_ok((st->state & NB_STATE_RELEASED) && (st->state & NB_STATE_ATTACHED) && rel == want,
+	       "child with only %s (callbacks %#x) exits: RELEASED (state %#x, RELEASE calls "
+	       "%llu, want %llu)", name, st->callbacks, st->state, (unsigned long long)rel,
+	       (unsigned long long)want);
 }
 
 /* Attaches, tells the parent on the pipe, waits to be killed. */
@@ -650,48 +658,38 @@ static int attach_and_wait(void *arg)
 		pause();
 }
 
-static void t_release_sigkill(void)
+static const unsigned int sigkill_callbacks[] = { NB_CB_START, NB_CB_INTERVAL };
+
+TEST_FV(sess, t_release_sigkill, "RELEASED after SIGKILL", sigkill_callbacks)
 {
-	static const unsigned int cbs[] = { NB_CB_START, NB_CB_INTERVAL };
-	struct region r = { 0 };
-	bool mapped = region_dense(&r, PMD_SIZE_);
+	const int fd = self->fd;
+	struct region *r = &self->r;
+	const char *name = nb_callback_name(*variant);
+	struct child_wait w;
+	int status = -1;
+	char b = 0;
 
-	for (size_t i = 0; i < sizeof(cbs) / sizeof(cbs[0]); i++) {
-		const char *name = nb_callback_name(cbs[i]);
-		struct child_wait w;
-		int p[2] = { -1, -1 }, status = -1;
-		char b = 0;
-		pid_t pid = -1;
-
-		w.c.fd = mapped ? session() : -1;
-		attach_one(&w.c.a, cbs[i], &r);
-		if (w.c.fd >= 0 && pipe(p) == 0) {
-			w.pipe_w = p[1];
-			pid = spawn(attach_and_wait, &w);
-		}
-		if (pid > 0) {
-			if (read(p[0], &b, 1) != 1 || b != 'y')
-				tap_diag("child did not attach (%c)", b ? b : '-');
-			kill(pid, SIGKILL);
-			if (waitpid(pid, &status, 0) != pid)
-				status = -1;
-		}
-		if (p[0] >= 0) {
-			close(p[0]);
-			close(p[1]);
-		}
-		if (b == 'y' && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
-		    stats_read(w.c.fd))
-			tap_ok((st->state & NB_STATE_RELEASED) &&
-			       nb_calls_total(st, NB_CB_RELEASE) == 0,
-			       "child with only %s killed by SIGKILL: RELEASED (state %#x)", name,
-			       st->state);
-		else
-			tap_ok(false, "child with only %s killed by SIGKILL: RELEASED (attached %c, "
-			       "status %#x)", name, b ? b : '-', status);
-		CLOSE(w.c.fd);
+	w.c.fd = region_dense(r, PMD_SIZE_) ? fd : -1;
+	attach_one(&w.c.a, *variant, r);
+	if (w.c.fd >= 0 && pipe(self->pipe) == 0) {
+		w.pipe_w = self->pipe[1];
+		self->child = spawn(attach_and_wait, &w);
 	}
-	region_unmap(&r);
+	if (self->child > 0) {
+		if (read(self->pipe[0], &b, 1) != 1 || b != 'y')
+			tap_diag("child did not attach (%c)", b ? b : '-');
+		kill(self->child, SIGKILL);
+		if (waitpid(self->child, &status, 0) != self->child)
+			status = -1;
+		self->child = -1;
+	}
+	if (b == 'y' && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && stats_read(w.c.fd))
+		tap_ok((st->state & NB_STATE_RELEASED) && nb_calls_total(st, NB_CB_RELEASE) == 0,
+		       "child with only %s killed by SIGKILL: RELEASED (state %#x)", name,
+		       st->state);
+	else
+		tap_ok(false, "child with only %s killed by SIGKILL: RELEASED (attached %c, "
+		       "status %#x)", name, b ? b : '-', status);
 }
 
 /* Every field of every cell, the ring and the mirror counters are 0. */
@@ -750,32 +748,29 @@ static int reset_loop(void *arg)
  * zero, and a cell counts exactly the calls made after it, also while
  * another CPU resets over and over.
  */
-static void t_reset(void)
+TEST_F(sess, t_reset, "reset")
 {
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	enum { N = 5, SPIN_NS = NB_MAX_NS };
-	struct region r = { 0 };
 	struct nb_attach a;
 	uint64_t calls, max_before, hist;
-	int fd = session(), status, toggles = 0;
+	int status, toggles = 0;
 	pid_t pid;
 
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_SPIN, SPIN_NS);
-	if (!attach(fd, &a) || !toggle(r.base, PAGE, 1) || !stats_read(fd))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !toggle(r->base, PAGE, 1) || !stats_read(fd));
 	max_before = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA)->ns_max;
-	if (nbdev_detach(fd) || !reset(fd) || !stats_read(fd) || !ring_read(fd))
-		goto out;
+	STOP_IF(nbdev_detach(fd) || !reset(fd) || !stats_read(fd) || !ring_read(fd));
 	tap_ok(stats_all_zero() && ring_n == 0, "reset: every cell, the ring and the mirror "
 	       "counters read 0 (ring %u, seq %llu)", ring_n, (unsigned long long)st->ring_seq);
 	if (!stats_all_zero())
 		stats_diag();
 
 	nb_attach_init(&a, NB_MODE_OPS, 1);
-	if (!attach(fd, &a) || !toggle(r.base, PAGE, N) || !stats_read(fd))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !toggle(r->base, PAGE, N) || !stats_read(fd));
 	calls = nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA);
 	hist = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA)->hist[1];
 	if (!tap_ok(calls == 2 * N && hist == 2 * N &&
@@ -791,33 +786,28 @@ static void t_reset(void)
 	       (unsigned long long)max_before);
 
 	/* another process resets over and over while this one toggles */
-	pid = spawn(reset_loop, &fd);
+	pid = spawn(reset_loop, &self->fd);
 	status = -1;
 	while (pid > 0) {
 		pid_t done = waitpid(pid, &status, WNOHANG);
 
 		if (done == pid || done < 0)
 			break;
-		if (!toggle(r.base, PAGE, 1))
+		if (!toggle(r->base, PAGE, 1))
 			break;
 		toggles++;
 	}
-	if (!stats_read(fd))
-		goto out;
+	STOP_IF(!stats_read(fd));
 	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && cells_consistent(),
 	       "5000 resets from another process during %d toggles: every cell consistent "
 	       "(status %#x)", toggles, status);
-	if (!reset(fd) || !toggle(r.base, PAGE, N) || !stats_read(fd))
-		goto out;
+	STOP_IF(!reset(fd) || !toggle(r->base, PAGE, N) || !stats_read(fd));
 	calls = nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA);
 	if (!tap_ok(calls == 2 * N && nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == 2 * N &&
 		    cells_consistent(), "then reset and %d toggles: exactly %llu PROTECTION_VMA "
 		    "starts, %llu ends", N, (unsigned long long)calls,
 		    (unsigned long long)nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA)))
 		stats_diag();
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 /* ATTACH checks the caller's CAP_SYS_ADMIN, not only the opener's. */
@@ -830,79 +820,70 @@ static int attach_as_nobody(void *arg)
 	return -nbdev_attach(c->fd, &c->a);	/* 0: attached */
 }
 
-static void t_attach_needs_admin(void)
+TEST_F(sess, t_attach_needs_admin, "attach needs CAP_SYS_ADMIN")
 {
-	struct child_attach arg;
+	const int fd = self->fd;
+	struct child_attach arg = { .fd = fd };
 	int status = -1;
 	pid_t pid;
 
-	arg.fd = session();
-	if (arg.fd < 0)
-		return;
 	nb_attach_init(&arg.a, NB_MODE_OPS, 1);
 	pid = spawn(attach_as_nobody, &arg);
 	if (pid > 0)
 		status = reap(pid);
 	tap_ok(status == EPERM, "ATTACH by uid 65534 on a root-opened file is -EPERM (child got %d)",
 	       status);
-	if (stats_read(arg.fd))
-		tap_ok(!(st->state & (NB_STATE_ATTACHED | NB_STATE_RELEASED)),
-		       "the session stays detached (state %#x)", st->state);
-	CLOSE(arg.fd);
+	STOP_IF(!stats_read(arg.fd));
+	tap_ok(!(st->state & (NB_STATE_ATTACHED | NB_STATE_RELEASED)),
+	       "the session stays detached (state %#x)", st->state);
 }
 
 /* mprotect of 64 MiB THP inside one 1 GiB chunk: one pair on every kernel. */
-static void t_mprotect_thp(void)
+TEST_F(sess, t_mprotect_thp, "mprotect THP")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
-	int fd = session();
 
-	if (fd < 0 || !thp_region(&r, PLACE_IN_GIB))
-		goto out;
+	STOP_IF(!thp_region(r, PLACE_IN_GIB));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
-	if (!attach(fd, &a) || !protect(r.base, r.len, PROT_READ) || !stats_read(fd) || !ring_read(fd))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !protect(r->base, r->len, PROT_READ) || !stats_read(fd) ||
+		!ring_read(fd));
 	if (!tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) == 1 &&
 		    nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == 1,
 		    "RW->RO: one PROTECTION_VMA start and one end"))
 		stats_diag();
 	if (!tap_ok(ring_count(NB_CB_START, NB_EV_PROTECTION_VMA, 0, 0) == 1 &&
-		    ring_count(NB_CB_START, NB_EV_PROTECTION_VMA, (uintptr_t)r.base, region_end(&r)) == 1,
-		    "the start covers exactly [%p, %#lx)", r.base, region_end(&r)))
+		    ring_count(NB_CB_START, NB_EV_PROTECTION_VMA, (uintptr_t)r->base, region_end(r)) == 1,
+		    "the start covers exactly [%p, %#lx)", r->base, region_end(r)))
 		ring_diag();
 	/* adding permissions is bracketed too: the walk is the same */
-	if (!reset(fd) || !protect(r.base, r.len, PROT_READ | PROT_WRITE) || !stats_read(fd))
-		goto out;
+	STOP_IF(!reset(fd) || !protect(r->base, r->len, PROT_READ | PROT_WRITE) || !stats_read(fd));
 	if (!tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) == 1 &&
 		    nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == 1,
 		    "RO->RW: one PROTECTION_VMA start and one end"))
 		stats_diag();
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 /* Seed 003: < 6.12 one pair per 1 GiB chunk, >= 6.12 one per 512 GiB chunk. */
-static void t_mprotect_straddle(void)
+TEST_F(sess, t_mprotect_straddle, "mprotect straddling 1 GiB")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
 	uintptr_t b, e, gib;
 	bool per_pud = mprotect_notifies_per_pud(), ok;
 	uint64_t want = per_pud ? 1 : 2;
-	int fd = session();
 
-	if (fd < 0 || !thp_region(&r, PLACE_STRADDLE_GIB))
-		goto out;
-	b = (uintptr_t)r.base;
-	e = region_end(&r);
+	STOP_IF(!thp_region(r, PLACE_STRADDLE_GIB));
+	b = (uintptr_t)r->base;
+	e = region_end(r);
 	gib = align_up(b, GiB);
 	tap_diag("region [%#lx, %#lx) straddles %#lx; kernel %d.%d expects %llu pair(s)", b, e, gib,
 		 kmajor, kminor, (unsigned long long)want);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
-	if (!attach(fd, &a) || !protect(r.base, r.len, PROT_READ) || !stats_read(fd) || !ring_read(fd))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !protect(r->base, r->len, PROT_READ) || !stats_read(fd) ||
+		!ring_read(fd));
 	if (!tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) == want &&
 		    nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == want,
 		    "%llu PROTECTION_VMA pair(s) (%s level)", (unsigned long long)want,
@@ -917,63 +898,48 @@ static void t_mprotect_straddle(void)
 			    "starts split at the 1 GiB boundary");
 	if (!ok)
 		ring_diag();
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
-static void t_madv_dontneed(void)
+TEST_F(sess, t_madv_dontneed, "MADV_DONTNEED")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
 	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_CLEAR);
-	int fd = session();
 
-	if (fd < 0 || !thp_region(&r, PLACE_IN_GIB))
-		goto out;
+	STOP_IF(!thp_region(r, PLACE_IN_GIB));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
-	if (!attach(fd, &a))
-		goto out;
-	if (madvise(r.base, r.len, MADV_DONTNEED)) {
+	STOP_IF(!attach(fd, &a));
+	if (madvise(r->base, r->len, MADV_DONTNEED)) {
 		tap_diag("MADV_DONTNEED: %s", strerror(errno));
-		goto out;
+		STOP();
 	}
-	if (!stats_read(fd))
-		goto out;
+	STOP_IF(!stats_read(fd));
 	cell_diag("DONTNEED", NB_CB_START, NB_EV_CLEAR);
-	tap_ok(c->calls > 0 && c->bytes >= r.len, "MADV_DONTNEED: CLEAR starts covering >= 64 MiB");
-out:
-	CLOSE(fd);
-	region_unmap(&r);
+	tap_ok(c->calls > 0 && c->bytes >= r->len, "MADV_DONTNEED: CLEAR starts covering >= 64 MiB");
 }
 
-static void t_munmap(void)
+TEST_F(sess, t_munmap, "munmap")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
-	int fd = session();
 
-	if (fd < 0 || !region_dense(&r, 4 * MiB))
-		goto out;
+	STOP_IF(!region_dense(r, 4 * MiB));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
-	if (!attach(fd, &a))
-		goto out;
-	if (munmap(r.base, r.len)) {
+	STOP_IF(!attach(fd, &a));
+	if (munmap(r->base, r->len)) {
 		tap_diag("munmap: %s", strerror(errno));
-		goto out;
+		STOP();
 	}
-	if (!stats_read(fd) || !ring_read(fd))
-		goto out;
+	STOP_IF(!stats_read(fd) || !ring_read(fd));
 	tap_ok(nb_calls(st, NB_CB_START, NB_EV_UNMAP) > 0 && nb_calls(st, NB_CB_END, NB_EV_UNMAP) > 0,
 	       "munmap: UNMAP start and end (%llu, %llu)",
 	       (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_UNMAP),
 	       (unsigned long long)nb_calls(st, NB_CB_END, NB_EV_UNMAP));
-	if (!tap_ok(ring_count(NB_CB_START, NB_EV_UNMAP, (uintptr_t)r.base, region_end(&r)) == 1,
+	if (!tap_ok(ring_count(NB_CB_START, NB_EV_UNMAP, (uintptr_t)r->base, region_end(r)) == 1,
 		    "one UNMAP start over exactly the region"))
 		ring_diag();
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 static int exit_at_once(void *arg)
@@ -983,26 +949,24 @@ static int exit_at_once(void *arg)
 }
 
 /* fork write-protects the parent's COW-able VMAs: one range per VMA (copy_page_range). */
-static void t_fork(void)
+TEST_F(sess, t_fork, "fork")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
 	unsigned int inside = 0, crossing = 0;
 	uintptr_t b, e;
-	int fd = session(), status;
+	int status;
 	pid_t pid;
 
-	if (fd < 0 || !region_dense(&r, 4 * MiB))
-		goto out;
-	b = (uintptr_t)r.base;
-	e = region_end(&r);
+	STOP_IF(!region_dense(r, 4 * MiB));
+	b = (uintptr_t)r->base;
+	e = region_end(r);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
-	if (!attach(fd, &a))
-		goto out;
+	STOP_IF(!attach(fd, &a));
 	pid = spawn(exit_at_once, NULL);
 	status = pid > 0 ? reap(pid) : -1;
-	if (status != 0 || !stats_read(fd) || !ring_read(fd))
-		goto out;
+	STOP_IF(status != 0 || !stats_read(fd) || !ring_read(fd));
 	tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_PAGE) > 0,
 	       "fork: PROTECTION_PAGE starts in the parent (%llu)",
 	       (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_PROTECTION_PAGE));
@@ -1018,9 +982,6 @@ static void t_fork(void)
 		    "ranges touching the region lie inside it (%u inside, %u crossing; exactly the VMA: %u)",
 		    inside, crossing, ring_count(NB_CB_START, NB_EV_PROTECTION_PAGE, b, e)))
 		ring_diag();
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 static int wait_for_parent(void *arg)
@@ -1055,24 +1016,22 @@ static int tlb_session(void)
 	return fd;
 }
 
-static void t_cow(void)
+TEST_F(sess, t_cow, "COW")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
 	const struct nb_cell *tlb = nb_cell_of(st, NB_CB_TLB, NB_EV_NONE);
-	int fd = session(), fd_tlb = tlb_session(), pipefd[2] = { -1, -1 }, status;
+	int fd_tlb = self->more[0] = tlb_session(), status;
 	uint64_t tlb_calls, tlb_4k;
 	unsigned int tlb_exact;
 	uintptr_t page;
-	pid_t pid = -1;
 	bool ok;
 
-	if (fd < 0 || fd_tlb < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(fd_tlb < 0 || !region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
-	if (!attach(fd, &a) || pipe(pipefd))
-		goto out;
-	pid = spawn(wait_for_parent, &pipefd[0]);
+	STOP_IF(!attach(fd, &a) || pipe(self->pipe));
+	self->child = spawn(wait_for_parent, &self->pipe[0]);
 	/*
 	 * fork write-protected every private page: break COW now on the
 	 * buffers the parent writes while measuring, so that the one page
@@ -1080,21 +1039,19 @@ static void t_cow(void)
 	 */
 	memset(st, 0, sizeof(*st));
 	memset(ring, 0, sizeof(ring));
-	if (pid < 0 || !reset(fd) || !reset(fd_tlb))
-		goto out;
-	page = (uintptr_t)r.base + 5 * PAGE;
+	STOP_IF(self->child < 0 || !reset(fd) || !reset(fd_tlb));
+	page = (uintptr_t)r->base + 5 * PAGE;
 	((volatile char *)page)[17] = 2;
 	ok = stats_read(fd_tlb) && ring_read(fd_tlb);
 	tlb_calls = tlb->calls;
 	tlb_4k = tlb->hist[1];
 	tlb_exact = ring_count(NB_CB_TLB, NB_EV_NONE, page, page + PAGE);
 	ok = ok && stats_read(fd) && ring_read(fd);
-	if (write(pipefd[1], "x", 1) != 1)
+	if (write(self->pipe[1], "x", 1) != 1)
 		tap_diag("pipe write: %s", strerror(errno));
-	status = reap(pid);
-	pid = -1;
-	if (!ok || status != 0)
-		goto out;
+	status = reap(self->child);
+	self->child = -1;
+	STOP_IF(!ok || status != 0);
 	tap_ok(nb_calls(st, NB_CB_START, NB_EV_CLEAR) >= 1,
 	       "COW write fault: CLEAR start (%llu)",
 	       (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_CLEAR));
@@ -1108,19 +1065,6 @@ static void t_cow(void)
 	else
 		tap_ok(tlb_calls == 1 && tlb_exact == 1,
 		       "TLB hook (invalidate_range) called exactly once, for the page");
-out:
-	if (pid > 0) {
-		if (write(pipefd[1], "x", 1) != 1)
-			kill(pid, SIGKILL);
-		reap(pid);
-	}
-	if (pipefd[0] >= 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-	}
-	CLOSE(fd);
-	CLOSE(fd_tlb);
-	region_unmap(&r);
 }
 
 /*
@@ -1129,22 +1073,20 @@ out:
  * twice for one page: by the mmu_gather flush (tlb_flush_mmu_tlbonly; mprotect
  * uses mmu_gather since 6.0) and by invalidate_range_end.
  */
-static void t_tlb_mprotect(void)
+TEST_F(sess, t_tlb_mprotect, "TLB hook on mprotect")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
-	int fd = session(), fd_tlb = tlb_session();
+	int fd_tlb = self->more[0] = tlb_session();
 	uint64_t tlb, ends;
 
-	if (fd < 0 || fd_tlb < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(fd_tlb < 0 || !region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
-	if (!attach(fd, &a) || !reset(fd_tlb) || !protect(r.base, PAGE, PROT_READ) ||
-	    !stats_read(fd))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !reset(fd_tlb) || !protect(r->base, PAGE, PROT_READ) ||
+		!stats_read(fd));
 	ends = nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA);
-	if (!stats_read(fd_tlb))
-		goto out;
+	STOP_IF(!stats_read(fd_tlb));
 	tlb = nb_calls_total(st, NB_CB_TLB);
 	if (ver.features & NB_FEAT_TLB_IS_ARCH)
 		tap_ok(tlb > 0, "RW->RO: arch_invalidate_secondary_tlbs called (%llu)",
@@ -1154,37 +1096,27 @@ static void t_tlb_mprotect(void)
 		       "RW->RO: invalidate_range from the flush and from the end (%llu, ends %llu)",
 		       (unsigned long long)tlb, (unsigned long long)ends);
 	/* only reported: whether adding write permission flushes differs by arch and kernel */
-	if (reset(fd_tlb) && protect(r.base, PAGE, PROT_READ | PROT_WRITE) && stats_read(fd_tlb))
+	if (reset(fd_tlb) && protect(r->base, PAGE, PROT_READ | PROT_WRITE) && stats_read(fd_tlb))
 		tap_diag("RO->RW: TLB calls %llu", (unsigned long long)nb_calls_total(st, NB_CB_TLB));
-out:
-	CLOSE(fd);
-	CLOSE(fd_tlb);
-	region_unmap(&r);
 }
 
-static void t_clear_refs(void)
+TEST_F(sess, t_clear_refs, "clear_refs")
 {
+	const int fd = self->fd;
 	struct nb_attach a;
 	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_SOFT_DIRTY);
-	int fd = session();
 
-	if (fd < 0)
-		return;
 	nb_attach_init(&a, NB_MODE_OPS, 1);
-	if (!attach(fd, &a))
-		goto out;
+	STOP_IF(!attach(fd, &a));
 	if (!write_text("/proc/self/clear_refs", "4")) {
 		tap_diag("write 4 to /proc/self/clear_refs: %s", strerror(errno));
-		goto out;
+		STOP();
 	}
-	if (!stats_read(fd))
-		goto out;
+	STOP_IF(!stats_read(fd));
 	cell_diag("clear_refs", NB_CB_START, NB_EV_SOFT_DIRTY);
 	tap_ok(c->calls >= 1, "clear_refs 4: SOFT_DIRTY start");
 	/* clear_refs notifies over the whole address space, 0..ULONG_MAX */
 	tap_ok(c->hist[NB_HIST_FULL] == c->calls && c->calls, "its range is the full range");
-out:
-	CLOSE(fd);
 }
 
 /*
@@ -1203,34 +1135,29 @@ static int exit_now(void *arg)
 	return 0;
 }
 
-static void t_upgrade(void)
+TEST_F(sess, t_upgrade, "permission upgrade")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
 	bool declared = env_trait_is("upgrade_notify", "yes");
 	bool feat = ver.features & NB_FEAT_PROTECTION_UPGRADE;
 	unsigned int want = declared ? 1 : 0, got;
-	int fd = session();
 	uintptr_t page;
 	pid_t pid;
 
 	tap_ok(declared == feat, "trait upgrade_notify=%s, module %s MMU_NOTIFY_PROTECTION_UPGRADE "
 	       "(features 0x%x): they agree", env_kernel_trait("upgrade_notify") ?: "(none)",
 	       feat ? "knows" : "does not know", ver.features);
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
-	if (!attach(fd, &a))
-		goto out;
+	STOP_IF(!attach(fd, &a));
 	pid = spawn(exit_now, NULL);
-	if (pid < 0 || reap(pid) != 0)
-		goto out;
-	page = (uintptr_t)r.base + 7 * PAGE;
-	if (!reset(fd))
-		goto out;
+	STOP_IF(pid < 0 || reap(pid) != 0);
+	page = (uintptr_t)r->base + 7 * PAGE;
+	STOP_IF(!reset(fd));
 	((volatile char *)page)[3] = 5;
-	if (!stats_read(fd) || !ring_read(fd))
-		goto out;
+	STOP_IF(!stats_read(fd) || !ring_read(fd));
 	got = ring_count(NB_CB_START, NB_EV_PROTECTION_UPGRADE, page, page + PAGE);
 	if (!tap_ok(got == want && ring_count(NB_CB_END, NB_EV_PROTECTION_UPGRADE, page,
 					      page + PAGE) == want,
@@ -1246,30 +1173,22 @@ static void t_upgrade(void)
 		    (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_PROTECTION_UPGRADE),
 		    declared ? ">= 1: the stack's reuse faults may add" : "none"))
 		stats_diag();
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
-static void t_callback_left_out(void)
+TEST_F(sess, t_callback_left_out, "callback left out")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
-	int fd = session();
 
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
-	if (!attach(fd, &a) || !toggle(r.base, PAGE, 2) || !stats_read(fd))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !toggle(r->base, PAGE, 2) || !stats_read(fd));
 	tap_ok(nb_calls_total(st, NB_CB_START) >= 4 && nb_calls_total(st, NB_CB_END) == 0,
 	       "START only: starts %llu, ends %llu",
 	       (unsigned long long)nb_calls_total(st, NB_CB_START),
 	       (unsigned long long)nb_calls_total(st, NB_CB_END));
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 /*
@@ -1292,14 +1211,14 @@ out:
  *    clock reads (an MMIO access each with hpet) take 1-3 us of wall time,
  *    measured 2000-3300 ns per call for SPIN 1000 on tsc and on hpet.
  */
-static void t_cost_spin(void)
+TEST_F(sess, t_cost_spin, "SPIN")
 {
+	struct region *r = &self->r;
 	enum { ROUNDS = 10, PER_ROUND = 100, NR = ROUNDS * PER_ROUND, MODELS = 4 };
 	static const uint64_t spin_ns[MODELS] = { 0, 1000, 10000, 50000 };
 	static uint64_t t[MODELS][NR];
-	struct region r = { 0 };
 	struct nb_attach a[MODELS];
-	int fd[MODELS] = { -1, -1, -1, -1 };
+	int *fd = self->more;
 	uint64_t med[MODELS], fast[MODELS], min_ns = 0, calls;
 	unsigned int toggles = 0, n;
 	double per_toggle, slope, fixed;
@@ -1307,28 +1226,24 @@ static void t_cost_spin(void)
 
 	for (int m = 0; m < MODELS; m++) {
 		fd[m] = session();
-		if (fd[m] < 0)
-			goto out;
+		STOP_IF(fd[m] < 0);
 		nb_attach_init(&a[m], NB_MODE_OPS, 1);
 		if (spin_ns[m]) {
 			nb_set_cost(&a[m], NB_CB_START, NB_MODEL_SPIN, spin_ns[m]);
 			nb_set_cost(&a[m], NB_CB_END, NB_MODEL_SPIN, spin_ns[m]);
 		}
 	}
-	if (!region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	for (int round = 0; round < ROUNDS; round++) {
 		for (int i = 0; i < MODELS; i++) {
 			int m = (i + round) % MODELS;	/* rotate the order against drift */
 
 			/* attach is not timed; one warm-up toggle after it */
-			if (!attach(fd[m], &a[m]) || !toggle(r.base, PAGE, 1))
-				goto out;
+			STOP_IF(!attach(fd[m], &a[m]) || !toggle(r->base, PAGE, 1));
 			for (int k = 0; k < PER_ROUND; k++) {
 				uint64_t t0 = now_ns();
 
-				if (!toggle(r.base, PAGE, 1))
-					goto out;
+				STOP_IF(!toggle(r->base, PAGE, 1));
 				t[m][round * PER_ROUND + k] = now_ns() - t0;
 			}
 			nbdev_detach(fd[m]);
@@ -1339,8 +1254,7 @@ static void t_cost_spin(void)
 		med[m] = median(t[m], NR);	/* sorts t[m] */
 		fast[m] = t[m][0];
 	}
-	if (!stats_read(fd[1]) || !ring_read(fd[1]))
-		goto out;
+	STOP_IF(!stats_read(fd[1]) || !ring_read(fd[1]));
 	stats_diag();
 	calls = nb_calls_total(st, NB_CB_START) + nb_calls_total(st, NB_CB_END);
 	per_toggle = (double)calls / toggles;
@@ -1376,32 +1290,23 @@ static void t_cost_spin(void)
 	       nb_cell_mean_ns(nb_cell_of(st, NB_CB_END, NB_EV_PROTECTION_VMA)) >= spin_ns[1],
 	       "module-measured time per call >= 1000 ns (min %llu ns over the last %u calls)",
 	       (unsigned long long)min_ns, n);
-out:
-	for (int m = 0; m < MODELS; m++)
-		CLOSE(fd[m]);
-	region_unmap(&r);
 }
 
 /* SPIN_RANGE 1 ns per 4 KiB over a 2 MiB mprotect: at least 512 ns per call. */
-static void t_cost_spin_range(void)
+TEST_F(sess, t_cost_spin_range, "SPIN_RANGE")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
 	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
-	int fd = session();
 
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_SPIN_RANGE, 1);
-	if (!attach(fd, &a) || !protect(r.base, r.len, PROT_READ) || !stats_read(fd))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !protect(r->base, r->len, PROT_READ) || !stats_read(fd));
 	cell_diag("spin_range", NB_CB_START, NB_EV_PROTECTION_VMA);
-	tap_ok(c->calls == 1 && c->bytes == r.len && nb_cell_mean_ns(c) >= 512,
+	tap_ok(c->calls == 1 && c->bytes == r->len && nb_cell_mean_ns(c) >= 512,
 	       "one 2 MiB start charged >= 512 ns (%.0f)", nb_cell_mean_ns(c));
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 /*
@@ -1409,96 +1314,57 @@ out:
  * A 2 MiB range (512 pages) must cost the global 20 us, far below 512 us;
  * a 4 KiB range costs 1 us per call, below the global cost.
  */
-static void t_cost_smmu(void)
+TEST_F(sess, t_cost_smmu, "SMMU")
 {
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	enum { PER_PAGE = 1000, THRESHOLD = 16, GLOBAL = 20000 };
-	struct region r = { 0 };
 	struct nb_attach a;
 	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
-	int fd = session();
 	uint64_t min, med;
 	unsigned int n;
 
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_smmu(&a, NB_CB_START, PER_PAGE, THRESHOLD, GLOBAL);
 	/*
 	 * Ten toggles, judged by the fastest call: under TCG a single call can
 	 * stretch by hundreds of us when QEMU runs the other vCPU meanwhile.
 	 */
-	if (!attach(fd, &a) || !toggle(r.base, r.len, 10) || !stats_read(fd) || !ring_read(fd))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !toggle(r->base, r->len, 10) || !stats_read(fd) || !ring_read(fd));
 	cell_diag("smmu 2 MiB", NB_CB_START, NB_EV_PROTECTION_VMA);
 	n = ring_ns(NB_CB_START, NB_EV_PROTECTION_VMA, &min, &med);
 	/* half of per-page x pages leaves room for TCG noise and still tells them apart */
 	tap_ok(c->calls == 20 && n == 20 && min >= GLOBAL && min < PER_PAGE * 512 / 2,
 	       "512 pages > threshold: charged global %d ns (fastest call %llu ns)", GLOBAL,
 	       (unsigned long long)min);
-	if (!reset(fd) || !toggle(r.base, PAGE, 20) || !stats_read(fd) || !ring_read(fd))
-		goto out;
+	STOP_IF(!reset(fd) || !toggle(r->base, PAGE, 20) || !stats_read(fd) || !ring_read(fd));
 	cell_diag("smmu 4 KiB", NB_CB_START, NB_EV_PROTECTION_VMA);
 	n = ring_ns(NB_CB_START, NB_EV_PROTECTION_VMA, &min, &med);
 	tap_ok(c->calls == 40 && n == 40 && min >= PER_PAGE && med < GLOBAL,
 	       "1 page <= threshold: charged per page (min %llu, median %llu ns)",
 	       (unsigned long long)min, (unsigned long long)med);
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 /* SLEEP 50 us on START: mprotect is blockable, so it really sleeps. */
-static void t_cost_sleep(void)
+TEST_F(sess, t_cost_sleep, "SLEEP")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
 	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
-	int fd = session();
 	uint64_t min, med;
 	unsigned int n;
 
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_SLEEP, 50000);
-	if (!attach(fd, &a) || !toggle(r.base, PAGE, 10) || !stats_read(fd) || !ring_read(fd))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !toggle(r->base, PAGE, 10) || !stats_read(fd) || !ring_read(fd));
 	cell_diag("sleep", NB_CB_START, NB_EV_PROTECTION_VMA);
 	n = ring_ns(NB_CB_START, NB_EV_PROTECTION_VMA, &min, &med);
 	tap_ok(c->calls == 20 && n == 20 && min >= 50000, "every call slept >= 50 us (min %llu ns)",
 	       (unsigned long long)min);
 	tap_ok(c->fallback == 0 && c->nonblock == 0, "mprotect is blockable: no spin fallback");
-out:
-	CLOSE(fd);
-	region_unmap(&r);
-}
-
-static void t_cost_fail(void)
-{
-	struct region r = { 0 };
-	struct nb_attach a;
-	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
-	int fd = session(), ret;
-
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
-	/* the 5.12 rule: a start that can fail must not have an end */
-	nb_attach_init(&a, NB_MODE_OPS, 1);
-	nb_set_cost(&a, NB_CB_START, NB_MODEL_FAIL, 0);
-	ret = nbdev_attach(fd, &a);
-	tap_ok(ret == -EINVAL, "FAIL on START with END is -EINVAL (%d)", ret);
-	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
-	ret = nbdev_attach(fd, &a);
-	if (!tap_ok(ret == 0, "FAIL on START alone attaches (%d)", ret))
-		goto out;
-	if (!toggle(r.base, PAGE, 5) || !stats_read(fd))
-		goto out;
-	tap_ok(c->calls == 10 && c->failed == 0 && c->nonblock == 0,
-	       "blockable mprotect never fails (calls %llu, failed %llu)",
-	       (unsigned long long)c->calls, (unsigned long long)c->failed);
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 /*
@@ -1508,17 +1374,17 @@ out:
  * 10 us more than none on any CPU up to 10 GHz (one iteration of the loop
  * depends on the last: at least a cycle each).
  */
-static void t_cost_insn(void)
+TEST_F(sess, t_cost_insn, "INSN")
 {
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	enum { N = 100000, TOGGLES = 10 };
-	struct region r = { 0 };
 	struct nb_attach a;
 	struct nb_cell s0, e0, s1, e1;
-	int fd = session(), ret, bad = 0, tried = 0;
+	int ret, bad = 0, tried = 0;
 	double t0, t1;
 
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	/* each callback this kernel has, alone (>= 6.6 refuses TLB with START/END) */
 	for (unsigned int cb = 0; cb < NB_CB_INTERVAL; cb++) {
 		if (!(ver.callbacks & NB_CB_BIT(cb)))
@@ -1536,7 +1402,7 @@ static void t_cost_insn(void)
 		}
 	}
 	nb_attach_init(&a, NB_MODE_INTERVAL, 1);
-	nb_set_range(&a, (uintptr_t)r.base, r.len);
+	nb_set_range(&a, (uintptr_t)r->base, r->len);
 	nb_set_insn(&a, NB_CB_INTERVAL, 7);
 	ret = nbdev_attach(fd, &a);
 	tried++;
@@ -1551,8 +1417,7 @@ static void t_cost_insn(void)
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_insn(&a, NB_CB_START, NB_MAX_INSN);
 	nb_set_insn(&a, NB_CB_END, NB_MAX_INSN);
-	if (!attach(fd, &a) || !toggle(r.base, PAGE, TOGGLES) || !stats_read(fd))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !toggle(r->base, PAGE, TOGGLES) || !stats_read(fd));
 	nbdev_detach(fd);
 	nb_cell_sum(st, NB_CB_START, &s0);
 	nb_cell_sum(st, NB_CB_END, &e0);
@@ -1568,15 +1433,13 @@ static void t_cost_insn(void)
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_insn(&a, NB_CB_START, 0);
 	nb_set_insn(&a, NB_CB_END, 0);
-	if (!reset(fd) || !attach(fd, &a) || !toggle(r.base, PAGE, TOGGLES) || !stats_read(fd))
-		goto out;
+	STOP_IF(!reset(fd) || !attach(fd, &a) || !toggle(r->base, PAGE, TOGGLES) || !stats_read(fd));
 	nbdev_detach(fd);
 	nb_cell_sum(st, NB_CB_START, &s0);
 	nb_cell_sum(st, NB_CB_END, &e0);
 	nb_set_insn(&a, NB_CB_START, N);
 	nb_set_insn(&a, NB_CB_END, N);
-	if (!reset(fd) || !attach(fd, &a) || !toggle(r.base, PAGE, TOGGLES) || !stats_read(fd))
-		goto out;
+	STOP_IF(!reset(fd) || !attach(fd, &a) || !toggle(r->base, PAGE, TOGGLES) || !stats_read(fd));
 	nb_cell_sum(st, NB_CB_START, &s1);
 	nb_cell_sum(st, NB_CB_END, &e1);
 	t0 = (double)(s0.ns + e0.ns) / (double)(s0.calls + e0.calls);
@@ -1584,93 +1447,6 @@ static void t_cost_insn(void)
 	tap_ok(s0.calls && s1.calls && t1 - t0 >= N / 10.0,
 	       "INSN %d vs 0: %.0f vs %.0f ns per call by the module's clock (>= %d ns more)", N,
 	       t1, t0, N / 10);
-out:
-	CLOSE(fd);
-	region_unmap(&r);
-}
-
-/*
- * INSN_RANGE: N instructions per 4 KiB of the range, the product clamped to
- * NB_MAX_INSN_CALL and counted in capped. The module has it where it has
- * the INSN loop. Toggles of 2 MiB (512 pages, one range per mprotect):
- * N = 1 clamps nothing; N = 200 (102400 per call) costs the module's clock
- * at least 10 us more per call than N = 0 (as INSN above); N = NB_MAX_INSN
- * (512 x 10^6 > 2^28) is clamped on its one charged call, START only, one
- * mprotect: the cap's 2^28 instructions run once.
- */
-static void t_cost_insn_range(void)
-{
-	enum { N = 200, TOGGLES = 10 };
-	struct region r = { 0 };
-	struct nb_attach a;
-	struct nb_cell s0, e0, s1, e1;
-	int fd = session();
-	double t0, t1;
-	uint64_t calls;
-
-#ifdef __x86_64__
-	tap_ok(ver.features & NB_FEAT_INSN_RANGE, "NB_FEAT_INSN_RANGE: the INSN_RANGE model on "
-	       "x86-64 (module %s)", ver.module_version);
-#else
-	tap_ok(!(ver.features & NB_FEAT_INSN_RANGE), "no NB_FEAT_INSN_RANGE without the INSN loop");
-#endif
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
-	nb_attach_init(&a, NB_MODE_OPS, 1);
-	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, 1);
-	nb_set_cost(&a, NB_CB_END, NB_MODEL_INSN_RANGE, 1);
-	if (!reset(fd) || !attach(fd, &a) || !toggle(r.base, r.len, TOGGLES) || !stats_read(fd))
-		goto out;
-	nbdev_detach(fd);
-	nb_cell_sum(st, NB_CB_START, &s0);
-	nb_cell_sum(st, NB_CB_END, &e0);
-	calls = nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA);
-	tap_ok(calls == 2 * TOGGLES && nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == calls &&
-	       st->cell[NB_CB_START][NB_EV_PROTECTION_VMA].bytes == calls * r.len &&
-	       !s0.capped && !e0.capped,
-	       "INSN_RANGE 1 on START and END: %d PROTECTION_VMA pairs of 2 MiB (%llu, %llu bytes), "
-	       "none capped (%llu, %llu)", 2 * TOGGLES, (unsigned long long)calls,
-	       (unsigned long long)st->cell[NB_CB_START][NB_EV_PROTECTION_VMA].bytes,
-	       (unsigned long long)s0.capped, (unsigned long long)e0.capped);
-
-	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, 0);
-	nb_set_cost(&a, NB_CB_END, NB_MODEL_INSN_RANGE, 0);
-	if (!reset(fd) || !attach(fd, &a) || !toggle(r.base, r.len, TOGGLES) || !stats_read(fd))
-		goto out;
-	nbdev_detach(fd);
-	nb_cell_sum(st, NB_CB_START, &s0);
-	nb_cell_sum(st, NB_CB_END, &e0);
-	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, N);
-	nb_set_cost(&a, NB_CB_END, NB_MODEL_INSN_RANGE, N);
-	if (!reset(fd) || !attach(fd, &a) || !toggle(r.base, r.len, TOGGLES) || !stats_read(fd))
-		goto out;
-	nbdev_detach(fd);
-	nb_cell_sum(st, NB_CB_START, &s1);
-	nb_cell_sum(st, NB_CB_END, &e1);
-	t0 = (double)(s0.ns + e0.ns) / (double)(s0.calls + e0.calls);
-	t1 = (double)(s1.ns + e1.ns) / (double)(s1.calls + e1.calls);
-	tap_ok(s0.calls && s1.calls && !s1.capped && t1 - t0 >= N * 512 / 10.0,
-	       "INSN_RANGE %d vs 0 over 512 pages: %.0f vs %.0f ns per call by the module's clock "
-	       "(>= %d ns more), none capped", N, t1, t0, N * 512 / 10);
-
-	nb_attach_init(&a, NB_MODE_OPS, 1);
-	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
-	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, NB_MAX_INSN);
-	if (!reset(fd) || !attach(fd, &a) || !protect(r.base, r.len, PROT_READ) ||
-	    !stats_read(fd))
-		goto out;
-	nbdev_detach(fd);
-	protect(r.base, r.len, PROT_READ | PROT_WRITE);
-	nb_cell_sum(st, NB_CB_START, &s1);
-	calls = nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA);
-	tap_ok(calls == 1 && s1.capped == s1.calls,
-	       "INSN_RANGE NB_MAX_INSN over 512 pages: every START clamped to NB_MAX_INSN_CALL and "
-	       "counted (%llu capped of %llu calls, %llu PROTECTION_VMA; %llu ns by the module's "
-	       "clock)", (unsigned long long)s1.capped, (unsigned long long)s1.calls,
-	       (unsigned long long)calls, (unsigned long long)s1.ns);
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 /*
@@ -1683,14 +1459,14 @@ out:
  * split: 8). Nothing else differs between the configurations, and in exact
  * mode the rest of a toggle repeats to the instruction.
  */
-static void t_insn_exact(void)
+TEST_F(sess, t_insn_exact, "INSN exact")
 {
+	struct region *r = &self->r;
 	enum { ROUNDS = 6, PER_ROUND = 60, NR = ROUNDS * PER_ROUND, MODELS = 3 };
 	static const uint64_t n_of[MODELS] = { 0, 1, 1000 };
 	static uint64_t t[MODELS][NR];
-	struct region r = { 0 };
 	struct nb_attach a[MODELS];
-	int fd[MODELS] = { -1, -1, -1 };
+	int *fd = self->more;
 	uint64_t med[MODELS], fast[MODELS] = { 0 }, calls[MODELS] = { 0 }, dummy;
 	unsigned int toggles = 0;
 
@@ -1708,26 +1484,22 @@ static void t_insn_exact(void)
 	}
 	for (int m = 0; m < MODELS; m++) {
 		fd[m] = session();
-		if (fd[m] < 0)
-			goto out;
+		STOP_IF(fd[m] < 0);
 		nb_attach_init(&a[m], NB_MODE_OPS, 1);
 		nb_set_insn(&a[m], NB_CB_START, n_of[m]);
 		nb_set_insn(&a[m], NB_CB_END, n_of[m]);
 	}
-	if (!region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	for (int round = 0; round < ROUNDS; round++) {
 		for (int i = 0; i < MODELS; i++) {
 			int m = (i + round) % MODELS;	/* rotate the order */
 
 			/* attach is not timed; a few warm-up toggles after it */
-			if (!attach(fd[m], &a[m]) || !toggle(r.base, PAGE, 4))
-				goto out;
+			STOP_IF(!attach(fd[m], &a[m]) || !toggle(r->base, PAGE, 4));
 			for (int k = 0; k < PER_ROUND; k++) {
 				uint64_t t0 = now_ns();
 
-				if (!toggle(r.base, PAGE, 1))
-					goto out;
+				STOP_IF(!toggle(r->base, PAGE, 1));
 				t[m][round * PER_ROUND + k] = now_ns() - t0;
 			}
 			nbdev_detach(fd[m]);
@@ -1736,8 +1508,7 @@ static void t_insn_exact(void)
 	}
 	for (int m = 0; m < MODELS; m++) {
 		med[m] = median(t[m], NR);
-		if (!stats_read(fd[m]) || !ring_read(fd[m]))
-			goto out;
+		STOP_IF(!stats_read(fd[m]) || !ring_read(fd[m]));
 		calls[m] = nb_calls_total(st, NB_CB_START) + nb_calls_total(st, NB_CB_END);
 		ring_ns(NB_CB_START, NB_EV_PROTECTION_VMA, &fast[m], &dummy);
 	}
@@ -1759,36 +1530,128 @@ static void t_insn_exact(void)
 	tap_ok(med[2] - med[0] == 1000 * (calls[0] / toggles),
 	       "user space: INSN 1000 adds exactly %llu insn per toggle (%lld)",
 	       (unsigned long long)(1000 * (calls[0] / toggles)), (long long)(med[2] - med[0]));
-out:
-	for (int m = 0; m < MODELS; m++)
-		CLOSE(fd[m]);
-	region_unmap(&r);
+}
+
+/*
+ * INSN_RANGE: N instructions per 4 KiB of the range, the product clamped to
+ * NB_MAX_INSN_CALL and counted in capped. The module has it where it has
+ * the INSN loop. Toggles of 2 MiB (512 pages, one range per mprotect):
+ * N = 1 clamps nothing; N = 200 (102400 per call) costs the module's clock
+ * at least 10 us more per call than N = 0 (as INSN above); N = NB_MAX_INSN
+ * (512 x 10^6 > 2^28) is clamped on its one charged call, START only, one
+ * mprotect: the cap's 2^28 instructions run once.
+ */
+TEST_F(sess, t_cost_insn_range, "INSN_RANGE")
+{
+	const int fd = self->fd;
+	struct region *r = &self->r;
+	enum { N = 200, TOGGLES = 10 };
+	struct nb_attach a;
+	struct nb_cell s0, e0, s1, e1;
+	double t0, t1;
+	uint64_t calls;
+
+#ifdef __x86_64__
+	tap_ok(ver.features & NB_FEAT_INSN_RANGE, "NB_FEAT_INSN_RANGE: the INSN_RANGE model on "
+	       "x86-64 (module %s)", ver.module_version);
+#else
+	tap_ok(!(ver.features & NB_FEAT_INSN_RANGE), "no NB_FEAT_INSN_RANGE without the INSN loop");
+#endif
+	STOP_IF(!region_dense(r, PMD_SIZE_));
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, 1);
+	nb_set_cost(&a, NB_CB_END, NB_MODEL_INSN_RANGE, 1);
+	STOP_IF(!reset(fd) || !attach(fd, &a) || !toggle(r->base, r->len, TOGGLES) || !stats_read(fd));
+	nbdev_detach(fd);
+	nb_cell_sum(st, NB_CB_START, &s0);
+	nb_cell_sum(st, NB_CB_END, &e0);
+	calls = nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	tap_ok(calls == 2 * TOGGLES && nb_calls(st, NB_CB_END, NB_EV_PROTECTION_VMA) == calls &&
+	       st->cell[NB_CB_START][NB_EV_PROTECTION_VMA].bytes == calls * r->len &&
+	       !s0.capped && !e0.capped,
+	       "INSN_RANGE 1 on START and END: %d PROTECTION_VMA pairs of 2 MiB (%llu, %llu bytes), "
+	       "none capped (%llu, %llu)", 2 * TOGGLES, (unsigned long long)calls,
+	       (unsigned long long)st->cell[NB_CB_START][NB_EV_PROTECTION_VMA].bytes,
+	       (unsigned long long)s0.capped, (unsigned long long)e0.capped);
+
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, 0);
+	nb_set_cost(&a, NB_CB_END, NB_MODEL_INSN_RANGE, 0);
+	STOP_IF(!reset(fd) || !attach(fd, &a) || !toggle(r->base, r->len, TOGGLES) || !stats_read(fd));
+	nbdev_detach(fd);
+	nb_cell_sum(st, NB_CB_START, &s0);
+	nb_cell_sum(st, NB_CB_END, &e0);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, N);
+	nb_set_cost(&a, NB_CB_END, NB_MODEL_INSN_RANGE, N);
+	STOP_IF(!reset(fd) || !attach(fd, &a) || !toggle(r->base, r->len, TOGGLES) || !stats_read(fd));
+	nbdev_detach(fd);
+	nb_cell_sum(st, NB_CB_START, &s1);
+	nb_cell_sum(st, NB_CB_END, &e1);
+	t0 = (double)(s0.ns + e0.ns) / (double)(s0.calls + e0.calls);
+	t1 = (double)(s1.ns + e1.ns) / (double)(s1.calls + e1.calls);
+	tap_ok(s0.calls && s1.calls && !s1.capped && t1 - t0 >= N * 512 / 10.0,
+	       "INSN_RANGE %d vs 0 over 512 pages: %.0f vs %.0f ns per call by the module's clock "
+	       "(>= %d ns more), none capped", N, t1, t0, N * 512 / 10);
+
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_INSN_RANGE, NB_MAX_INSN);
+	STOP_IF(!reset(fd) || !attach(fd, &a) || !protect(r->base, r->len, PROT_READ) ||
+		!stats_read(fd));
+	nbdev_detach(fd);
+	protect(r->base, r->len, PROT_READ | PROT_WRITE);
+	nb_cell_sum(st, NB_CB_START, &s1);
+	calls = nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	tap_ok(calls == 1 && s1.capped == s1.calls,
+	       "INSN_RANGE NB_MAX_INSN over 512 pages: every START clamped to NB_MAX_INSN_CALL and "
+	       "counted (%llu capped of %llu calls, %llu PROTECTION_VMA; %llu ns by the module's "
+	       "clock)", (unsigned long long)s1.capped, (unsigned long long)s1.calls,
+	       (unsigned long long)calls, (unsigned long long)s1.ns);
+}
+
+TEST_F(sess, t_cost_fail, "FAIL")
+{
+	const int fd = self->fd;
+	struct region *r = &self->r;
+	struct nb_attach a;
+	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
+	int ret;
+
+	STOP_IF(!region_dense(r, PMD_SIZE_));
+	/* the 5.12 rule: a start that can fail must not have an end */
+	nb_attach_init(&a, NB_MODE_OPS, 1);
+	nb_set_cost(&a, NB_CB_START, NB_MODEL_FAIL, 0);
+	ret = nbdev_attach(fd, &a);
+	tap_ok(ret == -EINVAL, "FAIL on START with END is -EINVAL (%d)", ret);
+	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
+	ret = nbdev_attach(fd, &a);
+	STOP_IF(!tap_ok(ret == 0, "FAIL on START alone attaches (%d)", ret));
+	STOP_IF(!toggle(r->base, PAGE, 5) || !stats_read(fd));
+	tap_ok(c->calls == 10 && c->failed == 0 && c->nonblock == 0,
+	       "blockable mprotect never fails (calls %llu, failed %llu)",
+	       (unsigned long long)c->calls, (unsigned long long)c->failed);
 }
 
 /* event_mask: SPIN 100 us only on UNMAP; PROTECTION_VMA is counted but free. */
-static void t_event_filter(void)
+TEST_F(sess, t_event_filter, "event filter")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
 	const struct nb_cell *pv = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
 	const struct nb_cell *un = nb_cell_of(st, NB_CB_START, NB_EV_UNMAP);
-	int fd = session();
 	uint64_t min, med;
 	unsigned int n;
 
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_SPIN, 100000);
 	a.event_mask = NB_EV_BIT(NB_EV_UNMAP);
-	if (!attach(fd, &a) || !toggle(r.base, PAGE, 5))
-		goto out;
-	if (munmap(r.base, r.len)) {
+	STOP_IF(!attach(fd, &a) || !toggle(r->base, PAGE, 5));
+	if (munmap(r->base, r->len)) {
 		tap_diag("munmap: %s", strerror(errno));
-		goto out;
+		STOP();
 	}
-	if (!stats_read(fd) || !ring_read(fd))
-		goto out;
+	STOP_IF(!stats_read(fd) || !ring_read(fd));
 	cell_diag("filter", NB_CB_START, NB_EV_PROTECTION_VMA);
 	cell_diag("filter", NB_CB_START, NB_EV_UNMAP);
 	n = ring_ns(NB_CB_START, NB_EV_PROTECTION_VMA, &min, &med);
@@ -1797,43 +1660,35 @@ static void t_event_filter(void)
 	n = ring_ns(NB_CB_START, NB_EV_UNMAP, &min, &med);
 	tap_ok(un->calls >= 1 && n == un->calls && min >= 100000,
 	       "every UNMAP charged 100 us (min %llu ns)", (unsigned long long)min);
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 /* SPIN_RANGE 1000 ns per 4 KiB over 64 MiB would be 16.8 ms: clamped to 1 ms. */
-static void t_cost_capped(void)
+TEST_F(sess, t_cost_capped, "capped")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
 	const struct nb_cell *c = nb_cell_of(st, NB_CB_START, NB_EV_PROTECTION_VMA);
-	int fd = session();
 
-	if (fd < 0 || !thp_region(&r, PLACE_IN_GIB))
-		goto out;
+	STOP_IF(!thp_region(r, PLACE_IN_GIB));
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_SPIN_RANGE, 1000);
-	if (!attach(fd, &a) || !protect(r.base, r.len, PROT_READ) || !stats_read(fd))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !protect(r->base, r->len, PROT_READ) || !stats_read(fd));
 	cell_diag("capped", NB_CB_START, NB_EV_PROTECTION_VMA);
 	tap_ok(c->calls == 1 && c->capped == 1, "the call is counted as capped");
 	/* below half of the unclamped 16.8 ms: room for TCG noise */
 	tap_ok(c->ns >= NB_MAX_CALL_NS && c->ns_max < 8 * NB_MAX_CALL_NS,
 	       "it spun about NB_MAX_CALL_NS (%llu ns)", (unsigned long long)c->ns_max);
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
-static void t_subscribers(void)
+TEST_F(sess, t_subscribers, "K subscribers")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
-	int fd = session(), ret;
+	int ret;
 
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 0);
 	ret = nbdev_attach(fd, &a);
 	tap_ok(ret == -EINVAL, "K=0 is -EINVAL (%d)", ret);
@@ -1843,111 +1698,105 @@ static void t_subscribers(void)
 	a.nr_subscribers = NB_MAX_SUBSCRIBERS;
 	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
 	ret = nbdev_attach(fd, &a);
-	if (!tap_ok(ret == 0, "K=%d attaches (%d)", NB_MAX_SUBSCRIBERS, ret))
-		goto out;
-	if (!protect(r.base, PAGE, PROT_READ) || !stats_read(fd) || !ring_read(fd))
-		goto out;
+	STOP_IF(!tap_ok(ret == 0, "K=%d attaches (%d)", NB_MAX_SUBSCRIBERS, ret));
+	STOP_IF(!protect(r->base, PAGE, PROT_READ) || !stats_read(fd) || !ring_read(fd));
 	tap_ok(nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA) == NB_MAX_SUBSCRIBERS,
 	       "one mprotect: %d starts (%llu)", NB_MAX_SUBSCRIBERS,
 	       (unsigned long long)nb_calls(st, NB_CB_START, NB_EV_PROTECTION_VMA));
 	if (!tap_ok(ring_count(NB_CB_START, NB_EV_PROTECTION_VMA, 0, 0) == 1,
 		    "the ring records subscriber 0 only: one entry"))
 		ring_diag();
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
-static void t_interval(void)
+TEST_F(sess, t_interval, "interval")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
-	int fd = session(), ret;
+	int ret;
 	uint64_t n;
 
 	/* interval over the first 4 MiB of an 8 MiB region */
-	if (fd < 0 || !region_dense(&r, 8 * MiB))
-		goto out;
+	STOP_IF(!region_dense(r, 8 * MiB));
 	nb_attach_init(&a, NB_MODE_INTERVAL, 1);
-	nb_set_range(&a, (uintptr_t)r.base, 4 * MiB);
+	nb_set_range(&a, (uintptr_t)r->base, 4 * MiB);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_COUNT, 0);
 	ret = nbdev_attach(fd, &a);
 	tap_ok(ret == -EINVAL, "START in INTERVAL mode is -EINVAL (%d)", ret);
 	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_INTERVAL));
-	if (!tap_ok(nbdev_attach(fd, &a) == 0, "INTERVAL mode over 4 MiB attaches"))
-		goto out;
-	if (!protect(r.base + MiB, PAGE, PROT_READ) || !stats_read(fd))
-		goto out;
+	STOP_IF(!tap_ok(nbdev_attach(fd, &a) == 0, "INTERVAL mode over 4 MiB attaches"));
+	STOP_IF(!protect(r->base + MiB, PAGE, PROT_READ) || !stats_read(fd));
 	n = nb_calls(st, NB_CB_INTERVAL, NB_EV_PROTECTION_VMA);
 	tap_ok(n == 1, "mprotect inside: one INTERVAL call, PROTECTION_VMA (%llu)",
 	       (unsigned long long)n);
 	/* the page right after the interval: catches an off-by-one in [start, start + len) */
-	if (!reset(fd) || !protect(r.base + 4 * MiB, PAGE, PROT_READ) || !stats_read(fd))
-		goto out;
+	STOP_IF(!reset(fd) || !protect(r->base + 4 * MiB, PAGE, PROT_READ) || !stats_read(fd));
 	tap_ok(nb_calls_total(st, NB_CB_INTERVAL) == 0, "mprotect of the next page: no call (%llu)",
 	       (unsigned long long)nb_calls_total(st, NB_CB_INTERVAL));
-	if (!reset(fd) || !protect(r.base + 6 * MiB, 2 * MiB, PROT_READ) || !stats_read(fd))
-		goto out;
+	STOP_IF(!reset(fd) || !protect(r->base + 6 * MiB, 2 * MiB, PROT_READ) || !stats_read(fd));
 	tap_ok(nb_calls_total(st, NB_CB_INTERVAL) == 0, "mprotect of a disjoint range: no call (%llu)",
 	       (unsigned long long)nb_calls_total(st, NB_CB_INTERVAL));
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 /*
  * The ZAP model's software page table over 2 MiB of 4K pages: device accesses
  * fault entries in, invalidations zap them, the next access refaults.
  */
-static void zap_refault(enum nb_attach_mode mode)
+struct zap_variant {
+	const char *group;	/* first: the harness takes it as the group */
+	enum nb_attach_mode mode;
+};
+
+static const struct zap_variant zap_modes[] = {
+	{ "ZAP ops", NB_MODE_OPS },
+	{ "ZAP interval", NB_MODE_INTERVAL },
+};
+
+TEST_FV(sess, t_zap_refault, NULL, zap_modes)
 {
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	enum { PAGES = 512 };
-	struct region r = { 0 };
+	enum nb_attach_mode mode = variant->mode;
 	struct nb_attach a;
 	struct nb_access acc;
-	int fd = session(), ret;
+	int ret;
 	uint64_t len = PAGES * PAGE;
 
-	if (fd < 0 || !region_dense(&r, len))
-		goto out;
+	STOP_IF(!region_dense(r, len));
 	nb_attach_init(&a, mode, 1);
-	nb_set_range(&a, (uintptr_t)r.base, len);
+	nb_set_range(&a, (uintptr_t)r->base, len);
 	if (mode == NB_MODE_OPS)
 		nb_set_cost(&a, NB_CB_START, NB_MODEL_ZAP, 0);	/* END stays COUNT */
 	else
 		nb_set_cost(&a, NB_CB_INTERVAL, NB_MODEL_ZAP, 0);
-	if (!tap_ok(nbdev_attach(fd, &a) == 0, "attach with ZAP over 2 MiB"))
-		goto out;
+	STOP_IF(!tap_ok(nbdev_attach(fd, &a) == 0, "attach with ZAP over 2 MiB"));
 
-	ret = nbdev_access(fd, (uintptr_t)r.base, len, 0, &acc);
-	if (!stats_read(fd))
-		goto out;
+	ret = nbdev_access(fd, (uintptr_t)r->base, len, 0, &acc);
+	STOP_IF(!stats_read(fd));
 	tap_ok(ret == 0 && acc.faults == PAGES && acc.hits == 0 &&
 	       st->mirror.cold == PAGES && st->mirror.entries == PAGES,
 	       "first read access: 512 cold faults (ret %d, faults %llu, cold %llu, entries %llu)",
 	       ret, (unsigned long long)acc.faults, (unsigned long long)st->mirror.cold,
 	       (unsigned long long)st->mirror.entries);
-	ret = nbdev_access(fd, (uintptr_t)r.base, len, 0, &acc);
+	ret = nbdev_access(fd, (uintptr_t)r->base, len, 0, &acc);
 	tap_ok(ret == 0 && acc.hits == PAGES && acc.faults == 0,
 	       "second read access: 512 hits (ret %d, hits %llu, faults %llu)", ret,
 	       (unsigned long long)acc.hits, (unsigned long long)acc.faults);
 
 	/* both directions notify, and the module cannot tell an upgrade apart: both zap */
-	if (!toggle(r.base, len, 1) || !stats_read(fd))
-		goto out;
+	STOP_IF(!toggle(r->base, len, 1) || !stats_read(fd));
 	tap_ok(st->mirror.zapped >= PAGES && st->mirror.entries == 0,
 	       "mprotect RO then RW zaps every entry (zapped %llu, entries %llu)",
 	       (unsigned long long)st->mirror.zapped, (unsigned long long)st->mirror.entries);
-	ret = nbdev_access(fd, (uintptr_t)r.base, len, 0, &acc);
-	if (!stats_read(fd))
-		goto out;
+	ret = nbdev_access(fd, (uintptr_t)r->base, len, 0, &acc);
+	STOP_IF(!stats_read(fd));
 	tap_ok(ret == 0 && acc.faults == PAGES && st->mirror.refaults == PAGES,
 	       "read access after the zap: 512 refaults (ret %d, faults %llu, refaults %llu)", ret,
 	       (unsigned long long)acc.faults, (unsigned long long)st->mirror.refaults);
 	/* entries from a read access are read-only even if the CPU PTE is writable */
-	ret = nbdev_access(fd, (uintptr_t)r.base, len, NB_ACCESS_WRITE, &acc);
-	if (!stats_read(fd))
-		goto out;
+	ret = nbdev_access(fd, (uintptr_t)r->base, len, NB_ACCESS_WRITE, &acc);
+	STOP_IF(!stats_read(fd));
 	tap_ok(ret == 0 && acc.faults == PAGES && st->mirror.upgrades == PAGES,
 	       "write access after read: 512 upgrades (ret %d, faults %llu, upgrades %llu)", ret,
 	       (unsigned long long)acc.faults, (unsigned long long)st->mirror.upgrades);
@@ -1958,19 +1807,6 @@ static void zap_refault(enum nb_attach_mode mode)
 			 (unsigned long long)st->mirror.cold, (unsigned long long)st->mirror.refaults,
 			 (unsigned long long)st->mirror.upgrades,
 			 (unsigned long long)st->mirror.retries);
-out:
-	CLOSE(fd);
-	region_unmap(&r);
-}
-
-static void t_zap_ops(void)
-{
-	zap_refault(NB_MODE_OPS);
-}
-
-static void t_zap_interval(void)
-{
-	zap_refault(NB_MODE_INTERVAL);
 }
 
 struct child_access {
@@ -1986,19 +1822,19 @@ static int access_from_child(void *arg)
 	return -nbdev_access(c->fd, c->addr, PAGE, 0, &acc);
 }
 
-static void t_zap_invalid(void)
+TEST_F(sess, t_zap_invalid, "ZAP invalid")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct child_access child_arg;
 	struct nb_attach a;
 	struct nb_access acc;
-	int fd = session(), ret, status;
+	int ret, status;
 	pid_t pid;
 
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	nb_attach_init(&a, NB_MODE_OPS, 2);
-	nb_set_range(&a, (uintptr_t)r.base, r.len);
+	nb_set_range(&a, (uintptr_t)r->base, r->len);
 	nb_set_cost(&a, NB_CB_START, NB_MODEL_ZAP, 0);
 	ret = nbdev_attach(fd, &a);
 	tap_ok(ret == -EINVAL, "ZAP with K=2 is -EINVAL (%d)", ret);
@@ -2006,24 +1842,20 @@ static void t_zap_invalid(void)
 	nb_set_range(&a, 0, 0);
 	ret = nbdev_attach(fd, &a);
 	tap_ok(ret == -EINVAL, "ZAP without a range is -EINVAL (%d)", ret);
-	nb_set_range(&a, (uintptr_t)r.base, r.len);
+	nb_set_range(&a, (uintptr_t)r->base, r->len);
 	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START));
 	ret = nbdev_attach(fd, &a);
 	tap_ok(ret == -EINVAL, "ZAP on START without END is -EINVAL (%d)", ret);
-	ret = nbdev_access(fd, (uintptr_t)r.base, PAGE, 0, &acc);
+	ret = nbdev_access(fd, (uintptr_t)r->base, PAGE, 0, &acc);
 	tap_ok(ret == -EINVAL, "ACCESS when not attached is -EINVAL (%d)", ret);
 
 	nb_set_callbacks(&a, NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END));
-	if (!attach(fd, &a))
-		goto out;
-	child_arg = (struct child_access){ .fd = fd, .addr = (uintptr_t)r.base };
+	STOP_IF(!attach(fd, &a));
+	child_arg = (struct child_access){ .fd = fd, .addr = (uintptr_t)r->base };
 	pid = spawn(access_from_child, &child_arg);
 	status = pid > 0 ? reap(pid) : -1;
 	tap_ok(status == EINVAL, "ACCESS from a forked child (another mm) is -EINVAL (child got -%d)",
 	       status);
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 /* Attach must refuse each of these with -EINVAL; table-driven, one result each. */
@@ -2138,13 +1970,12 @@ static const struct bad_attach bad_attaches[] = {
 
 #define NR_BAD_ATTACH	(sizeof(bad_attaches) / sizeof(bad_attaches[0]))
 
-static void t_bad_attach(void)
+TEST_F(sess, t_bad_attach, "bad attach")
 {
+	const int fd = self->fd;
 	struct nb_attach a;
-	int fd = session(), ret;
+	int ret;
 
-	if (fd < 0)
-		return;
 	for (size_t i = 0; i < NR_BAD_ATTACH; i++) {
 		nb_attach_init(&a, NB_MODE_OPS, 1);
 		bad_attaches[i].spoil(&a);
@@ -2182,7 +2013,6 @@ static void t_bad_attach(void)
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	ret = nbdev_attach(fd, &a);
 	tap_ok(ret == 0, "after all the refusals a valid attach works (%d)", ret);
-	CLOSE(fd);
 }
 
 static int open_as_nobody(void *arg)
@@ -2190,28 +2020,27 @@ static int open_as_nobody(void *arg)
 	(void)arg;
 	if (setgid(65534) || setuid(65534))
 		return 200;
-	return -nbdev_open();	/* an fd (success) gives a status that is not EPERM */
+	return -nbdev_open();	/* an self->fd (success) gives a status that is not EPERM */
 }
 
-static void t_bad_ioctl(void)
+TEST_F(sess, t_bad_ioctl, "bad ioctl")
 {
-	struct region r = { 0 };
+	const int fd = self->fd;
+	struct region *r = &self->r;
 	struct nb_attach a;
 	struct nb_buf b;
 	struct stat sb;
-	int fd = session(), ret, status = -1;
+	int ret, status = -1;
 	pid_t pid;
 
-	if (fd < 0 || !region_dense(&r, PMD_SIZE_))
-		goto out;
+	STOP_IF(!region_dense(r, PMD_SIZE_));
 	ret = nbdev_ioctl(fd, NB_IOC_ATTACH, NULL);
 	tap_ok(ret == -EFAULT, "ATTACH from NULL is -EFAULT (%d)", ret);
 	ret = nbdev_ioctl(fd, NB_IOC_ATTACH, (void *)1);
 	tap_ok(ret == -EFAULT, "ATTACH from (void *)1 is -EFAULT (%d)", ret);
 	nb_attach_init(&a, NB_MODE_OPS, 1);
 	/* a non-empty ring, so that a bad ring buffer must be written to */
-	if (!attach(fd, &a) || !toggle(r.base, PAGE, 1))
-		goto out;
+	STOP_IF(!attach(fd, &a) || !toggle(r->base, PAGE, 1));
 	ret = nbdev_ioctl(fd, NB_IOC_STATS, NULL);
 	tap_ok(ret == -EFAULT, "STATS with a NULL nb_buf is -EFAULT (%d)", ret);
 	b = (struct nb_buf){ .ptr = 0, .size = sizeof(struct nb_stats) };
@@ -2246,9 +2075,8 @@ static void t_bad_ioctl(void)
 	ret = nbdev_ioctl(fd, NB_IOC_RING, &b);
 	tap_ok(ret == -EINVAL, "RING with count 1 in is -EINVAL (%d)", ret);
 	/* one entry of room before a PROT_NONE page, the ring holds 4: it must fault */
-	if (!protect(r.base + PAGE, PAGE, PROT_NONE))
-		goto out;
-	b = (struct nb_buf){ .ptr = (uintptr_t)(r.base + PAGE - sizeof(struct nb_ring_entry)),
+	STOP_IF(!protect(r->base + PAGE, PAGE, PROT_NONE));
+	b = (struct nb_buf){ .ptr = (uintptr_t)(r->base + PAGE - sizeof(struct nb_ring_entry)),
 			     .size = NB_RING_SIZE };
 	ret = nbdev_ioctl(fd, NB_IOC_RING, &b);
 	tap_ok(ret == -EFAULT, "RING with size beyond the mapped buffer is -EFAULT (%d)", ret);
@@ -2264,16 +2092,13 @@ static void t_bad_ioctl(void)
 	 */
 	if (stat(NB_DEVICE, &sb) || chmod(NB_DEVICE, 0666)) {
 		tap_diag("stat/chmod " NB_DEVICE ": %s", strerror(errno));
-		goto out;
+		STOP();
 	}
 	pid = spawn(open_as_nobody, NULL);
 	if (pid > 0)
 		status = reap(pid);
 	chmod(NB_DEVICE, sb.st_mode & 07777);
 	tap_ok(status == EPERM, "open by uid 65534 is -EPERM (child got %d)", status);
-out:
-	CLOSE(fd);
-	region_unmap(&r);
 }
 
 /* Last: the module cannot go while attached, and can once everything is closed. */
@@ -2292,23 +2117,20 @@ static bool param_is_zero(const char *name)
 	return !strcmp(buf, "0\n");
 }
 
-static void t_unload(void)
+TEST_F(sess, t_unload, "unload")
 {
+	const int fd = self->fd;
 	struct nb_attach a;
 	long got = -1;
-	int fd = session(), ret;
+	int ret, dev;
 
-	if (fd < 0)
-		return;
 	nb_attach_init(&a, NB_MODE_OPS, 1);
-	if (!attach(fd, &a))
-		goto out;
+	STOP_IF(!attach(fd, &a));
 	ret = syscall(SYS_delete_module, "notibench", O_NONBLOCK) ? -errno : 0;
 	tap_ok(ret == -EWOULDBLOCK || ret == -EBUSY, "delete_module while attached fails (%d)", ret);
-	if (ret == 0)
-		goto out;	/* gone: nothing else to check */
+	STOP_IF(ret == 0);	/* gone: nothing else to check */
 	nbdev_detach(fd);
-	CLOSE(fd);
+	CLOSE(self->fd);
 	if (refcnt_base >= 0 && !refcnt_settles(refcnt_base, &got))
 		tap_diag("refcnt %ld, baseline %ld", got, refcnt_base);
 	/* every session and attachment of every test before this one is freed */
@@ -2316,55 +2138,11 @@ static void t_unload(void)
 	       "no session or attachment left (leak check)");
 	ret = syscall(SYS_delete_module, "notibench", O_NONBLOCK) ? -errno : 0;
 	tap_ok(ret == 0, "delete_module after close succeeds (%d)", ret);
-	fd = nbdev_open();
-	tap_ok(fd == -ENOENT || fd == -ENODEV || fd == -ENXIO, "no device after unload (%d)", fd);
-out:
-	CLOSE(fd);
+	dev = nbdev_open();
+	if (dev >= 0)
+		self->fd = dev;	/* teardown closes it */
+	tap_ok(dev == -ENOENT || dev == -ENODEV || dev == -ENXIO, "no device after unload (%d)", dev);
 }
-
-struct test {
-	const char *name;
-	unsigned int results;
-	void (*fn)(void);
-};
-
-static const struct test tests[] = {
-	{ "version", 6, t_version },
-	{ "attach lifecycle", 8, t_attach_lifecycle },
-	{ "exit without detach", 4, t_exit_without_detach },
-	{ "RELEASED with every minimal mask", NB_CB_NR, t_release_every_mask },
-	{ "RELEASED after SIGKILL", 2, t_release_sigkill },
-	{ "reset", 5, t_reset },
-	{ "attach needs CAP_SYS_ADMIN", 2, t_attach_needs_admin },
-	{ "mprotect THP", 4, t_mprotect_thp },
-	{ "mprotect straddling 1 GiB", 3, t_mprotect_straddle },
-	{ "MADV_DONTNEED", 2, t_madv_dontneed },
-	{ "munmap", 2, t_munmap },
-	{ "fork", 2, t_fork },
-	{ "COW", 3, t_cow },
-	{ "TLB hook on mprotect", 1, t_tlb_mprotect },
-	{ "clear_refs", 2, t_clear_refs },
-	{ "permission upgrade", 3, t_upgrade },
-	{ "callback left out", 1, t_callback_left_out },
-	{ "SPIN", 3, t_cost_spin },
-	{ "SPIN_RANGE", 1, t_cost_spin_range },
-	{ "SMMU", 2, t_cost_smmu },
-	{ "SLEEP", 2, t_cost_sleep },
-	{ "INSN", 3, t_cost_insn },
-	{ "INSN exact", 4, t_insn_exact },
-	{ "INSN_RANGE", 4, t_cost_insn_range },
-	{ "FAIL", 3, t_cost_fail },
-	{ "event filter", 2, t_event_filter },
-	{ "capped", 3, t_cost_capped },
-	{ "K subscribers", 5, t_subscribers },
-	{ "interval", 5, t_interval },
-	{ "ZAP ops", 6, t_zap_ops },
-	{ "ZAP interval", 6, t_zap_interval },
-	{ "ZAP invalid", 5, t_zap_invalid },
-	{ "bad attach", NR_BAD_ATTACH + 3, t_bad_attach },
-	{ "bad ioctl", 17, t_bad_ioctl },
-	{ "unload", 4, t_unload },	/* must stay last */
-};
 
 /* System settings the counts depend on; restored at exit. */
 struct setting {
@@ -2409,8 +2187,7 @@ static void settings_restore(void)
 int main(void)
 {
 	char msg[512], traits[256];
-	unsigned int plan = 0;
-	int fd;
+	int fd, ret;
 
 	if (geteuid() != 0)
 		tap_skip_all("needs root (CAP_SYS_ADMIN) and notibench.ko: run it in scripts/vm");
@@ -2428,9 +2205,7 @@ int main(void)
 	if (!st)
 		tap_bail("out of memory");
 
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		plan += tests[i].results;
-	tap_plan(plan);
+	tap_begin();
 	env_traits_string(traits, sizeof(traits));
 	tap_diag("kernel %s (%d.%d), traits %s, mprotect notifies per %s", uts.release, kmajor,
 		 kminor, traits[0] ? traits : "none", mprotect_notifies_per_pud() ? "PUD" : "PMD");
@@ -2439,11 +2214,9 @@ int main(void)
 	settings_apply();
 	atexit(settings_restore);
 
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		tap_group_begin(tests[i].name, tests[i].results);
-		tests[i].fn();
-		tap_group_end();
-	}
+	/* NB_TEST_FORK=0 runs the tests in this process, one after another */
+	harness_fork = !getenv("NB_TEST_FORK") || strcmp(getenv("NB_TEST_FORK"), "0");
+	ret = harness_main();
 	free(st);
-	return tap_finish();
+	return ret;
 }

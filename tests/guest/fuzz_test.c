@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "nbdev.h"
-#include "tap.h"
+#include "test_harness.h"	/* tap.h, read_text() */
 
 #define PAGE		4096UL
 #define AREA_LEN	(2UL << 20)	/* memory the phases fault, mprotect, unmap */
@@ -130,21 +130,6 @@ static int dev_open(void)
 	if (fd < 0)
 		finding("open " NB_DEVICE ": %s", strerror(errno));
 	return fd;
-}
-
-static bool read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	return true;
 }
 
 static long read_long(const char *path)
@@ -1335,8 +1320,7 @@ int main(int argc, char **argv)
 	mem_setup();
 	refcnt_base = read_long(MODULE_DIR "/refcnt");
 
-	/* random, structure, race: 2 each; fork 3; a model each and 1; unload 4 */
-	tap_plan(2 + 2 + 2 + 3 + NB_MODEL_NR + 1 + 4);
+	tap_begin();	/* the plan is the count of results, printed last */
 	tap_diag("seed %llu (replay: fuzz_test --seed %llu --calls %llu --threads %u)",
 		 (unsigned long long)opt_seed, (unsigned long long)opt_seed,
 		 (unsigned long long)opt_calls, opt_threads);
