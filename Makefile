@@ -33,7 +33,7 @@ BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/c
 	     bench/env.c bench/hostref.c bench/knobs.c bench/counters.c bench/layout.c bench/backend.c \
 	     bench/backend_kvm.c bench/kvm_guest.c bench/backend_kmod.c bench/helper.c bench/bench_aging.c bench/bench_collapse.c \
 	     bench/bench_cow.c bench/bench_mprotect.c bench/bench_numa.c bench/bench_upgrade.c \
-	     bench/bench_zap.c $(NBDEV_SRC)
+	     bench/bench_zap.c bench/export.c bench/csv_read.c $(NBDEV_SRC)
 BENCH_HDR := $(wildcard bench/*.h) bench/traits.def include/notibench.h
 BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
 BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm

@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "bench.h"
 #include "env.h"
+#include "export.h"
 #include "harness.h"
 #include "knobs.h"
 
@@ -40,10 +41,13 @@ static void usage_main(FILE *f)
 		"                              journal); waits while a live run holds the knob lock\n"
 		"                              (--no-wait: exit 1 instead); --quiet: silent when\n"
 		"                              there is nothing to restore (every run does this first)\n"
+		"  export [--format csv|json] [--out FILE] RUNDIR|CSV...\n"
+		"                              run directories and CSVs as one long table\n"
+		"                              (`%s export --help`)\n"
 		"\n"
 		"Exit status: 0 ok, 1 failure (incl. a failed self-check), 2 bad usage, 4 skipped\n"
 		"(the reason is printed). Details: bench/README.md.\n",
-		prog, prog);
+		prog, prog, prog);
 }
 
 static const char *const type_names[] = { "SIZE", "N", "CHOICE" };
@@ -368,6 +372,9 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* export reads files only: no knob handling (its SIGPIPE is a failed write). */
+	if (argc >= 2 && !strcmp(argv[1], "export"))
+		return cmd_export(argc - 2, argv + 2);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	knobs_init();
 	if (argc < 2) {
@@ -390,5 +397,5 @@ int main(int argc, char **argv)
 		return argc == 2 ? cmd_traits() : bad("traits takes no arguments%s%s", "", "");
 	if (!strcmp(argv[1], "restore"))
 		return cmd_restore(argc - 2, argv + 2);
-	return bad("unknown command '%s' (list, run, traits, restore, --help)%s", argv[1], "");
+	return bad("unknown command '%s' (list, run, traits, restore, export, --help)%s", argv[1], "");
 }
