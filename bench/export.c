@@ -166,17 +166,23 @@ static int read_run_meta(const char *dir, char **label, char **unit)
 	return ret;
 }
 
-/* The item id: `# item:`, else the file name without its directory and .csv. */
+/*
+ * The item id: `# item:`, else the file name without its directory, .csv and
+ * a repetition's .rN (bench/all --repeat; the file column tells them apart).
+ */
 static char *item_of(const struct csv_file *f, const char *path)
 {
 	const char *v = csv_meta_get(f, "item");
 	char *name, *dot;
 
 	if (v && *v)
-		return strdup(v);
+		return sanitized(v);
 	name = last_name(path);
 	dot = name ? strrchr(name, '.') : NULL;
 	if (dot && !strcmp(dot, ".csv"))
+		*dot = '\0';
+	dot = name ? strrchr(name, '.') : NULL;
+	if (dot && dot[1] == 'r' && dot[2] && strspn(dot + 2, "0123456789") == strlen(dot + 2))
 		*dot = '\0';
 	return name;
 }
@@ -461,6 +467,46 @@ static int put_metric(FILE *out, bool json, struct ex_row *r, const struct csv_c
 	return 0;
 }
 
+/*
+ * A sweep's fit (`# sweep.N.<name>:` keys, CSVs from 2026-12 on) as rows of
+ * the sweep's group: metric sweep.<name>, statistic `fit`. The intercept is
+ * a time; the slopes are time per unit of configured cost, counts or ratios.
+ */
+static void put_sweeps(FILE *out, bool json, struct ex_row *r, const struct csv_file *f,
+		       bool *first)
+{
+	char key[64], metric[96];
+
+	for (unsigned int i = 0; i < 64; i++) {
+		const char *group, *p;
+		size_t plen;
+
+		snprintf(key, sizeof(key), "sweep.%u.group", i);
+		group = csv_meta_get(f, key);
+		if (!group)
+			return;
+		plen = (size_t)snprintf(key, sizeof(key), "sweep.%u.", i);
+		r->config = group;
+		r->stat = "fit";
+		for (size_t m = 0; m < f->nmeta; m++) {
+			char *end;
+
+			if (strncmp(f->meta[m].key, key, plen))
+				continue;
+			p = f->meta[m].key + plen;
+			errno = 0;
+			r->value = strtod(f->meta[m].val, &end);
+			if (end == f->meta[m].val || *end || errno || !isfinite(r->value))
+				continue;	/* group, units, words: not numbers */
+			snprintf(metric, sizeof(metric), "sweep.%s", p);
+			r->metric = metric;
+			r->unit = !strcmp(p, "intercept") ? r->clock : "";
+			put_row(out, json, r, *first);
+			*first = false;
+		}
+	}
+}
+
 static int put_table(FILE *out, bool json, const struct ex *ex)
 {
 	bool first = true;
@@ -487,6 +533,7 @@ static int put_table(FILE *out, bool json, const struct ex *ex)
 					return -1;
 			}
 		}
+		put_sweeps(out, json, &r, &x->f, &first);
 	}
 	if (json)
 		fputs("\n]}\n", out);

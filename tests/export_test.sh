@@ -6,7 +6,9 @@
 # hold is in the table (to the 6 digits older CSVs were written with), the
 # item is the file's stem and the label the release. A run.meta's
 # kernel_label and a CSV's `# item:` / `# kernel_label:` / `# clock_unit:`
-# name the rows. Hostile values (quotes, backslashes, control characters,
+# name the rows; a CSV that describes itself (tests/fixtures/export, written by
+# a 6.12 guest) gives its sweep's fit as rows and its options as keys; repeats
+# x.rN.csv are item x. Hostile values (quotes, backslashes, control characters,
 # bad UTF-8) still give JSON that parses. Bad input (a cut file, a word where a
 # number goes, not a notibench CSV, a bad clock_unit, a file name with a
 # newline, bad options) is exit 2 naming the file (and line), leaving no --out
@@ -28,7 +30,7 @@ ok() {
 diag() { sed 's/^/# /' "$@"; }
 
 echo "TAP version 13"
-echo "1..22"
+echo "1..26"
 
 nb=${NB_NOTIBENCH:-$root/build/notibench}
 if [[ -z ${NB_NOTIBENCH:-} ]]; then
@@ -133,6 +135,31 @@ sed -i '2i # item: mprotect-sparse1g\n# kernel_label: patched\n# clock_unit: ins
 	python3 "$tmp/check.py" names "$tmp/lab.csv" mprotect-sparse1g patched insn nops ops
 ok $? "# item:, # kernel_label: and # clock_unit: in the CSV win; times are in its clock unit"
 
+# A CSV that describes itself (notibench from 2026-12, in a 6.12 guest): item,
+# label, options and the sweep's fit as keys.
+new=$(ls "$fix"/export/*/mprotect-thp-2M-toggle.csv)
+"$nb" export "$new" > "$tmp/new.csv" 2> "$tmp/err" &&
+	python3 "$tmp/check.py" names "$tmp/new.csv" mprotect-thp-2M-toggle base-6.12 ns ns_per_op ns
+ok $? "a CSV with # item: and # kernel_label: (bench/all's NB_ITEM, scripts/vm --label) names its rows"
+
+slope=$(sed -n 's/^# sweep\.0\.slope: //p' "$new")
+grep -q "^[^,]*,base-6.12,ns,mprotect-thp-2M-toggle,mprotect-thp-2M-toggle.csv,mprotect,kmod:spin,sweep.slope,fit,$slope,\$" "$tmp/new.csv" &&
+	[[ $(grep -c ',sweep\.[a-z0-9_]*,fit,' "$tmp/new.csv") == 9 ]] &&
+	grep -q '^# option\.layout: thp$' "$new" && grep -q '^# option\.samples: 4$' "$new"
+ok $? "its sweep's fit keys are rows of the sweep's group (sweep.slope $slope); its options are keys"
+
+mkdir -p "$tmp/rep"
+grep -v '^# item:' "$new" > "$tmp/rep/mp.r2.csv"
+cp "$tmp/rep/mp.r2.csv" "$tmp/rep/mp.r10.csv"
+"$nb" export "$tmp/rep" > "$tmp/rep.csv" 2>&1 &&
+	python3 "$tmp/check.py" names "$tmp/rep.csv" mp base-6.12 ns ns_per_op ns &&
+	[[ $(cut -d, -f5 "$tmp/rep.csv" | sort -u | tr '\n' ' ') == "file mp.r10.csv mp.r2.csv " ]] &&
+	[[ $(sed -n 2p "$tmp/rep.csv" | cut -d, -f5) == mp.r2.csv ]]
+ok $? "repeats x.r2.csv, x.r10.csv: item x, told apart by file, read in version order"
+
+"$nb" export --format json "$new" | python3 -m json.tool > /dev/null
+ok $? "its JSON parses (python3 -m json.tool)"
+
 # --- hostile values ---
 mkdir -p "$tmp/host"
 cp "$fix"/plot/qemu-6.12*/mprotect-sparse1g-64G-toggle.csv "$tmp/host/h.csv"
@@ -221,5 +248,5 @@ chmod 755 "$tmp/ro"
 "$nb" export --out "$tmp/good.csv" "$src" 2> "$tmp/err" && cmp -s "$tmp/good.csv" <("$nb" export "$src")
 ok $? "--out writes what standard output gets"
 
-[[ $n == 22 ]] || echo "# ran $n tests, planned 22"
+[[ $n == 26 ]] || echo "# ran $n tests, planned 26"
 exit $((failed > 0))
