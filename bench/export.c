@@ -62,7 +62,7 @@ static void usage(FILE *f)
 		"\n"
 		"One long table of every run directory (bench/all's) and CSV given: one row per\n"
 		"run, item, configuration, metric and statistic (n, median, p25, p75, min, max,\n"
-		"mean of the samples), with the run's kernel label and clock unit and the metric's\n"
+		"mean, ci95_lo, ci95_hi of the samples), with the run's kernel label and clock unit and the metric's\n"
 		"unit (results/README.md \"notibench export: one long table\"). Default: CSV on\n"
 		"standard output. --out writes FILE whole or not at all.\n"
 		"\n"
@@ -434,8 +434,8 @@ static int put_metric(FILE *out, bool json, struct ex_row *r, const struct csv_c
 {
 	static const char *const q_names[] = { "median", "p25", "p75" };
 	static const double q[] = { 0.5, 0.25, 0.75 };
-	double *x = malloc((c->rows ? c->rows : 1) * sizeof(*x));
-	size_t n = 0;
+	double *x = malloc((c->rows ? c->rows : 1) * sizeof(*x)), coverage;
+	size_t n = 0, lo, hi;
 
 	if (!x)
 		return -1;
@@ -461,6 +461,14 @@ static int put_metric(FILE *out, bool json, struct ex_row *r, const struct csv_c
 		put_row(out, json, r, false);
 		r->stat = "mean";
 		r->value = stats_mean(x, n);
+		put_row(out, json, r, false);
+		/* The CSV's ci95_lo/ci95_hi: [min, max] below 6 samples (the ranks say so). */
+		stats_median_ci_ranks(n, STATS_CI_LEVEL, &lo, &hi, &coverage);
+		r->stat = "ci95_lo";
+		r->value = x[lo - 1];
+		put_row(out, json, r, false);
+		r->stat = "ci95_hi";
+		r->value = x[hi - 1];
 		put_row(out, json, r, false);
 	}
 	free(x);

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # TAP: `notibench export` (results/README.md "notibench export: one long
 # table"). Over results/example's runs: exit 0, the CSV and the JSON have the
-# same rows, the JSON parses, every median/min/max/mean the CSVs' summary rows
+# same rows, the JSON parses, every median/min/max/mean/CI the CSVs' summary rows
 # hold is in the table (to the 6 digits older CSVs were written with), the
 # item is the file's stem and the label the release. A run.meta's
 # kernel_label and a CSV's `# item:` / `# kernel_label:` / `# clock_unit:`
@@ -77,7 +77,7 @@ if mode == "values":
         data = list(csv.reader(l for l in open(path) if not l.startswith("#")))
         head = data[0]
         for row in data[1:]:
-            if row[0] not in ("median", "min", "max", "mean"):
+            if row[0] not in ("median", "min", "max", "mean", "ci95_lo", "ci95_hi"):
                 continue
             for i, col in enumerate(head):
                 if col in ("kind", "config", "round", "seq", "sample") or col.endswith("_hist") or not row[i]:
@@ -108,7 +108,7 @@ ok $? "the CSV and the JSON hold the same rows, in the same order, with the same
 files=()
 for d in "${runs[@]}"; do files+=("$d"*.csv); done
 python3 "$tmp/check.py" values "$tmp/all.csv" "${files[@]}"
-ok $? "every median, min, max and mean of the CSVs' summary rows is the export's (item = file stem)"
+ok $? "every median, min, max, mean, ci95_lo and ci95_hi of the CSVs' summary rows is the export's (item = file stem)"
 
 row=$(grep -m1 '^qemu-6.12[^,]*,6.12.117+deb12-amd64,ns,mprotect-thp-64M-toggle,mprotect-thp-64M-toggle.csv,mprotect,"kmod:spin,ns=0",ns_per_op,median,' "$tmp/all.csv")
 med=$(grep '^median,"kmod:spin,ns=0",' "$root"/results/example/qemu-6.12*/mprotect-thp-64M-toggle.csv |
