@@ -34,7 +34,7 @@ BENCHMARKS := $(sort $(wildcard bench/bench_*.c))
 BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/csv.c bench/csv_field.c \
 	     bench/env.c bench/hostref.c bench/knobs.c bench/knob_journal.c bench/knob_file.c bench/counters.c bench/layout.c bench/backend.c \
 	     bench/backend_kvm.c bench/kvm_guest.c bench/backend_kmod.c bench/helper.c \
-	     $(BENCHMARKS) $(NBDEV_SRC)
+	     bench/export.c bench/csv_read.c $(BENCHMARKS) $(NBDEV_SRC)
 BENCH_HDR := $(wildcard bench/*.h) bench/traits.def include/notibench.h
 BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
 BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm

@@ -171,6 +171,8 @@ struct reader {
 	char **sampled;			/* configurations with sample rows, and with a median */
 	bool *has_median;
 	size_t nsampled;
+	bool all;			/* csv_read_all(): every column */
+	bool *text;			/* which columns are text */
 };
 
 static enum csv_read_status nomem(struct reader *rd)
@@ -196,6 +198,58 @@ static enum csv_read_status check_signature(struct reader *rd, const char *line)
 	return CSV_READ_OK;
 }
 
+bool csv_column_is_text(const char *name)
+{
+	size_t len = strlen(name);
+
+	return !strcmp(name, "kind") || !strcmp(name, "config") ||
+	       (len >= 5 && !strcmp(name + len - 5, "_hist"));
+}
+
+/* all mode: the column names, and which are text. */
+static enum csv_read_status keep_header(struct reader *rd, long nf)
+{
+	struct csv_file *f = rd->f;
+
+	f->col = calloc((size_t)nf, sizeof(*f->col));
+	rd->text = calloc((size_t)nf, sizeof(*rd->text));
+	if (!f->col || !rd->text)
+		return nomem(rd);
+	for (long i = 0; i < nf; i++) {
+		f->col[i] = strdup(rd->fld[i]);
+		if (!f->col[i])
+			return nomem(rd);
+		f->ncol++;
+		rd->text[i] = csv_column_is_text(rd->fld[i]);
+	}
+	return CSV_READ_OK;
+}
+
+/* all mode: a sample row's every column, appended to c->all. */
+static enum csv_read_status keep_row(struct reader *rd, struct csv_config *c)
+{
+	size_t ncol = rd->f->ncol;
+	double *t = realloc(c->all, c->rows * ncol * sizeof(*t)), *v;
+
+	if (!t)
+		return nomem(rd);
+	c->all = t;
+	v = t + (c->rows - 1) * ncol;
+	for (size_t i = 0; i < ncol; i++) {
+		const char *field = rd->fld[i];
+
+		v[i] = NAN;
+		if (rd->text[i] || !*field)
+			continue;
+		if (parse_number(field, &v[i])) {
+			set_err(rd->err, rd->errlen, "%s:%zu: column %s: '%.64s' is not a number",
+				rd->path, rd->lineno, rd->f->col[i], field);
+			return CSV_READ_ERROR;
+		}
+	}
+	return CSV_READ_OK;
+}
+
 static enum csv_read_status read_header(struct reader *rd, long nf)
 {
 	for (size_t i = 0; i < HEADER_START_N; i++)
@@ -215,7 +269,7 @@ static enum csv_read_status read_header(struct reader *rd, long nf)
 				rd->num_col[k] = i;
 	}
 	rd->f->has_column = rd->col >= 0;
-	return CSV_READ_OK;
+	return rd->all ? keep_header(rd, nf) : CSV_READ_OK;
 }
 
 /* check mode: notes that config has sample rows, or (median) a median row. */
@@ -288,6 +342,8 @@ static enum csv_read_status read_row(struct reader *rd, long nf)
 	if (!c)
 		return nomem(rd);
 	c->rows++;
+	if (rd->all && (st = keep_row(rd, c)) != CSV_READ_OK)
+		return st;
 	field = rd->col >= 0 ? rd->fld[rd->col] : "";
 	if (!*field)
 		return CSV_READ_OK;	/* empty: unavailable */
@@ -387,10 +443,10 @@ static enum csv_read_status read_file(struct reader *rd, FILE *in)
 }
 
 static enum csv_read_status read_path(const char *path, const char *column, struct csv_file *f,
-				      char *err, size_t errlen, bool check)
+				      char *err, size_t errlen, bool check, bool all)
 {
 	struct reader rd = { .path = path, .column = column, .f = f, .nhdr = -1, .col = -1,
-			     .err = err, .errlen = errlen, .check = check };
+			     .err = err, .errlen = errlen, .check = check, .all = all };
 	enum csv_read_status st = CSV_READ_OK;
 	FILE *in;
 
@@ -410,6 +466,7 @@ static enum csv_read_status read_path(const char *path, const char *column, stru
 	free(rd.sampled);
 	free(rd.has_median);
 	free(rd.fld);
+	free(rd.text);
 	fclose(in);
 	if (st != CSV_READ_OK)
 		csv_file_free(f);
@@ -419,13 +476,18 @@ static enum csv_read_status read_path(const char *path, const char *column, stru
 enum csv_read_status csv_read(const char *path, const char *column, struct csv_file *f,
 			      char *err, size_t errlen)
 {
-	return read_path(path, column, f, err, errlen, false);
+	return read_path(path, column, f, err, errlen, false, false);
+}
+
+enum csv_read_status csv_read_all(const char *path, struct csv_file *f, char *err, size_t errlen)
+{
+	return read_path(path, "", f, err, errlen, true, true);
 }
 
 enum csv_read_status csv_check(const char *path, char *err, size_t errlen)
 {
 	struct csv_file f;
-	enum csv_read_status st = read_path(path, "ns_per_op", &f, err, errlen, true);
+	enum csv_read_status st = read_path(path, "ns_per_op", &f, err, errlen, true, false);
 
 	if (st == CSV_READ_OK)
 		csv_file_free(&f);
@@ -441,7 +503,11 @@ void csv_file_free(struct csv_file *f)
 	for (size_t i = 0; i < f->ncfg; i++) {
 		free(f->cfg[i].label);
 		free(f->cfg[i].v);
+		free(f->cfg[i].all);
 	}
+	for (size_t i = 0; i < f->ncol; i++)
+		free(f->col[i]);
+	free(f->col);
 	free(f->meta);
 	free(f->cfg);
 	free(f->path);

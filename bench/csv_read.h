@@ -21,6 +21,8 @@ struct csv_config {
 	double *v;		/* available values (empty fields left out) */
 	size_t n, cap;
 	size_t rows;		/* sample rows, with or without a value */
+	/* csv_read_all(): each sample row's values of every column, rows x ncol, NAN if none */
+	double *all;
 };
 
 struct csv_file {
@@ -30,6 +32,8 @@ struct csv_file {
 	bool has_column;	/* the header names the column */
 	struct csv_config *cfg;	/* in order of first appearance */
 	size_t ncfg;
+	char **col;		/* csv_read_all(): the header's column names */
+	size_t ncol;
 };
 
 enum csv_read_status {
@@ -45,6 +49,16 @@ enum csv_read_status {
 enum csv_read_status csv_read(const char *path, const char *column, struct csv_file *f,
 			      char *err, size_t errlen);
 void csv_file_free(struct csv_file *f);
+
+/*
+ * csv_read() and csv_check() in one, keeping every column of the sample rows
+ * (f->col, and each configuration's `all`): a value in any column but kind,
+ * config and the `*_hist` text columns must be a number or empty.
+ */
+enum csv_read_status csv_read_all(const char *path, struct csv_file *f, char *err, size_t errlen);
+
+/* True for a column whose values are text, not numbers (the `*_hist` histograms). */
+bool csv_column_is_text(const char *name);
 
 /*
  * What scripts/plot and scripts/summary need before their awk reads path:

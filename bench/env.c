@@ -82,6 +82,17 @@ void meta_add_repeat(const char *key, const char *fmt, ...)
 	va_end(ap);
 }
 
+void meta_add_nth(const char *prefix, unsigned int i, const char *name, const char *fmt, ...)
+{
+	char key[128];
+	va_list ap;
+
+	snprintf(key, sizeof(key), "%s.%u.%s", prefix, i, name);
+	va_start(ap, fmt);
+	meta_vadd(key, false, fmt, ap);
+	va_end(ap);
+}
+
 unsigned int meta_count(void)
 {
 	return nr_metas;
@@ -172,6 +183,26 @@ static void vm_meta(void)
 		fclose(f);
 }
 
+/*
+ * The matrix item this run is (bench/all sets NB_ITEM to its item id), so a
+ * CSV names itself whatever its file is called. Data: characters other than
+ * [A-Za-z0-9._+-] become '_'.
+ */
+static void env_item(void)
+{
+	const char *v = getenv("NB_ITEM");
+	char item[128];
+	size_t i;
+
+	if (!v || !*v)
+		return;
+	for (i = 0; v[i] && i + 1 < sizeof(item); i++)
+		item[i] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-",
+				 v[i]) ? v[i] : '_';
+	item[i] = 0;
+	meta_put("item", item);
+}
+
 void env_capture(void)
 {
 	struct utsname u;
@@ -226,6 +257,7 @@ void env_capture(void)
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm);
 	meta_put("date", buf);
 	vm_meta();
+	env_item();
 	env_traits_string(buf, sizeof(buf));
 	meta_put("kernel_traits", buf[0] ? buf : "none");
 	if (getenv("NB_KERNEL_TRAITS") && *getenv("NB_KERNEL_TRAITS"))

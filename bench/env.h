@@ -15,6 +15,9 @@ void meta_add(const char *key, const char *fmt, ...);
 /* Another line with key, keeping those it has: a run's several sweeps. */
 __attribute__((format(printf, 2, 3)))
 void meta_add_repeat(const char *key, const char *fmt, ...);
+/* meta_add() with key "<prefix>.<i>.<name>": one of a run's several things (sweep.0.slope). */
+void meta_add_nth(const char *prefix, unsigned int i, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Same, with a ready string (usable as a callback). */
 void meta_put(const char *key, const char *value);
 unsigned int meta_count(void);

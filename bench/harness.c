@@ -830,9 +830,17 @@ static void sweep_floors(const struct run_result *r, const char *sw, double char
  * measured inside its callbacks, which tells how far the model's own spin
  * overshoots. In exact mode a fourth, of the floors (sweep_floors()).
  */
+/* One number of sweep i as its own key (sweep.N.<name>); none when it has no value. */
+static void sweep_meta(unsigned int i, const char *name, double v)
+{
+	if (!isnan(v))
+		meta_add_nth("sweep", i, name, "%.10g", v);
+}
+
 static void sweep_check(const struct run_result *r, const struct layout_cols *lc)
 {
 	bool exact = !strcmp(env_clock_unit(), "insn");
+	unsigned int nsw = 0;	/* sweeps described so far: sweep.N.* */
 
 	for (unsigned int k = 0; k < r->ncfg; k++) {
 		const char *sw = r->cfg[k].b->sweep, *tu = env_clock_unit();
@@ -884,6 +892,10 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 			meta_add_repeat("sweep", "%s: clamped: %u of %u configurations, up to %.4f calls per op "
 				 "charged the per-call cap (%s); no fit, cost_unit %s, time_unit %s",
 				 sw, nclamped, n, capmax, cap_text(r->cfg[k].b), cu, tu);
+			meta_add_nth("sweep", nsw, "group", "%s", sw);
+			meta_add_nth("sweep", nsw, "clamped", "%u of %u configurations", nclamped, n);
+			meta_add_nth("sweep", nsw, "cost_unit", "%s%s", cu, pages ? "/4KiB" : "");
+			meta_add_nth("sweep", nsw++, "time_unit", "%s", tu);
 			continue;
 		}
 		if (stats_linfit(x, y, n, &slope, &icpt, &r2))
@@ -924,6 +936,28 @@ static void sweep_check(const struct run_result *r, const struct layout_cols *lc
 			 charged, charged > 0 ? slope / charged : NAN, s10,
 			 charged > 0 ? s10 / charged : NAN, s_cb,
 			 charged > 0 ? s_cb / charged : NAN, cu, pages ? "/4KiB" : "", tu, fmeta);
+		/* The same as named keys, for readers that should not parse the line above. */
+		meta_add_nth("sweep", nsw, "group", "%s", sw);
+		sweep_meta(nsw, "slope", slope);
+		sweep_meta(nsw, "intercept", icpt);
+		sweep_meta(nsw, "r2", r2);
+		meta_add_nth("sweep", nsw, "charged", "%s", pages ? "4KiB_pages" : "calls");
+		sweep_meta(nsw, "charged_per_op", charged);
+		sweep_meta(nsw, "slope_per_charged", charged > 0 ? slope / charged : NAN);
+		sweep_meta(nsw, "p10_slope", s10);
+		sweep_meta(nsw, "p10_slope_per_charged", charged > 0 ? s10 / charged : NAN);
+		sweep_meta(nsw, "callback_ns_slope", s_cb);
+		sweep_meta(nsw, "callback_ns_slope_per_charged", charged > 0 ? s_cb / charged : NAN);
+		meta_add_nth("sweep", nsw, "cost_unit", "%s%s", cu, pages ? "/4KiB" : "");
+		meta_add_nth("sweep", nsw, "time_unit", "%s", tu);
+		if (exact) {
+			sweep_meta(nsw, "floor_slope", fslope);
+			sweep_meta(nsw, "floor_slope_per_charged", charged > 0 ? fslope / charged : NAN);
+			sweep_meta(nsw, "floor_residual", fres);
+			meta_add_nth("sweep", nsw, "floors", "%s", charged <= 0 ? "uncharged" :
+				     resolved ? "resolved" : "unresolved");
+		}
+		nsw++;
 	}
 }
 

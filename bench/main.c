@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "bench.h"
 #include "env.h"
+#include "export.h"
 #include "harness.h"
 #include "knobs.h"
 
@@ -40,10 +41,13 @@ static void usage_main(FILE *f)
 		"                              journal); waits while a live run holds the knob lock\n"
 		"                              (--no-wait: exit 1 instead); --quiet: silent when\n"
 		"                              there is nothing to restore (every run does this first)\n"
+		"  export [--format csv|json] [--out FILE] RUNDIR|CSV...\n"
+		"                              run directories and CSVs as one long table\n"
+		"                              (`%s export --help`)\n"
 		"\n"
 		"Exit status: 0 ok, 1 failure (incl. a failed self-check), 2 bad usage, 4 skipped\n"
 		"(the reason is printed). Details: bench/README.md.\n",
-		prog, prog);
+		prog, prog, prog);
 }
 
 static const char *const type_names[] = { "SIZE", "N", "CHOICE" };
@@ -237,6 +241,57 @@ static int cmd_restore(int argc, char **argv)
 	return NB_EXIT_OK;
 }
 
+/* "option.<name>" ('-' as '_'): a resolved option's key, with value val. */
+static void option_meta(const char *name, const char *val)
+{
+	char key[80];
+
+	snprintf(key, sizeof(key), "option.%s", name);
+	for (char *c = key; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	meta_put(key, val);
+}
+
+static void option_meta_u(const char *name, uint64_t u)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)u);
+	option_meta(name, val);
+}
+
+/*
+ * Every option as the run resolved it (defaults included), one named key
+ * each: readers need not parse `command`. The configurations are config.N.
+ */
+static void options_meta(const struct bench *b, const struct bench_val *vals,
+			 const struct run_opts *o)
+{
+	for (unsigned int i = 0; i < b->ops->nr_opts; i++) {
+		const struct bench_opt *bo = &b->ops->opts[i];
+
+		if (bo->type == OPT_CHOICE)
+			option_meta(bo->name, bo->choices[vals[i].choice]);
+		else
+			option_meta_u(bo->name, vals[i].u);
+	}
+	option_meta_u("samples", o->samples);
+	option_meta("quick", o->quick ? "yes" : "no");
+	option_meta_u("min-sample-us", o->min_sample_ns / 1000);
+	if (o->batch)
+		option_meta_u("batch", o->batch);
+	else
+		option_meta("batch", "calibrated");
+	if (o->cpu < 0)
+		option_meta("cpu", "auto");
+	else
+		option_meta_u("cpu", (uint64_t)o->cpu);
+	option_meta("check", o->no_check ? "no" : "yes");
+	option_meta("knobs", o->no_knobs ? "no" : "yes");
+	option_meta_u("configs", o->ncfg);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const struct bench *b;
@@ -360,6 +415,7 @@ static int cmd_run(int argc, char **argv)
 			return ret;
 		}
 	}
+	options_meta(b, vals, &o);
 	ret = harness_run(b, vals, &o);
 	free(vals);
 	free(o.cfg);
@@ -368,6 +424,9 @@ static int cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* export reads files only: no knob handling (its SIGPIPE is a failed write). */
+	if (argc >= 2 && !strcmp(argv[1], "export"))
+		return cmd_export(argc - 2, argv + 2);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	knobs_init();
 	if (argc < 2) {
@@ -390,5 +449,5 @@ int main(int argc, char **argv)
 		return argc == 2 ? cmd_traits() : bad("traits takes no arguments%s%s", "", "");
 	if (!strcmp(argv[1], "restore"))
 		return cmd_restore(argc - 2, argv + 2);
-	return bad("unknown command '%s' (list, run, traits, restore, --help)%s", argv[1], "");
+	return bad("unknown command '%s' (list, run, traits, restore, export, --help)%s", argv[1], "");
 }
