@@ -17,25 +17,8 @@
 #include "stats.h"
 
 #define CB(x) NB_CB_BIT(NB_CB_##x)
-#define RANGE_CBS (CB(START) | CB(END) | CB(TLB) | CB(CLEAR_FLUSH_YOUNG) | CB(CLEAR_YOUNG) | \
-		   CB(INTERVAL))
-#define ALL_CBS (NB_CB_BIT(NB_CB_NR) - 1)
-
-/* Callbacks each model may be charged on (kmod/README.md, "Cost models"). */
-static const uint32_t model_cbs[NB_MODEL_NR] = {
-	[NB_MODEL_COUNT] = ALL_CBS,
-	[NB_MODEL_SPIN] = ALL_CBS,
-	[NB_MODEL_SPIN_RANGE] = RANGE_CBS,
-	[NB_MODEL_SLEEP] = CB(START) | CB(END) | CB(INTERVAL),
-	[NB_MODEL_SMMU] = RANGE_CBS,
-	[NB_MODEL_FAIL] = CB(START) | CB(INTERVAL),
-	[NB_MODEL_ZAP] = CB(START) | CB(INTERVAL),
-	[NB_MODEL_INSN] = ALL_CBS,
-	[NB_MODEL_INSN_RANGE] = RANGE_CBS,
-};
-
-#define MODELS "count, spin, spin_range, sleep, smmu, fail, zap, insn, insn_range"
-#define IS_INSN(m) ((m) == NB_MODEL_INSN || (m) == NB_MODEL_INSN_RANGE)
+/* A model's callbacks, kind and name: NB_MODELS in include/notibench.h. */
+#define IS_INSN(kind) ((kind) & NB_COST_INSN)
 
 #define MAX_SWEEP 32
 
@@ -132,7 +115,7 @@ static int kmod_parse(const char *spec, struct backend **v, unsigned int *n, cha
 	struct kmod_spec s = { .k = 1, .events = NB_EV_ALL, .threshold = 512, .global_ns = 10000 };
 	char tmp[512], *save, *tok, bad[64], cbs[128], evs[160], base[160];
 	const char *key = NULL, *ckey;
-	uint32_t allowed;
+	uint32_t allowed, kind;
 	uint64_t u, cmax;
 
 	if (strlen(spec) >= sizeof(tmp))
@@ -140,15 +123,16 @@ static int kmod_parse(const char *spec, struct backend **v, unsigned int *n, cha
 	snprintf(tmp, sizeof(tmp), "%s", spec);
 	tok = strtok_r(tmp, ",", &save);
 	if (!tok)
-		USAGE("--backend kmod: needs a model (" MODELS ")");
+		USAGE("--backend kmod: needs a model (%s)", NB_MODEL_NAMES);
 	for (s.model = 0; s.model < NB_MODEL_NR; s.model++)
 		if (!strcmp(tok, nb_model_name(s.model)))
 			break;
 	if (s.model == NB_MODEL_NR)
-		USAGE("--backend kmod:%s: unknown model '%s' (" MODELS ")", spec, tok);
+		USAGE("--backend kmod:%s: unknown model '%s' (%s)", spec, tok, NB_MODEL_NAMES);
+	kind = nb_model_kind(s.model);
 	/* The cost's key: a time in ns, or for insn a count of instructions. */
-	ckey = IS_INSN(s.model) ? "n" : "ns";
-	cmax = IS_INSN(s.model) ? NB_MAX_INSN : NB_MAX_NS;
+	ckey = IS_INSN(kind) ? "n" : "ns";
+	cmax = IS_INSN(kind) ? NB_MAX_INSN : NB_MAX_NS;
 	while ((tok = strtok_r(NULL, ",", &save))) {
 		char *eq = strchr(tok, '=');
 		const char *val = tok;
@@ -161,11 +145,11 @@ static int kmod_parse(const char *spec, struct backend **v, unsigned int *n, cha
 			USAGE("--backend kmod:%s: '%s' is not key=value (only %s= takes a list)", spec,
 			      tok, ckey);
 		}
-		if (!strcmp(key, "ns") && IS_INSN(s.model)) {
+		if (!strcmp(key, "ns") && IS_INSN(kind)) {
 			USAGE("--backend kmod:%s: %s's cost is n= (instructions per %s), not ns=",
 			      spec, nb_model_name(s.model),
-			      s.model == NB_MODEL_INSN ? "call" : "4 KiB of the range");
-		} else if (!strcmp(key, "n") && !IS_INSN(s.model)) {
+			      kind & NB_COST_PER_PAGE ? "4 KiB of the range" : "call");
+		} else if (!strcmp(key, "n") && !IS_INSN(kind)) {
 			USAGE("--backend kmod:%s: n= is the insn model's cost (instructions); %s takes "
 			      "ns=", spec, nb_model_name(s.model));
 		} else if (!strcmp(key, ckey)) {
@@ -173,7 +157,7 @@ static int kmod_parse(const char *spec, struct backend **v, unsigned int *n, cha
 				USAGE("--backend kmod:%s: at most %d %s values", spec, MAX_SWEEP, ckey);
 			if (parse_u64(val, cmax, &s.ns[s.nr_ns]))
 				USAGE("--backend kmod:%s: %s '%s' is not a number of %s in 0..%llu", spec,
-				      ckey, val, IS_INSN(s.model) ? "instructions" : "ns",
+				      ckey, val, IS_INSN(kind) ? "instructions" : "ns",
 				      (unsigned long long)cmax);
 			s.nr_ns++;
 		} else if (!strcmp(key, "k")) {
@@ -182,7 +166,7 @@ static int kmod_parse(const char *spec, struct backend **v, unsigned int *n, cha
 				      NB_MAX_SUBSCRIBERS);
 			s.k = (unsigned int)u;
 		} else if (!strcmp(key, "cb")) {
-			if (parse_names(val, NB_CB_NR, nb_callback_name, ALL_CBS, &s.cbs, bad,
+			if (parse_names(val, NB_CB_NR, nb_callback_name, NB_CB_ALL, &s.cbs, bad,
 					sizeof(bad)))
 				USAGE("--backend kmod:%s: unknown callback '%s' in cb=%s (start, end, "
 				      "tlb, clear_flush_young, clear_young, test_young, change_pte, "
@@ -223,7 +207,7 @@ static int kmod_parse(const char *spec, struct backend **v, unsigned int *n, cha
 		USAGE("--backend kmod:%s: mode=interval takes cb=interval only", spec);
 	if (s.mode == NB_MODE_OPS && (s.cbs & CB(INTERVAL)))
 		USAGE("--backend kmod:%s: cb=interval needs mode=interval", spec);
-	allowed = model_cbs[s.model] & s.cbs;
+	allowed = nb_model_callbacks(s.model) & s.cbs;
 	if (!allowed)
 		USAGE("--backend kmod:%s: model %s cannot be charged on cb=%s", spec,
 		      nb_model_name(s.model), (names_of(s.cbs, NB_CB_NR, nb_callback_name, cbs,
@@ -256,7 +240,7 @@ static int kmod_parse(const char *spec, struct backend **v, unsigned int *n, cha
 		snprintf(base + strlen(base), sizeof(base) - strlen(base), ",events=%s", evs);
 	if (s.mode == NB_MODE_INTERVAL)
 		snprintf(base + strlen(base), sizeof(base) - strlen(base), ",mode=interval");
-	if (s.model == NB_MODEL_SMMU)
+	if (kind & NB_COST_THRESHOLD)
 		snprintf(base + strlen(base), sizeof(base) - strlen(base), ",threshold=%" PRIu64
 			 ",global=%" PRIu64, s.threshold, s.global_ns);
 	if (s.flags & NB_ATTACH_NO_RING)
@@ -278,15 +262,15 @@ static int kmod_parse(const char *spec, struct backend **v, unsigned int *n, cha
 		for (unsigned int cb = 0; cb < NB_CB_NR; cb++) {
 			if (!(allowed & NB_CB_BIT(cb)))
 				continue;
-			if (s.model == NB_MODEL_SMMU)
+			if (kind & NB_COST_THRESHOLD)
 				nb_set_smmu(&k->attach, cb, s.ns[i], s.threshold, s.global_ns);
 			else
 				nb_set_cost(&k->attach, cb, s.model, s.ns[i]);
 		}
 		b->sweep_cost = (double)s.ns[i];
-		b->cost_insn = IS_INSN(s.model);
-		b->cost_per_page = s.model == NB_MODEL_SPIN_RANGE || s.model == NB_MODEL_INSN_RANGE;
-		if (s.model == NB_MODEL_COUNT)
+		b->cost_insn = IS_INSN(kind);
+		b->cost_per_page = kind & NB_COST_PER_PAGE;
+		if (kind & NB_COST_NONE)
 			snprintf(b->label, sizeof(b->label), "%s", base);
 		else
 			snprintf(b->label, sizeof(b->label), "%s,%s=%" PRIu64, base, ckey, s.ns[i]);
@@ -432,10 +416,8 @@ static void kmod_describe(const struct backend *b, const char *prefix, backend_e
 			continue;
 		snprintf(v + strlen(v), sizeof(v) - strlen(v), "%s%s=%s:%" PRIu64 "%s", v[0] ? " " : "",
 			 nb_callback_name(cb), nb_model_name(c->model), (uint64_t)c->ns,
-			 c->model == NB_MODEL_INSN ? "insn" :
-			 c->model == NB_MODEL_INSN_RANGE ? "insn/4KiB" :
-			 c->model == NB_MODEL_SPIN_RANGE ? "ns/4KiB" : "ns");
-		if (c->model == NB_MODEL_SMMU)
+			 nb_model_unit(c->model));
+		if (nb_model_kind(c->model) & NB_COST_THRESHOLD)
 			snprintf(v + strlen(v), sizeof(v) - strlen(v), ":threshold=%" PRIu64
 				 ":global=%" PRIu64 "ns", (uint64_t)c->threshold, (uint64_t)c->global_ns);
 	}

@@ -16,6 +16,7 @@
 #include "export.h"
 #include "harness.h"
 #include "knobs.h"
+#include "nbdev.h"
 
 #ifndef NB_GIT_REV
 #define NB_GIT_REV "unknown"
@@ -62,10 +63,10 @@ static void usage_run(FILE *f, const struct bench *b)
 		"                          none | kvm[,guest=auto|on|off] | kmod:<model>[,k=K][,cb=start+end+...]\n"
 		"                          [,events=protection_vma+...][,ns=N[,N...]][,threshold=PAGES]\n"
 		"                          [,global=NS][,mode=ops|interval][,ring=0|1]\n"
-		"                        models: count spin spin_range sleep smmu fail zap insn\n"
-		"                        insn_range; insn takes n=N[,N...] (instructions per call),\n"
-		"                        insn_range n= per 4 KiB of the range, instead of ns=; a list\n"
-		"                        of values is a cost sweep (one configuration per value); zap\n"
+		"                        models:" NB_MODEL_NAMES_SP ";\n"
+		"                        insn takes n=N[,N...] (instructions per call), insn_range\n"
+		"                        n= per 4 KiB of the range, instead of ns=; a list of values\n"
+		"                        is a cost sweep (one configuration per value); zap\n"
 		"                        (k=1, cb=start+end) mirrors the buffer: benchmarks whose\n"
 		"                        buffer a device may read between batches only (cow, upgrade)\n"
 		"  --samples N           samples per configuration (default %d, --quick %d)\n"

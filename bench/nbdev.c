@@ -207,18 +207,19 @@ const char *nb_event_name(unsigned int ev)
 
 const char *nb_model_name(unsigned int model)
 {
-	static const char *const names[NB_MODEL_NR] = {
-		[NB_MODEL_COUNT] = "count",
-		[NB_MODEL_SPIN] = "spin",
-		[NB_MODEL_SPIN_RANGE] = "spin_range",
-		[NB_MODEL_SLEEP] = "sleep",
-		[NB_MODEL_SMMU] = "smmu",
-		[NB_MODEL_FAIL] = "fail",
-		[NB_MODEL_ZAP] = "zap",
-		[NB_MODEL_INSN] = "insn",
-		[NB_MODEL_INSN_RANGE] = "insn_range",
-	};
+#define NAME(id, value, name, cbs, kind, feat) [value] = name,
+	static const char *const names[NB_MODEL_NR] = { NB_MODELS(NAME) };
+#undef NAME
 	return NAME_OF(names, model);
+}
+
+const char *nb_model_unit(unsigned int model)
+{
+	uint32_t kind = nb_model_kind(model);
+
+	if (kind & NB_COST_INSN)
+		return kind & NB_COST_PER_PAGE ? "insn/4KiB" : "insn";
+	return kind & NB_COST_PER_PAGE ? "ns/4KiB" : "ns";
 }
 
 const char *nb_mode_name(unsigned int mode)

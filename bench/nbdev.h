@@ -73,6 +73,16 @@ const char *nb_callback_name(unsigned int cb);
 const char *nb_event_name(unsigned int ev);
 const char *nb_model_name(unsigned int model);
 const char *nb_mode_name(unsigned int mode);
+/* A model's cost unit for printing: "ns", "ns/4KiB", "insn" or "insn/4KiB". */
+const char *nb_model_unit(unsigned int model);
+
+/* Every model's name (NB_MODELS), as string literals for help and messages. */
+#define NB_MODEL_SP_(id, value, name, cbs, kind, feat)		" " name
+#define NB_MODEL_COMMA_(id, value, name, cbs, kind, feat)	", " name
+/* " count spin ...", a literal to concatenate */
+#define NB_MODEL_NAMES_SP	NB_MODELS(NB_MODEL_SP_)
+/* "count, spin, ...", a const char * */
+#define NB_MODEL_NAMES		(NB_MODELS(NB_MODEL_COMMA_) + 2)
 
 /* Message for an error returned by an nbdev function (negative errno). */
 const char *nbdev_strerror(int err);

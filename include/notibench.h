@@ -40,6 +40,7 @@ enum nb_callback {
 
 #define NB_CB_BIT(cb)		(1u << (cb))
 #define NB_CB_ALL_OPS		(NB_CB_BIT(NB_CB_NR) - 1 - NB_CB_BIT(NB_CB_INTERVAL))
+#define NB_CB_ALL		(NB_CB_BIT(NB_CB_NR) - 1)
 
 /*
  * Event slots of the statistics. 0..7 are enum mmu_notifier_event values
@@ -69,19 +70,76 @@ enum nb_event_slot {
 #define NB_EV_BIT(ev)		(1u << (ev))
 #define NB_EV_ALL		(NB_EV_BIT(NB_EV_NR) - 1)
 
-/* Cost models. Every time is in nanoseconds; INSN's cost is instructions. */
+/* Callbacks that carry a range: what a per-page cost can scale with. */
+#define NB_CB_RANGE		(NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END) | \
+				 NB_CB_BIT(NB_CB_TLB) | NB_CB_BIT(NB_CB_CLEAR_FLUSH_YOUNG) | \
+				 NB_CB_BIT(NB_CB_CLEAR_YOUNG) | NB_CB_BIT(NB_CB_INTERVAL))
+/* Sleeping needs a context that can: the invalidation's brackets. */
+#define NB_CB_SLEEPY		(NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END) | \
+				 NB_CB_BIT(NB_CB_INTERVAL))
+/*
+ * Failing (and zapping, which must come before the primary MMU update)
+ * needs the callback that opens an invalidation.
+ */
+#define NB_CB_OPENING		(NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_INTERVAL))
+
+/* A model's kind: what struct nb_cost's numbers mean for it. */
+#define NB_COST_NS		0		/* ns: nanoseconds per call */
+#define NB_COST_NONE		(1u << 0)	/* nothing is charged, ns is not used */
+#define NB_COST_PER_PAGE	(1u << 1)	/* ns is per 4 KiB of the range */
+#define NB_COST_INSN		(1u << 2)	/* ns is a count of instructions, <= NB_MAX_INSN */
+#define NB_COST_THRESHOLD	(1u << 3)	/* threshold and global_ns are used too */
+
+/*
+ * Cost models, one row each: the one table the module, notibench and the
+ * tests take a model's number, name, callbacks and kind from.
+ *
+ *   X(ID, value, name, callbacks, kind, feature)
+ *
+ * ID, value:	NB_MODEL_<ID> and its ABI number (never renumbered)
+ * name:	its name in --backend kmod:<name>, labels and results
+ * callbacks:	NB_CB_BIT() mask of the callbacks it may be charged on
+ * kind:	NB_COST_* flags
+ * feature:	the NB_FEAT_* bit a module that has it reports, 0 if all do
+ *
+ * Every time is in nanoseconds; INSN's and INSN_RANGE's cost is
+ * instructions. COUNT: count only; SPIN: busy-wait ns per call;
+ * SPIN_RANGE: per 4 KiB of the range; SLEEP: sleep ns (us granularity)
+ * when blockable, else spin; SMMU: ns per page up to threshold pages, else
+ * global_ns; FAIL: -EAGAIN when not blockable, else spin ns; ZAP: zap the
+ * software secondary page table, ns per entry; INSN: execute exactly ns
+ * (a count) instructions per call; INSN_RANGE: ns instructions per 4 KiB.
+ *
+ * Adding a cost model: append a row with the next value (NB_MODEL_NR
+ * follows the last row), implement it in nb_charge() (kmod/nb_cost.c),
+ * add its line to kmod/README.md's table, its numbers to tests/abi_test.c
+ * (which pins the table) and a test to tests/kmod_test.c.
+ * The module's checks, notibench's --backend parsing, help and messages
+ * and the guest fuzzer take the rest from the row. A model only some
+ * modules have gets an NB_FEAT_* bit (set in nb_kernel_features()): an
+ * older module refuses the new value with -EINVAL, which keeps the ABI.
+ * Rules beyond the callback mask (FAIL's and ZAP's) stay in code, on both
+ * sides.
+ */
+#define NB_MODELS(X) \
+	X(COUNT,	0, "count",	 NB_CB_ALL,	NB_COST_NONE, 0) \
+	X(SPIN,		1, "spin",	 NB_CB_ALL,	NB_COST_NS, 0) \
+	X(SPIN_RANGE,	2, "spin_range", NB_CB_RANGE,	NB_COST_PER_PAGE, 0) \
+	X(SLEEP,	3, "sleep",	 NB_CB_SLEEPY,	NB_COST_NS, 0) \
+	X(SMMU,		4, "smmu",	 NB_CB_RANGE,	NB_COST_THRESHOLD, 0) \
+	X(FAIL,		5, "fail",	 NB_CB_OPENING,	NB_COST_NS, 0) \
+	X(ZAP,		6, "zap",	 NB_CB_OPENING,	NB_COST_NS, 0) \
+	X(INSN,		7, "insn",	 NB_CB_ALL,	NB_COST_INSN, NB_FEAT_INSN) \
+	X(INSN_RANGE,	8, "insn_range", NB_CB_RANGE,	NB_COST_INSN | NB_COST_PER_PAGE, \
+	  NB_FEAT_INSN_RANGE)
+
+#define NB_MODEL_ENUM_(id, value, name, cbs, kind, feat)	NB_MODEL_##id = (value),
 enum nb_model {
-	NB_MODEL_COUNT = 0,	/* count only */
-	NB_MODEL_SPIN,		/* busy-wait ns per call */
-	NB_MODEL_SPIN_RANGE,	/* busy-wait ns per 4 KiB of the range */
-	NB_MODEL_SLEEP,		/* sleep ns (us granularity) when blockable, else spin */
-	NB_MODEL_SMMU,		/* ns per page up to threshold pages, else global_ns */
-	NB_MODEL_FAIL,		/* -EAGAIN when not blockable, else spin ns */
-	NB_MODEL_ZAP,		/* zap the software secondary page table, ns per entry */
-	NB_MODEL_INSN,		/* execute exactly ns (here: a count) instructions per call */
-	NB_MODEL_INSN_RANGE,	/* execute ns (a count) instructions per 4 KiB of the range */
+	NB_MODELS(NB_MODEL_ENUM_)
 	NB_MODEL_NR
 };
+
+#undef NB_MODEL_ENUM_
 
 /* Caps. A configured time above NB_MAX_NS is -EINVAL; the time one call
  * charges is clamped to NB_MAX_CALL_NS and the clamp is counted.
@@ -222,6 +280,39 @@ struct nb_access {
 /* the kernel has MMU_NOTIFY_PROTECTION_UPGRADE: NB_EV_PROTECTION_UPGRADE counts it */
 #define NB_FEAT_PROTECTION_UPGRADE	(1u << 4)
 #define NB_FEAT_INSN_RANGE	(1u << 5)	/* the INSN_RANGE model (module 1.3, with the loop) */
+
+#define NB_MODEL_CBS_(id, value, name, cbs, kind, feat)	case (value): return (cbs);
+#define NB_MODEL_KIND_(id, value, name, cbs, kind, feat)	case (value): return (kind);
+#define NB_MODEL_FEAT_(id, value, name, cbs, kind, feat)	case (value): return (feat);
+
+/* NB_MODELS' columns by model number; 0 for an unknown model. */
+static inline __u32 nb_model_callbacks(__u32 model)
+{
+	switch (model) {
+	NB_MODELS(NB_MODEL_CBS_)
+	}
+	return 0;
+}
+
+static inline __u32 nb_model_kind(__u32 model)
+{
+	switch (model) {
+	NB_MODELS(NB_MODEL_KIND_)
+	}
+	return 0;
+}
+
+static inline __u32 nb_model_feature(__u32 model)
+{
+	switch (model) {
+	NB_MODELS(NB_MODEL_FEAT_)
+	}
+	return 0;
+}
+
+#undef NB_MODEL_CBS_
+#undef NB_MODEL_KIND_
+#undef NB_MODEL_FEAT_
 
 struct nb_version {
 	__u32 abi_version;

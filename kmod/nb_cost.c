@@ -11,30 +11,10 @@
 #include "nb.h"
 #include "nb_insn.h"
 
-#define RANGE_CBS (NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END) | \
-		   NB_CB_BIT(NB_CB_TLB) | NB_CB_BIT(NB_CB_CLEAR_FLUSH_YOUNG) | \
-		   NB_CB_BIT(NB_CB_CLEAR_YOUNG) | NB_CB_BIT(NB_CB_INTERVAL))
-
-/* Which callbacks may use a model: sleeping and failing need a context that
- * can, zapping needs an invalidation that brackets the primary MMU update.
- */
-static const u32 nb_model_cbs[NB_MODEL_NR] = {
-	[NB_MODEL_COUNT] = NB_CB_BIT(NB_CB_NR) - 1,
-	[NB_MODEL_SPIN] = NB_CB_BIT(NB_CB_NR) - 1,
-	[NB_MODEL_SPIN_RANGE] = RANGE_CBS,
-	[NB_MODEL_SLEEP] = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_END) |
-			   NB_CB_BIT(NB_CB_INTERVAL),
-	[NB_MODEL_SMMU] = RANGE_CBS,
-	[NB_MODEL_FAIL] = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_INTERVAL),
-	[NB_MODEL_ZAP] = NB_CB_BIT(NB_CB_START) | NB_CB_BIT(NB_CB_INTERVAL),
-	[NB_MODEL_INSN] = NB_CB_BIT(NB_CB_NR) - 1,
-	[NB_MODEL_INSN_RANGE] = RANGE_CBS,
-};
-
+/* Which callbacks may use a model: NB_MODELS in include/notibench.h. */
 bool nb_model_allowed(unsigned int cb, unsigned int model)
 {
-	return cb < NB_CB_NR && model < NB_MODEL_NR &&
-	       (nb_model_cbs[model] & NB_CB_BIT(cb));
+	return cb < NB_CB_NR && (nb_model_callbacks(model) & NB_CB_BIT(cb));
 }
 
 /* Does this architecture have the INSN model's loop (nb_insn.h)? */

@@ -65,13 +65,12 @@ static int nb_check_cost(const struct nb_attach *cfg, unsigned int cb)
 		       -EINVAL : 0;
 	if (!nb_model_allowed(cb, c->model))
 		return -EINVAL;
-	if (c->model == NB_MODEL_INSN || c->model == NB_MODEL_INSN_RANGE) {
-		/* a count of instructions, per call or per 4 KiB: no threshold or global part */
-		if (c->ns > NB_MAX_INSN || c->threshold || c->global_ns)
-			return -EINVAL;
-		if (!nb_insn_supported())
-			return -EOPNOTSUPP;
-	}
+	/* a count of instructions, per call or per 4 KiB: no threshold or global part */
+	if ((nb_model_kind(c->model) & NB_COST_INSN) &&
+	    (c->ns > NB_MAX_INSN || c->threshold || c->global_ns))
+		return -EINVAL;
+	if (nb_model_feature(c->model) & ~nb_kernel_features())
+		return -EOPNOTSUPP;
 	return 0;
 }
 

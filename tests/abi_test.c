@@ -212,6 +212,43 @@ static void check_client(void)
 	       "%u duplicates)", named, NB_EV_NR, dups);
 }
 
+/*
+ * NB_MODELS' columns as the module and notibench enforced them before the
+ * table (ABI 4): a model whose callbacks change changes what a module
+ * refuses. Its names: each once, in the lists in order.
+ */
+#define NR_MODEL_CHECKS	2
+static void check_models(void)
+{
+	static const uint32_t cbs[NB_MODEL_NR] = { 0x1ff, 0x1ff, 0x11f, 0x103, 0x11f, 0x101, 0x101,
+						   0x1ff, 0x11f };
+	static const uint32_t kind[NB_MODEL_NR] = {
+		NB_COST_NONE, NB_COST_NS, NB_COST_PER_PAGE, NB_COST_NS, NB_COST_THRESHOLD,
+		NB_COST_NS, NB_COST_NS, NB_COST_INSN, NB_COST_INSN | NB_COST_PER_PAGE };
+	const char *sp = NB_MODEL_NAMES_SP;
+	unsigned int bad = 0, named = 0, dups = 0;
+
+	for (unsigned int m = 0; m < NB_MODEL_NR; m++) {
+		uint32_t feat = m == NB_MODEL_INSN ? NB_FEAT_INSN :
+				m == NB_MODEL_INSN_RANGE ? NB_FEAT_INSN_RANGE : 0;
+		const char *n = nb_model_name(m);
+
+		bad += nb_model_callbacks(m) != cbs[m] || nb_model_kind(m) != kind[m] ||
+		       nb_model_feature(m) != feat;
+		named += strcmp(n, "?") && strstr(NB_MODEL_NAMES, n);
+		for (unsigned int j = 0; j < m; j++)
+			dups += !strcmp(n, nb_model_name(j));
+	}
+	tap_ok(bad == 0 && nb_model_callbacks(NB_MODEL_NR) == 0 && nb_model_kind(NB_MODEL_NR) == 0,
+	       "NB_MODELS: each model's callbacks, kind and feature (%u differ); none for "
+	       "NB_MODEL_NR", bad);
+	tap_ok(named == NB_MODEL_NR && dups == 0 &&
+	       !strncmp(NB_MODEL_NAMES, "count, spin, spin_range, ", 25) &&
+	       !strcmp(sp + strlen(sp) - 11, " insn_range"),
+	       "every model has a name, none twice (%u of %d, %u duplicates), listed in order",
+	       named, NB_MODEL_NR, dups);
+}
+
 /* Without the module the client must say so, not just "No such file". */
 static void check_missing_device(void)
 {
@@ -231,7 +268,7 @@ static void check_missing_device(void)
 
 int main(void)
 {
-	tap_plan(NR_CHECKS + NR_CLIENT + 1);
+	tap_plan(NR_CHECKS + NR_CLIENT + NR_MODEL_CHECKS + 1);
 	for (size_t i = 0; i < NR_CHECKS; i++) {
 		const struct check *c = &checks[i];
 
@@ -239,6 +276,7 @@ int main(void)
 			tap_diag("got %#llx", (unsigned long long)c->got);
 	}
 	check_client();
+	check_models();
 	check_missing_device();
 	return tap_finish();
 }

@@ -248,37 +248,16 @@ static bool is_valid_cmd(unsigned long cmd)
 	return false;
 }
 
-static bool range_cb(unsigned int cb)
-{
-	return cb == NB_CB_START || cb == NB_CB_END || cb == NB_CB_TLB ||
-	       cb == NB_CB_CLEAR_FLUSH_YOUNG || cb == NB_CB_CLEAR_YOUNG || cb == NB_CB_INTERVAL;
-}
-
-/* kmod/README.md's table of models and callbacks, and the features. */
-static bool model_ok(unsigned int cb, unsigned int m)
-{
-	switch (m) {
-	case NB_MODEL_COUNT:
-	case NB_MODEL_SPIN:
-		return true;
-	case NB_MODEL_INSN:
-		return ver.features & NB_FEAT_INSN;
-	case NB_MODEL_SPIN_RANGE:
-	case NB_MODEL_SMMU:
-		return range_cb(cb);
-	case NB_MODEL_INSN_RANGE:
-		return range_cb(cb) && (ver.features & NB_FEAT_INSN_RANGE);
-	case NB_MODEL_SLEEP:
-		return cb == NB_CB_START || cb == NB_CB_END || cb == NB_CB_INTERVAL;
-	default:	/* FAIL, ZAP */
-		return cb == NB_CB_START || cb == NB_CB_INTERVAL;
-	}
-}
-
+/* A model the module has (NB_MODELS' feature column, NB_IOC_VERSION's features). */
 static bool model_supported(unsigned int m)
 {
-	return (m != NB_MODEL_INSN || (ver.features & NB_FEAT_INSN)) &&
-	       (m != NB_MODEL_INSN_RANGE || (ver.features & NB_FEAT_INSN_RANGE));
+	return (ver.features & nb_model_feature(m)) == nb_model_feature(m);
+}
+
+/* NB_MODELS' callbacks column, and the features. */
+static bool model_ok(unsigned int cb, unsigned int m)
+{
+	return (nb_model_callbacks(m) & NB_CB_BIT(cb)) && model_supported(m);
 }
 
 /* A cost for cb under model m: cheap (small), or a boundary 0, 1 or max. */
