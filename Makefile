@@ -29,11 +29,12 @@ GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test
 NB_GIT    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 LIBPERF   := $(B)/libperf
 LIBPERF_A := $(LIBPERF)/lib64/libperf.a
-BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/csv.c bench/csv_field.c \
+BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/calibrate.c bench/sample.c \
+	     bench/results.c bench/report.c bench/stats.c bench/csv.c bench/csv_field.c \
 	     bench/env.c bench/hostref.c bench/knobs.c bench/counters.c bench/layout.c bench/backend.c \
 	     bench/backend_kvm.c bench/kvm_guest.c bench/backend_kmod.c bench/helper.c bench/bench_aging.c bench/bench_collapse.c \
 	     bench/bench_cow.c bench/bench_mprotect.c bench/bench_numa.c bench/bench_upgrade.c \
-	     bench/bench_zap.c $(NBDEV_SRC)
+	     bench/bench_zap.c bench/util.c $(NBDEV_SRC)
 BENCH_HDR := $(wildcard bench/*.h) bench/traits.def include/notibench.h
 BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
 BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
@@ -98,7 +99,7 @@ $(B)/static/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibenc
 # kmod_test predicts from the kernel's traits too (bench/env.c, bench/traits.def).
 TRAIT_SRC := bench/env.c bench/knobs.c
 $(B)/static/kmod_test: tests/kmod_test.c tests/tap.h $(NBDEV_SRC) $(TRAIT_SRC) bench/env.h \
-		bench/traits.def bench/nbdev.h include/notibench.h
+		bench/traits.def bench/nbdev.h bench/util.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC) $(TRAIT_SRC)
 

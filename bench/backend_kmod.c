@@ -13,6 +13,7 @@
 #include "backend_impl.h"
 #include "bench.h"
 #include "nbdev.h"
+#include "util.h"
 
 #define CB(x) NB_CB_BIT(NB_CB_##x)
 #define RANGE_CBS (CB(START) | CB(END) | CB(TLB) | CB(CLEAR_FLUSH_YOUNG) | CB(CLEAR_YOUNG) | \
@@ -45,17 +46,6 @@ struct kmod_spec {
 	unsigned int nr_ns;
 	uint64_t threshold, global_ns;
 };
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *v)
-{
-	char *end;
-
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno || *end || *v > max ? -1 : 0;
-}
 
 /* "a+b+c" of names from name_of(0..nr-1), or "all"; mask out. */
 static int parse_names(const char *s, unsigned int nr, const char *(*name_of)(unsigned int),
