@@ -31,10 +31,12 @@ LIBPERF   := $(B)/libperf
 LIBPERF_A := $(LIBPERF)/lib64/libperf.a
 # Every benchmark is one file that registers itself (bench/bench.h, NB_BENCHMARK).
 BENCHMARKS := $(sort $(wildcard bench/bench_*.c))
-BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/stats.c bench/csv.c bench/csv_field.c \
-	     bench/env.c bench/hostref.c bench/knobs.c bench/knob_journal.c bench/knob_file.c bench/counters.c bench/layout.c bench/backend.c \
-	     bench/backend_kvm.c bench/kvm_guest.c bench/backend_kmod.c bench/helper.c \
-	     bench/export.c bench/csv_read.c $(BENCHMARKS) $(NBDEV_SRC)
+BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/calibrate.c bench/sample.c \
+	     bench/results.c bench/report.c bench/stats.c bench/csv.c bench/csv_field.c \
+	     bench/env.c bench/hostref.c bench/knobs.c bench/knob_journal.c bench/knob_file.c \
+	     bench/counters.c bench/layout.c bench/backend.c bench/backend_kvm.c bench/kvm_guest.c \
+	     bench/backend_kmod.c bench/helper.c bench/export.c bench/csv_read.c bench/util.c \
+	     $(BENCHMARKS) $(NBDEV_SRC)
 BENCH_HDR := $(wildcard bench/*.h) bench/traits.def include/notibench.h
 BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
 BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
@@ -99,7 +101,7 @@ $(B)/static/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibenc
 # kmod_test predicts from the kernel's traits too (bench/env.c, bench/traits.def).
 TRAIT_SRC := bench/env.c bench/knobs.c bench/knob_journal.c bench/knob_file.c
 $(B)/static/kmod_test: tests/kmod_test.c tests/tap.h tests/test_harness.h $(NBDEV_SRC) \
-		$(TRAIT_SRC) bench/env.h bench/traits.def bench/nbdev.h include/notibench.h
+		$(TRAIT_SRC) bench/env.h bench/traits.def bench/nbdev.h bench/util.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC) $(TRAIT_SRC)
 

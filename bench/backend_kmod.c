@@ -15,6 +15,7 @@
 #include "bench.h"
 #include "nbdev.h"
 #include "stats.h"
+#include "util.h"
 
 #define CB(x) NB_CB_BIT(NB_CB_##x)
 /* A model's callbacks, kind and name: NB_MODELS in include/notibench.h. */
@@ -30,17 +31,6 @@ struct kmod_spec {
 	unsigned int nr_ns;
 	uint64_t threshold, global_ns;
 };
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *v)
-{
-	char *end;
-
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno || *end || *v > max ? -1 : 0;
-}
 
 /* "a+b+c" of names from name_of(0..nr-1), or "all"; mask out. */
 static int parse_names(const char *s, unsigned int nr, const char *(*name_of)(unsigned int),
@@ -672,7 +662,7 @@ static void kmod_sample_values(struct backend *b, const struct backend_sample *s
 {
 	const struct kmod *k = kmod_of(b);
 	const struct kmod_cols *lc = &k->cols;
-	unsigned int main_cb = k->attach.mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
+	unsigned int main_cb = nb_main_callback(&k->attach);
 	double calls = (double)s->calls;
 	struct nb_cell sum;
 
@@ -752,7 +742,7 @@ static void kmod_summary(const struct backend *b, const struct stats *st, double
 	}
 	if (line[0])
 		printf("%-28s %s calls per op by event (median): %s\n", b->label,
-		       k->attach.mode == NB_MODE_INTERVAL ? "interval" : "start", line);
+		       nb_callback_name(nb_main_callback(&k->attach)), line);
 }
 
 static bool kmod_has_device(const struct backend *b)

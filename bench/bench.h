@@ -84,7 +84,7 @@ struct bench_ctx {
 	/*
 	 * out, optional: the batch's work needs this thread's own CFS tick (NUMA
 	 * hinting: task_tick_numa queues the scanner), so exact mode must not
-	 * run it as SCHED_FIFO (harness.c, batch_fifo()).
+	 * run it as SCHED_FIFO (sample.c, batch_fifo()).
 	 */
 	bool cfs_batch;
 	/* out: a skip or failure reason (setup's return says which) */

@@ -79,6 +79,7 @@
 #include "knobs.h"
 #include "layout.h"
 #include "nbdev.h"
+#include "util.h"
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
@@ -177,14 +178,6 @@ static int validate(const struct bench_val *o, char *msg, size_t len)
 		return NB_EXIT_USAGE;
 	}
 	return NB_EXIT_OK;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int read_u64(const char *path, uint64_t *v)
@@ -732,7 +725,7 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 	if (c->nb) {
 		const struct nb_attach *a = c->nb_attach;
 		uint64_t k = a->nr_subscribers;
-		unsigned int cb = a->mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
+		unsigned int cb = nb_main_callback(a);
 
 		if (a->callbacks & NB_CB_BIT(cb)) {
 			const struct nb_cell *cell = c->nb->cell[cb];

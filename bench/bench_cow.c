@@ -432,7 +432,7 @@ static int check_fork(struct cow_state *st, const struct bench_counters *c, char
 
 	if (c->nb) {
 		const struct nb_attach *a = c->nb_attach;
-		unsigned int cb = a->mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
+		unsigned int cb = nb_main_callback(a);
 		uint64_t got = c->nb->cell[cb][NB_EV_PROTECTION_PAGE].calls / a->nr_subscribers;
 		bool covered = false;
 
@@ -477,7 +477,7 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 	if (c->nb) {
 		const struct nb_attach *a = c->nb_attach;
 		uint64_t k = a->nr_subscribers;
-		unsigned int cb = a->mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
+		unsigned int cb = nb_main_callback(a);
 
 		if (a->callbacks & NB_CB_BIT(cb)) {
 			uint64_t clear = c->nb->cell[cb][NB_EV_CLEAR].calls, all = nb_calls_total(c->nb, cb);

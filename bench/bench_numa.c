@@ -86,6 +86,7 @@
 #include "knobs.h"
 #include "layout.h"
 #include "nbdev.h"
+#include "util.h"
 
 #ifndef MPOL_F_NUMA_BALANCING
 #define MPOL_F_NUMA_BALANCING (1 << 13)
@@ -201,14 +202,6 @@ struct numa_state {
 	bool thp_lost;
 	char verified[512];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int read_vmstat(struct vmstat *v)
 {
@@ -871,7 +864,7 @@ static bool main_cell(const struct bench_counters *c, unsigned int *cb)
 
 	if (!c->nb)
 		return false;
-	*cb = a->mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
+	*cb = nb_main_callback(a);
 	return a->callbacks & NB_CB_BIT(*cb);
 }
 

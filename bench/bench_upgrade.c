@@ -381,7 +381,7 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 	if (c->nb) {
 		const struct nb_attach *a = c->nb_attach;
 		uint64_t k = a->nr_subscribers;
-		unsigned int cb = a->mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
+		unsigned int cb = nb_main_callback(a);
 		uint64_t tlb = st->op == OP_MPROTECT ? pairs * mprotect_tlb_per_pair() :
 			       n * st->tlb_per_op;
 

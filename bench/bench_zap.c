@@ -550,7 +550,7 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 	if (c->nb) {
 		const struct nb_attach *a = c->nb_attach;
 		uint64_t k = a->nr_subscribers;
-		unsigned int cb = a->mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
+		unsigned int cb = nb_main_callback(a);
 		const struct nb_cell *cell = c->nb->cell[cb];
 		uint64_t clear, unmap, all, clear_b, unmap_b, split_max;
 
@@ -607,7 +607,7 @@ static void sample_values(void *state, const struct bench_counters *c, double *v
 
 	if (!c->nb)
 		return;
-	cb = c->nb_attach->mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
+	cb = nb_main_callback(c->nb_attach);
 	if (!(c->nb_attach->callbacks & NB_CB_BIT(cb)))
 		return;
 	per = (double)c->nb_attach->nr_subscribers * (double)(c->nops * st->per_op);

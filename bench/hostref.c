@@ -12,6 +12,7 @@
 
 #include "env.h"
 #include "stats.h"
+#include "util.h"
 
 #define REPS 21
 #define SYSCALLS 500
@@ -23,14 +24,6 @@ struct point {
 
 static struct point before;
 static int ref_cpu = -1;
-
-static double now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e9 + t.tv_nsec;
-}
 
 static double median_of(double *v)
 {

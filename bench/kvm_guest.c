@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #define PAGE 4096UL
 #define GIB (1UL << 30)
 #define CTL_SLOT 1
@@ -38,14 +40,6 @@ static const unsigned char code[] = {
 
 /* ctl: page 0 the PML4, page 1 the PDPT (1 GiB pages), page 2 the code, then the list. */
 enum { CTL_PML4, CTL_PDPT, CTL_CODE, CTL_LIST };
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
 
 /* Appends page i (resident) to the runs r[0..*n) ({ gpa, pages } pairs). false: ENOMEM. */
 static bool add_page(uint64_t **r, size_t *n, size_t *cap, size_t i)

@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "knobs.h"
 #include "nbdev.h"
+#include "util.h"
 
 #ifndef NB_GIT_REV
 #define NB_GIT_REV "unknown"
@@ -96,43 +97,6 @@ static void usage_run(FILE *f, const struct bench *b)
 	}
 }
 
-/* "2M", "64G", "4096", "1GiB": bytes. */
-static int parse_size(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned int shift = 0;
-
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	}
-	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
-		end += strlen(end);
-	if (*end || (shift && *v > (UINT64_MAX >> shift)))
-		return -1;
-	*v <<= shift;
-	return 0;
-}
-
-static int parse_uint(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno || *end ? -1 : 0;
-}
-
 static int bad(const char *fmt, const char *a, const char *b)
 {
 	fprintf(stderr, "%s: ", prog);
@@ -160,7 +124,8 @@ static int set_bench_opt(const struct bench_opt *o, const char *val, struct benc
 		return NB_EXIT_USAGE;
 	case OPT_SIZE:
 	case OPT_UINT:
-		if ((o->type == OPT_SIZE ? parse_size(val, &out->u) : parse_uint(val, &out->u)) ||
+		if ((o->type == OPT_SIZE ? parse_size(val, &out->u) :
+		     parse_u64(val, UINT64_MAX, &out->u)) ||
 		    out->u < o->min || out->u > o->max) {
 			snprintf(range, sizeof(range), "%llu..%llu%s", (unsigned long long)o->min,
 				 (unsigned long long)o->max, o->type == OPT_SIZE ? " bytes" : "");
@@ -370,7 +335,7 @@ static int cmd_run(int argc, char **argv)
 				return ret;
 			}
 		} else if (!strcmp(name, "samples")) {
-			if (parse_uint(val, &u) || u < 2 || u > 100000)
+			if (parse_u64(val, UINT64_MAX, &u) || u < 2 || u > 100000)
 				return bad("--samples '%s': not a number in 2..100000%s", val, "");
 			o.samples = (unsigned int)u;
 			samples_given = true;
@@ -379,15 +344,15 @@ static int cmd_run(int argc, char **argv)
 				return bad("--out: empty directory name%s%s", "", "");
 			o.out_dir = val;
 		} else if (!strcmp(name, "cpu")) {
-			if (parse_uint(val, &u) || u > 4095)
+			if (parse_u64(val, UINT64_MAX, &u) || u > 4095)
 				return bad("--cpu '%s': not a CPU number%s", val, "");
 			o.cpu = (int)u;
 		} else if (!strcmp(name, "min-sample-us")) {
-			if (parse_uint(val, &min_us) || min_us > 10000000)
+			if (parse_u64(val, UINT64_MAX, &min_us) || min_us > 10000000)
 				return bad("--min-sample-us '%s': not a number in 0..10000000%s", val, "");
 			min_given = true;
 		} else if (!strcmp(name, "batch")) {
-			if (parse_uint(val, &o.batch) || o.batch < 1 || o.batch > (1ull << 30))
+			if (parse_u64(val, UINT64_MAX, &o.batch) || o.batch < 1 || o.batch > (1ull << 30))
 				return bad("--batch '%s': not a number in 1..1073741824%s", val, "");
 		} else {
 			const struct bench_opt *bo = find_opt(b, name);

@@ -51,6 +51,16 @@ void nb_set_smmu(struct nb_attach *a, enum nb_callback cb, uint64_t ns_per_page,
 void nb_set_callbacks(struct nb_attach *a, uint32_t cb_mask);
 void nb_set_range(struct nb_attach *a, uint64_t start, uint64_t len);
 
+/*
+ * The callback that sees each invalidation of the attachment's mode once:
+ * INTERVAL in interval mode, START in ops mode (END, TLB... see it again).
+ * Per-op predictions and per-call figures count its calls.
+ */
+static inline enum nb_callback nb_main_callback(const struct nb_attach *a)
+{
+	return a->mode == NB_MODE_INTERVAL ? NB_CB_INTERVAL : NB_CB_START;
+}
+
 /* Statistics helpers. */
 static inline const struct nb_cell *nb_cell_of(const struct nb_stats *s, enum nb_callback cb,
 					    enum nb_event_slot ev)

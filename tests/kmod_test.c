@@ -32,6 +32,7 @@
 #include "env.h"
 #include "nbdev.h"
 #include "test_harness.h"
+#include "util.h"
 
 #define KiB		1024UL
 #define MiB		(1024 * KiB)
@@ -67,14 +68,6 @@ static bool mprotect_notifies_per_pud(void)
 }
 
 /* ---- small system helpers ---- */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static bool write_text(const char *path, const char *text)
 {
