@@ -1190,15 +1190,16 @@ TEST_F(sess, t_callback_left_out, "callback left out")
  * compared by their fastest toggles (why: below). The calls per toggle come
  * from the statistics (on 6.1 a toggle is 6 calls: the VMA split adds a 2 MiB
  * CLEAR pair).
- *  - slope: SPIN 50000 minus SPIN 10000 per call must be 40000 ns (+-30 %):
+ *  - slope: SPIN 50000 minus SPIN 10000 per call must be 40000 ns (-30 %,
+ *    +50 %: noise only adds, so the upper bound is the wider one):
  *    both are far above the cost of a clock read, so their overshoot is
  *    alike and cancels, on any clocksource; and 240 us more per toggle
  *    stands well clear of TCG's toggle-to-toggle noise. Both checks take
  *    each model's fastest of its 1000 toggles, not its median: interrupts
  *    and a vCPU thread preempted on a busy host only add time, the longer
  *    the spin the likelier (a spin that is preempted ends late). On the
- *    debug kernel at host load 8, medians gave slope 1.9 to 8.8 and 10th
- *    percentiles 1.05 to 1.29;
+ *    debug kernel at host load 8-10, medians gave slope 1.9 to 8.8, 10th
+ *    percentiles 1.05 to 1.29 and the fastest toggles 1.09 and 1.23;
  *  - SPIN 1000 minus COUNT per call must be 1000 ns (+-30 %), except on an
  *    emulated CPU: under QEMU's TCG the spin loop's own instructions and
  *    clock reads (an MMIO access each with hpet) take 1-3 us of wall time,
@@ -1262,7 +1263,7 @@ TEST_F(sess, t_cost_spin, "SPIN")
 	tap_diag("fastest toggles: count %llu, spin 1000 %llu, 10000 %llu, 50000 %llu ns",
 		 (unsigned long long)fast[0], (unsigned long long)fast[1], (unsigned long long)fast[2],
 		 (unsigned long long)fast[3]);
-	tap_ok(slope >= 0.7 && slope <= 1.3,
+	tap_ok(slope >= 0.7 && slope <= 1.5,
 	       "SPIN 50000 vs 10000: %.2f ns of user-visible time per configured ns per call "
 	       "(fastest toggles)", slope);
 	if (cpu_is_emulated())
