@@ -9,7 +9,9 @@ KMOD_OUT ?= kmod
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-NB_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -Iinclude -Ibench -D_GNU_SOURCE
+# bench/'s folders (bench/README.md, Layout): headers are included by name.
+BENCH_INC = -Ibench -Ibench/lib -Ibench/harness -Ibench/backends -Ibench/compare
+NB_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -Iinclude $(BENCH_INC) -D_GNU_SOURCE
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # Guest binaries are static (the initramfs has no libc); ASan cannot be static,
 # UBSan can when it traps.
@@ -18,7 +20,7 @@ STATIC    = -static -fsanitize=undefined -fsanitize-undefined-trap-on-error
 B := build
 
 # Client of the ioctl ABI, shared by tests and benchmarks.
-NBDEV_SRC := bench/nbdev.c
+NBDEV_SRC := bench/lib/nbdev.c
 HOST_TESTS := $(B)/tests/abi_test $(B)/tests/stats_test $(B)/tests/insn_test
 GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test $(B)/static/csvcheck.awk \
 	       $(B)/static/fuzz_test
@@ -29,20 +31,20 @@ GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test
 NB_GIT    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 LIBPERF   := $(B)/libperf
 LIBPERF_A := $(LIBPERF)/lib64/libperf.a
-# Every benchmark is one file that registers itself (bench/bench.h, NB_BENCHMARK).
-BENCHMARKS := $(sort $(wildcard bench/bench_*.c))
-BENCH_SRC := bench/main.c bench/registry.c bench/harness.c bench/calibrate.c bench/sample.c \
-	     bench/results.c bench/report.c bench/stats.c bench/csv.c bench/csv_field.c \
-	     bench/env.c bench/hostref.c bench/knobs.c bench/knob_journal.c bench/knob_file.c \
-	     bench/counters.c bench/layout.c bench/backend.c bench/backend_kvm.c bench/kvm_guest.c \
-	     bench/backend_kmod.c bench/helper.c bench/export.c bench/csv_read.c bench/util.c \
-	     $(BENCHMARKS) $(NBDEV_SRC)
-BENCH_HDR := $(wildcard bench/*.h) bench/traits.def include/notibench.h
+# A benchmark is one file in bench/benchmarks/ that registers itself
+# (NB_BENCHMARK, bench/harness/bench.h); a backend one file in bench/backends/
+# and a row in the table of bench/backends/backend.c. The Makefile finds both.
+BENCHMARKS := $(sort $(wildcard bench/benchmarks/*.c))
+BACKENDS   := $(sort $(wildcard bench/backends/*.c))
+LIB_SRC    := bench/lib/stats.c bench/lib/csv_field.c bench/lib/csv_read.c bench/lib/util.c
+BENCH_SRC  := bench/main.c bench/export.c $(sort $(wildcard bench/harness/*.c)) $(BACKENDS) \
+	      $(BENCHMARKS) $(LIB_SRC) $(NBDEV_SRC)
+BENCH_HDR := $(wildcard bench/*.h bench/*/*.h) bench/harness/traits.def include/notibench.h
 BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
 BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
-# scripts/compare runs this (bench/compare.h); it needs no libperf.
-COMPARE_SRC := bench/compare_main.c bench/compare_runs.c bench/compare_env.c \
-	       bench/compare_table.c bench/compare_print.c bench/csv_read.c bench/csv_field.c bench/stats.c
+# scripts/compare runs this (bench/compare/); it needs no libperf.
+COMPARE_SRC := $(sort $(wildcard bench/compare/*.c)) bench/lib/csv_read.c bench/lib/csv_field.c \
+	       bench/lib/stats.c
 
 .PHONY: all static kmod check install clean deps bench kernel exact-stability soak FORCE
 
@@ -74,7 +76,7 @@ $(B)/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A) $(B)/git-rev
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(BENCH_CFLAGS) -o $@ $(BENCH_SRC) $(BENCH_LIBS)
 
-$(B)/notibench-compare: $(COMPARE_SRC) bench/compare.h bench/csv_read.h bench/stats.h
+$(B)/notibench-compare: $(COMPARE_SRC) bench/compare/compare.h bench/lib/csv_read.h bench/lib/stats.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) -o $@ $(COMPARE_SRC) -lm
 
@@ -82,32 +84,33 @@ $(B)/static/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A) $(B)/git-rev
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) -static $(BENCH_CFLAGS) -o $@ $(BENCH_SRC) $(BENCH_LIBS)
 
-# Statistics unit test: bench/stats.c only.
-$(B)/tests/stats_test: tests/stats_test.c bench/stats.c bench/stats.h tests/tap.h
+# Statistics unit test: bench/lib/stats.c only.
+$(B)/tests/stats_test: tests/stats_test.c bench/lib/stats.c bench/lib/stats.h tests/tap.h
 	@mkdir -p $(@D)
-	$(CC) $(NB_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< bench/stats.c -lm
+	$(CC) $(NB_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< bench/lib/stats.c -lm
 
 # The INSN model's loop, the module's own header, single-stepped.
 $(B)/tests/insn_test: kmod/nb_insn.h
 
-$(B)/tests/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibench.h
+$(B)/tests/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/lib/nbdev.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(NBDEV_SRC)
 
-$(B)/static/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/nbdev.h include/notibench.h
+$(B)/static/%: tests/%.c tests/tap.h $(NBDEV_SRC) bench/lib/nbdev.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC)
 
-# kmod_test predicts from the kernel's traits too (bench/env.c, bench/traits.def).
-TRAIT_SRC := bench/env.c bench/knobs.c bench/knob_journal.c bench/knob_file.c
+# kmod_test predicts from the kernel's traits too (bench/harness/env.c, traits.def).
+TRAIT_SRC := $(addprefix bench/harness/,env.c knobs.c knob_journal.c knob_file.c)
 $(B)/static/kmod_test: tests/kmod_test.c tests/tap.h tests/test_harness.h $(NBDEV_SRC) \
-		$(TRAIT_SRC) bench/env.h bench/traits.def bench/nbdev.h bench/util.h include/notibench.h
+		$(TRAIT_SRC) bench/harness/env.h bench/harness/traits.def bench/lib/nbdev.h bench/lib/util.h \
+		include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -o $@ $< $(NBDEV_SRC) $(TRAIT_SRC)
 
 # The ioctl fuzzer (tests/guest/fuzz_test.c): racing threads, hence -pthread.
 $(B)/static/fuzz_test: tests/guest/fuzz_test.c tests/tap.h tests/test_harness.h $(NBDEV_SRC) \
-		bench/nbdev.h include/notibench.h
+		bench/lib/nbdev.h include/notibench.h
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(STATIC) -Itests -pthread -o $@ $< $(NBDEV_SRC)
 

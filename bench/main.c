@@ -164,7 +164,7 @@ static int cmd_list(void)
 	return NB_EXIT_OK;
 }
 
-/* The known kernel traits and what this machine declares (bench/traits.def). */
+/* The known kernel traits and what this machine declares (bench/harness/traits.def). */
 static int cmd_traits(void)
 {
 	char msg[512];

@@ -75,7 +75,7 @@ declare -A not_here=(
 # Benchmarks whose buffer a device may read (bench/README.md: kmod:zap).
 zap_benchmarks=" cow upgrade "
 
-# Every knob bench/knobs.c may set (harness, layouts, benchmarks).
+# Every knob bench/harness/knobs.c may set (harness, layouts, benchmarks).
 knob_files=(/proc/sys/kernel/numa_balancing /sys/kernel/mm/ksm/run
 	/sys/kernel/mm/transparent_hugepage/enabled /sys/kernel/mm/transparent_hugepage/defrag
 	/sys/kernel/mm/transparent_hugepage/khugepaged/defrag

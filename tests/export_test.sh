@@ -23,11 +23,8 @@ trap 'exit 130' INT TERM HUP
 trap '[[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT
 
 n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-diag() { sed 's/^/# /' "$@"; }
+# shellcheck source=tests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 echo "TAP version 13"
 echo "1..26"

@@ -59,7 +59,7 @@ static bool kernel_at_least(int major, int minor)
 
 /*
  * Seed 003: from 6.12 mprotect brackets each 512 GiB (PUD-level) chunk, not
- * each 1 GiB; a kernel declaring the trait mprotect_notify (bench/traits.def,
+ * each 1 GiB; a kernel declaring the trait mprotect_notify (bench/harness/traits.def,
  * README.md "Kernel traits") by that.
  */
 static bool mprotect_notifies_per_pud(void)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# TAP: build/notibench's knobs survive every way a run can end (bench/knobs.h).
+# TAP: build/notibench's knobs survive every way a run can end (bench/harness/knobs.h).
 # A run journals each knob's original value (next to the host-wide knob lock)
 # before it changes the knob; a run killed with SIGKILL leaves the knob
 # changed and the journal behind, and then:

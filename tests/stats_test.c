@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bench/stats.c against known vectors: medians (odd, even), type-7
+ * bench/lib/stats.c against known vectors: medians (odd, even), type-7
  * percentiles computed by hand (and R's quantile()), sample stdev, and the
  * distribution-free CI of the median against published tables of binomial
  * order statistics (n = 10: ranks 2..9, n = 20: 6..15, n = 100: 40..61).

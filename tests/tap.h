@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Minimal TAP 13 producer, kselftest style. Header-only: each test program
- * is one translation unit (plus bench/nbdev.c).
+ * is one translation unit (plus bench/lib/nbdev.c).
  *
  * Exit codes: 0 all passed, 1 something failed, 4 the whole program skipped.
  * The plan is declared first (tap_plan) or counted and printed last

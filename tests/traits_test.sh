@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # TAP: kernel traits on the host (issue 10), no module and no guest:
 # - one list: the keys and values scripts/lib/traits.sh reads from
-#   bench/traits.def are the ones `notibench traits` (env.c, which compiles
+#   bench/harness/traits.def are the ones `notibench traits` (env.c, which compiles
 #   the same file) prints;
 # - notibench reads vm.meta's kernel_traits (NB_VM_META) and NB_KERNEL_TRAITS,
 #   whose keys override; an unknown key, a value not in the list, a word that

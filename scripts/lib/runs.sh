@@ -21,7 +21,7 @@
 #                        run.meta and every CSV; returns 1 (nb_err) otherwise.
 # nb_check_csvs NAME FILE...  validates the CSVs before any awk or gnuplot
 #                        reads them, with the reader notibench-compare uses
-#                        (bench/csv_read.c: `notibench-compare --check`; no
+#                        (bench/lib/csv_read.c: `notibench-compare --check`; no
 #                        line over 64 KiB, numbers where numbers go, no file
 #                        cut short); its messages ("NAME: FILE:LINE: reason")
 #                        on stderr. 0, or 2 (bad data, or no checker: nb_err).

@@ -1,11 +1,11 @@
 # shellcheck shell=bash
 # Kernel traits for scripts/kernel and scripts/vm. The known keys and their
-# values are bench/traits.def's NB_TRAIT lines, the one list (notibench's
+# values are bench/harness/traits.def's NB_TRAIT lines, the one list (notibench's
 # env.c compiles the same file; `notibench traits` prints it).
 #
 # Needs NB_ROOT (the repo).
 
-NB_TRAITS_DEF=$NB_ROOT/bench/traits.def
+NB_TRAITS_DEF=$NB_ROOT/bench/harness/traits.def
 
 nb_trait_keys() { sed -n 's/^NB_TRAIT(\([a-z_]*\), .*/\1/p' "$NB_TRAITS_DEF"; }
 
@@ -26,7 +26,7 @@ nb_trait_check() {
 	fi
 	k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
 	if ! vals=$(nb_trait_values "$k"); then
-		echo "unknown trait '$k' (known: $(nb_trait_keys | tr '\n' ' ' | sed 's/ $//'); bench/traits.def)"
+		echo "unknown trait '$k' (known: $(nb_trait_keys | tr '\n' ' ' | sed 's/ $//'); bench/harness/traits.def)"
 		return 1
 	fi
 	if [[ "|$vals|" != *"|$v|"* ]]; then

@@ -3,7 +3,7 @@
  * Knobs: set, remember, restore. The saved state lives in static arrays so
  * the signal handler can restore it with async-signal-safe calls only
  * (open/write/close/unlink/ftruncate/fsync/umount2). Every original value
- * is also appended to the journal (bench/knob_journal.c) before the knob is
+ * is also appended to the journal (bench/harness/knob_journal.c) before the knob is
  * changed, so a run that dies without a handler is undone by the next one.
  */
 #include "knobs.h"

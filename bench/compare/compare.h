@@ -3,11 +3,11 @@
  * notibench-compare (scripts/compare): compares two or more runs of notibench.
  * Usage, statistics and exit status: results/README.md, "Comparing runs".
  *
- * compare_runs.c   loads a RUN (one CSV, or a run directory of <item-id>.csv)
- * compare_env.c    what differs in the runs' environments
- * compare_table.c  per item x configuration: median, CI, test, Holm, geomeans
- * compare_print.c  the plain-text report and the CSV
- * compare_main.c   options and exit status
+ * runs.c   loads a RUN (one CSV, or a run directory of <item-id>.csv)
+ * env.c    what differs in the runs' environments
+ * table.c  per item x configuration: median, CI, test, Holm, geomeans
+ * print.c  the plain-text report and the CSV
+ * main.c   options and exit status
  */
 #ifndef NB_COMPARE_H
 #define NB_COMPARE_H
@@ -74,7 +74,7 @@ struct run {
 	const char *unit;
 };
 
-/* compare_runs.c */
+/* runs.c */
 /*
  * Loads path (a notibench CSV, or a directory of them). 0, or -1 with err
  * (also when its files disagree on clock_unit, or name another unit).
@@ -94,7 +94,7 @@ bool item_has_config(const struct run_item *it, const char *label);
 void run_free(struct run *r);
 
 /*
- * compare_env.c: one environment key whose value differs between runs; per
+ * env.c: one environment key whose value differs between runs; per
  * item keys that differ alike in several items are one entry.
  */
 struct env_diff {
@@ -108,7 +108,7 @@ struct env_diff {
 int env_diff_compute(const struct run *runs, size_t nruns, struct env_diff **out, size_t *nout);
 void env_diff_free(struct env_diff *d, size_t n, size_t nruns);
 
-/* compare_table.c */
+/* table.c */
 enum cmp_status {
 	CMP_BASELINE,			/* run 1: nothing to compare with */
 	CMP_TESTED,			/* p and p_holm are set */
@@ -193,7 +193,7 @@ int cmp_table_compute(const struct run *runs, size_t nruns, const struct cmp_opt
 const char *cmp_metric_unit(const char *metric, bool exact, char *buf, size_t len);
 void cmp_table_free(struct cmp_table *t);
 
-/* compare_print.c */
+/* print.c */
 void cmp_print_text(FILE *out, const struct run *runs, size_t nruns, const struct cmp_opts *o,
 		    const struct env_diff *d, size_t nd, const struct cmp_table *t);
 /* Writes the CSV atomically (temp file + rename). 0, or -1 with err. */

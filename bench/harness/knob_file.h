@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Knob files (bench/knob_file.c): one read or written, and which paths may be one. */
+/* Knob files (bench/harness/knob_file.c): one read or written, and which paths may be one. */
 #ifndef NB_KNOB_FILE_H
 #define NB_KNOB_FILE_H
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The knob journal and the host-wide lock (bench/knobs.h says why). Under
+ * The knob journal and the host-wide lock (bench/harness/knobs.h says why). Under
  * the lock, every original value is appended here before its knob is
  * changed, so a run that dies without a handler (SIGKILL, an oops) is undone
  * by the next run that takes the lock, or by `notibench restore`. Records,

@@ -2,7 +2,7 @@
 /*
  * The benchmark interface. A benchmark is one file that defines a
  * struct bench_ops and registers it with NB_BENCHMARK() (below); the
- * Makefile builds every bench/bench_*.c.
+ * Makefile builds every file of bench/benchmarks/.
  *
  * A benchmark declares its options (parsed and validated by the harness),
  * sets up its state (buffers, layouts, knobs), runs nops operations when
@@ -191,14 +191,14 @@ struct bench {
 /*
  * NB_BENCHMARK(name, ops, summary): registers a benchmark (one line at the end
  * of its file). The pointer goes into the section nb_benchmarks, which the
- * linker gathers for bench/registry.c.
+ * linker gathers for bench/harness/registry.c.
  */
 #define NB_BENCHMARK(id, id_ops, text)						\
 	static const struct bench nb_bench_##id = { #id, text, &(id_ops) };		\
 	static const struct bench *const nb_bench_ptr_##id				\
 		__attribute__((used, section("nb_benchmarks"))) = &nb_bench_##id
 
-/* bench/registry.c: every registered benchmark, sorted by name. */
+/* bench/harness/registry.c: every registered benchmark, sorted by name. */
 unsigned int bench_count(void);
 const struct bench *bench_at(unsigned int i);
 const struct bench *bench_find(const char *name);

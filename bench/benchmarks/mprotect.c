@@ -16,7 +16,7 @@
  *            512 GiB chunk holding a non-empty PUD entry, from the first
  *            such PUD to the chunk end;
  *   hugetlb: one pair per VMA, populated or not, over the whole range.
- * The layout (bench/layout.c) says which entries are populated. With the
+ * The layout (bench/harness/layout.c) says which entries are populated. With the
  * kvm backend and the kvm:kvm_unmap_hva_range tracepoint, KVM must have seen
  * at least that many invalidations: the tracepoint does not name the event,
  * and a 4K walk adds 2 CLEAR pairs of 2 MiB per 2 MiB walked (seen with kmod

@@ -37,7 +37,7 @@
  * wp-reuse and soft-dirty (and for mprotect on kernels or pages where the
  * write still faults).
  *
- * A kernel that declares the trait upgrade_notify=yes (bench/traits.def;
+ * A kernel that declares the trait upgrade_notify=yes (bench/harness/traits.def;
  * patches/6.12/upgrade-notify.patch, the 2023 proposal on 6.12) notifies a
  * PROTECTION_UPGRADE pair over the page after a fault's
  * ptep_set_access_flags() changed the entry: wp-reuse and soft-dirty take

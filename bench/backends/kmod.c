@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kmod backend: a /dev/notibench session (bench/nbdev.h) with K
+ * The kmod backend: a /dev/notibench session (bench/lib/nbdev.h) with K
  * subscribers whose callbacks charge a configured cost. Counters and the
  * invalidation ring are reset before each sample and read after it.
  */

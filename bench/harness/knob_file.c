@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Knob files: reading and writing one, and which paths may be one (what the
- * journal may write back, bench/knob_journal.c). Below knobs.c and the
+ * journal may write back, bench/harness/knob_journal.c). Below knobs.c and the
  * journal, which both use it.
  */
 #include "knob_file.h"

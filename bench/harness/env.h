@@ -47,7 +47,7 @@ void env_kernel_version(unsigned int *major, unsigned int *minor);
 bool env_kernel_at_least(unsigned int maj, unsigned int min);
 
 /*
- * Kernel traits (bench/traits.def): what a patched kernel declares it
+ * Kernel traits (bench/harness/traits.def): what a patched kernel declares it
  * changes, from NB_VM_META_PATH's kernel_traits ("k=v k=v", written by
  * scripts/vm) and NB_KERNEL_TRAITS (same form; its keys override; for a
  * patched kernel booted natively). env_traits_load() parses both once: 0,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The benchmarks this binary holds: each file of a benchmark registers itself
- * with NB_BENCHMARK() (bench/bench.h), which puts a pointer in the section
+ * with NB_BENCHMARK() (bench/harness/bench.h), which puts a pointer in the section
  * nb_benchmarks; the linker gathers them between __start_ and __stop_. Here
  * they are sorted by name once, so `notibench list` does not depend on the
  * link order.

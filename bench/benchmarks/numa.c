@@ -46,7 +46,7 @@
  * every scan gives the ranges mprotect of the whole buffer gives (<= 6.11:
  * one pair per 1 GiB chunk holding a populated PMD, from that PMD to the
  * chunk end; >= 6.12: one per 512 GiB chunk holding a non-empty PUD; a
- * kernel declaring the trait mprotect_notify, bench/traits.def, by that): the
+ * kernel declaring the trait mprotect_notify, bench/harness/traits.def, by that): the
  * PROTECTION_VMA calls and bytes are m times those of one scan with m within
  * 2 of the scans counted (the scanner is task work: it may run on the return
  * of a system call between a sequence read and the module's counter reset or

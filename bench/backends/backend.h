@@ -20,9 +20,9 @@
  * sample_end, after_batch -> detach (the harness re-attaches when the
  * configuration changes) -> close.
  *
- * Each backend is one file defining a struct backend_ops (backend_kvm.c,
- * backend_kmod.c) and one row of the table in backend.c; its state lives
- * behind b->priv. The harness and the benchmarks see only this header.
+ * Each backend is one file of bench/backends/ defining a struct backend_ops
+ * (kvm.c, kmod.c) and one row of the table in backend.c (the Makefile
+ * builds every file there); its state lives behind b->priv. The harness and the benchmarks see only this header.
  */
 #ifndef NB_BACKEND_H
 #define NB_BACKEND_H

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The knob journal and the host-wide lock (bench/knob_journal.c). */
+/* The knob journal and the host-wide lock (bench/harness/knob_journal.c). */
 #ifndef NB_KNOB_JOURNAL_H
 #define NB_KNOB_JOURNAL_H
 

@@ -284,7 +284,7 @@ bool env_kernel_at_least(unsigned int maj, unsigned int min)
 }
 
 /*
- * Kernel traits (bench/traits.def): what a patched kernel declares it
+ * Kernel traits (bench/harness/traits.def): what a patched kernel declares it
  * changes. From vm.meta's kernel_traits (scripts/vm: the build's
  * .notibench-traits and its --trait options), then NB_KERNEL_TRAITS, whose
  * keys override (a patched kernel booted natively). Table order is key order.
@@ -411,7 +411,7 @@ const char *env_kernel_trait(const char *key)
 	int i = trait_index(key, strlen(key));
 
 	if (i < 0) {
-		fprintf(stderr, "env_kernel_trait: '%s' is not in bench/traits.def\n", key);
+		fprintf(stderr, "env_kernel_trait: '%s' is not in bench/harness/traits.def\n", key);
 		abort();
 	}
 	env_traits_load(NULL, 0);
