@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "backend_impl.h"
-#include "bench.h"
 
 static int none_parse(const char *spec, struct backend **v, unsigned int *n, char *msg,
 		      size_t len);
@@ -142,10 +141,11 @@ void backend_counters(const struct backend *b, struct bench_counters *c)
 		b->ops->counters(b, c);
 }
 
-void backend_summary(const struct backend *b, const struct stats *st, double nops)
+void backend_summary(const struct backend *b, const struct stats *st, double nops,
+		     const char *unit)
 {
 	if (b->ops->summary)
-		b->ops->summary(b, st, nops);
+		b->ops->summary(b, st, nops, unit);
 }
 
 bool backend_has_device(const struct backend *b)

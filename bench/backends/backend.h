@@ -31,9 +31,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exit.h"
+#include "notibench.h"
+
 struct backend_ops;
-struct bench_counters;
 struct stats;
+
+/*
+ * Counters of one sample, for a benchmark's check(): the harness fills the
+ * common ones, the backend its own (its counters() hook). NULL/0 when not
+ * collected.
+ */
+struct bench_counters {
+	uint64_t nops;
+	uint64_t sample_ns;		/* wall time of the timed batch */
+	/*
+	 * Minor faults of the benchmark thread during the timed batch (perf
+	 * minor-faults, else getrusage(RUSAGE_THREAD)); -1 when neither works.
+	 */
+	int64_t faults;
+	int64_t helper_faults;			/* from finish(), -1: none */
+	/*
+	 * Device accesses (kmod zap model, device_access benchmarks), -1
+	 * otherwise: faults of the read access that filled the mirror before
+	 * the batch, and of the one that re-read the buffer after it (entries
+	 * the batch's invalidations zapped).
+	 */
+	int64_t dev_fill_faults, dev_refaults;
+	/* kmod backend */
+	const struct nb_stats *nb;
+	const struct nb_attach *nb_attach;	/* K, callbacks, mode */
+	const struct nb_ring_entry *ring;	/* oldest first */
+	unsigned int ring_n;
+	/* tracepoints; -1 when unavailable */
+	int64_t kvm_unmap_hva_range;
+	bool kvm;				/* the kvm backend is attached */
+};
 
 struct backend {
 	const struct backend_ops *ops;
@@ -101,7 +134,8 @@ struct backend_ops {
 	/* What the benchmark's check() sees of the last sample. */
 	void (*counters)(const struct backend *b, struct bench_counters *c);
 	/* Lines of the printed summary; st: per column, of this configuration's samples. */
-	void (*summary)(const struct backend *b, const struct stats *st, double nops);
+	void (*summary)(const struct backend *b, const struct stats *st, double nops,
+			const char *unit);
 	/* A device reads the buffer (kmod zap); only device_access benchmarks take one. */
 	bool (*has_device)(const struct backend *b);
 };
@@ -134,7 +168,8 @@ void backend_columns(struct backend *cfg, unsigned int ncfg, enum backend_cols w
 void backend_sample_values(struct backend *b, const struct backend_sample *s, double *v,
 			   char **text);
 void backend_counters(const struct backend *b, struct bench_counters *c);
-void backend_summary(const struct backend *b, const struct stats *st, double nops);
+void backend_summary(const struct backend *b, const struct stats *st, double nops,
+		     const char *unit);
 
 /*
  * The kmod zap model keeps a software secondary page table (a mirror) over

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "backend_impl.h"
-#include "bench.h"
 #include "nbdev.h"
 #include "stats.h"
 #include "util.h"
@@ -725,12 +724,14 @@ static void kmod_counters(const struct backend *b, struct bench_counters *c)
 }
 
 /* The notifier events per op, by event (those seen in some sample). */
-static void kmod_summary(const struct backend *b, const struct stats *st, double nops)
+static void kmod_summary(const struct backend *b, const struct stats *st, double nops,
+			 const char *unit)
 {
 	const struct kmod *k = kmod_of(b);
 	char line[512] = "";
 
-	(void)nops;
+	(void)nops;	/* its lines are counts per op, already per op */
+	(void)unit;
 	if (!st[k->cols.ranges_per_call].n)
 		return;
 	for (unsigned int ev = 0; ev < NB_EV_NONE; ev++) {

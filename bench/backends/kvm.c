@@ -21,8 +21,6 @@
 #include <unistd.h>
 
 #include "backend_impl.h"
-#include "bench.h"
-#include "env.h"
 #include "kvm_guest.h"
 #include "stats.h"
 
@@ -424,7 +422,8 @@ static void kvm_counters(const struct backend *b, struct bench_counters *c)
 }
 
 /* With a guest: what the batch took from it. */
-static void kvm_summary(const struct backend *b, const struct stats *st, double nops)
+static void kvm_summary(const struct backend *b, const struct stats *st, double nops,
+			const char *unit)
 {
 	const struct stats *g = &st[kvm_of(b)->col + KVM_STAT_NR];
 
@@ -433,7 +432,7 @@ static void kvm_summary(const struct backend *b, const struct stats *st, double 
 	printf("%-28s guest over %.0f pages: %.3f secondary entries zapped per op, refault "
 	       "%.1f %s per op (pass after the batch minus a warm pass; medians)\n",
 	       b->label, g[KVM_GUEST_PAGES].median, g[KVM_GUEST_ZAPPED].median / nops,
-	       g[KVM_GUEST_REFAULT_PER_OP].median, env_clock_unit());
+	       g[KVM_GUEST_REFAULT_PER_OP].median, unit);
 }
 
 const struct backend_ops backend_kvm_ops = {

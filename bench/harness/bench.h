@@ -19,14 +19,9 @@
 #include <stdint.h>
 
 #include "notibench.h"
+#include "backend.h"
+#include "exit.h"
 
-/* Exit statuses (kselftest's skip value). */
-enum nb_exit {
-	NB_EXIT_OK = 0,
-	NB_EXIT_FAIL = 1,
-	NB_EXIT_USAGE = 2,
-	NB_EXIT_SKIP = 4,
-};
 
 enum bench_opt_type {
 	OPT_SIZE,	/* bytes, with an optional K/M/G/T suffix (powers of 1024) */
@@ -104,33 +99,6 @@ struct bench_sample {
 	 */
 	int64_t helper_faults;
 	char reason[160];		/* out: why prepare(), finish() or run() failed */
-};
-
-/* Counters of one sample, for check(). NULL/0 when not collected. */
-struct bench_counters {
-	uint64_t nops;
-	uint64_t sample_ns;		/* wall time of the timed batch */
-	/*
-	 * Minor faults of the benchmark thread during the timed batch (perf
-	 * minor-faults, else getrusage(RUSAGE_THREAD)); -1 when neither works.
-	 */
-	int64_t faults;
-	int64_t helper_faults;			/* from finish(), -1: none */
-	/*
-	 * Device accesses (kmod zap model, device_access benchmarks), -1
-	 * otherwise: faults of the read access that filled the mirror before
-	 * the batch, and of the one that re-read the buffer after it (entries
-	 * the batch's invalidations zapped).
-	 */
-	int64_t dev_fill_faults, dev_refaults;
-	/* kmod backend */
-	const struct nb_stats *nb;
-	const struct nb_attach *nb_attach;	/* K, callbacks, mode */
-	const struct nb_ring_entry *ring;	/* oldest first */
-	unsigned int ring_n;
-	/* tracepoints; -1 when unavailable */
-	int64_t kvm_unmap_hva_range;
-	bool kvm;				/* the kvm backend is attached */
 };
 
 struct bench_ops {

@@ -139,7 +139,8 @@ static void backend_lines(const struct run_result *r)
 	for (unsigned int t = 0; t < backend_count; t++)
 		for (unsigned int k = 0; k < r->ncfg; k++)
 			if (r->cfg[k].b->ops == backend_table[t])
-				backend_summary(r->cfg[k].b, r->cfg[k].st, r->cfg[k].st[COL_NOPS].median);
+				backend_summary(r->cfg[k].b, r->cfg[k].st, r->cfg[k].st[COL_NOPS].median,
+						env_clock_unit());
 }
 
 void print_summary(const struct bench *bench, const struct run_result *r,
