@@ -40,7 +40,11 @@ LIB_SRC    := bench/lib/stats.c bench/lib/csv_field.c bench/lib/csv_read.c bench
 BENCH_SRC  := bench/main.c bench/export.c $(sort $(wildcard bench/harness/*.c)) $(BACKENDS) \
 	      $(BENCHMARKS) $(LIB_SRC) $(NBDEV_SRC)
 BENCH_HDR := $(wildcard bench/*.h bench/*/*.h) bench/harness/traits.def include/notibench.h
-BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"'
+# The version (--version, the man pages, DKMS's /usr/src/notibench-<version>):
+# the module's NB_MODULE_VERSION in kmod/nb.h, the one place it is written.
+NB_VERSION := $(shell sed -n 's/^\#define NB_MODULE_VERSION[[:space:]]*"\([^"]*\)".*/\1/p' kmod/nb.h)
+BENCH_HDR += kmod/nb.h
+BENCH_CFLAGS = -I$(LIBPERF)/include -DNB_GIT_REV='"$(NB_GIT)"' -DNB_VERSION='"$(NB_VERSION)"'
 BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
 # scripts/compare runs this (bench/compare/); it needs no libperf.
 COMPARE_SRC := $(sort $(wildcard bench/compare/*.c)) bench/lib/csv_read.c bench/lib/csv_field.c \
@@ -76,9 +80,10 @@ $(B)/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A) $(B)/git-rev
 	@mkdir -p $(@D)
 	$(CC) $(NB_CFLAGS) $(CFLAGS) $(BENCH_CFLAGS) -o $@ $(BENCH_SRC) $(BENCH_LIBS)
 
-$(B)/notibench-compare: $(COMPARE_SRC) bench/compare/compare.h bench/lib/csv_read.h bench/lib/stats.h
+$(B)/notibench-compare: $(COMPARE_SRC) bench/compare/compare.h bench/lib/csv_read.h bench/lib/stats.h \
+		kmod/nb.h
 	@mkdir -p $(@D)
-	$(CC) $(NB_CFLAGS) $(CFLAGS) -o $@ $(COMPARE_SRC) -lm
+	$(CC) $(NB_CFLAGS) $(CFLAGS) -DNB_VERSION='"$(NB_VERSION)"' -o $@ $(COMPARE_SRC) -lm
 
 $(B)/static/notibench: $(BENCH_SRC) $(BENCH_HDR) $(LIBPERF_A) $(B)/git-rev
 	@mkdir -p $(@D)
@@ -160,11 +165,50 @@ soak: deps
 	$(MAKE) static
 	scripts/soak $(if $(CALLS),--calls-total $(CALLS)) $(if $(KERNELS),--kernels "$(KERNELS)")
 
+# Man pages (build/man/): help2man reads each tool's own --help and --version,
+# through scripts/man-help (it reshapes the usage lines only) and a wrapper
+# build/man/bin/NAME that runs the tool under its installed name: a page cannot
+# drift from the tool.
+MAN_TOOLS := notibench notibench-all notibench-compare notibench-plot notibench-summary
+MANS := $(MAN_TOOLS:%=$(B)/man/%.1)
+man_prog_notibench := $(B)/notibench
+man_prog_notibench-all := bench/all
+man_prog_notibench-compare := $(B)/notibench-compare
+man_prog_notibench-plot := scripts/plot
+man_prog_notibench-summary := scripts/summary
+man_name_notibench := microbenchmarks of what Linux MMU notifiers cost
+man_name_notibench-all := run the whole notibench matrix
+man_name_notibench-compare := compare notibench runs
+man_name_notibench-plot := plot notibench runs with gnuplot
+man_name_notibench-summary := a short table of notibench runs
+.PHONY: man
+man: $(MANS)
+all: man
+$(B)/man/notibench.1: $(B)/notibench
+$(B)/man/notibench-all.1: bench/all $(B)/notibench
+$(B)/man/notibench-compare.1: $(B)/notibench-compare
+$(B)/man/notibench-plot.1: scripts/plot kmod/nb.h
+$(B)/man/notibench-summary.1: scripts/summary kmod/nb.h
+$(MANS): $(B)/man/%.1: scripts/man-help
+	@command -v help2man >/dev/null || { echo "make: no help2man for $@ (scripts/deps installs it)" >&2; exit 2; }
+	@mkdir -p $(B)/man/bin
+	@printf '#!/bin/sh\nexport NOTIBENCH=%s\nexec %s %s %s "$$@"\n' '$(abspath $(B)/notibench)' \
+		'$(abspath scripts/man-help)' '$*' '$(abspath $(man_prog_$*))' > $(B)/man/bin/$*
+	@chmod 0755 $(B)/man/bin/$*
+	help2man --no-info --section 1 --name '$(man_name_$*)' --output $@.tmp $(B)/man/bin/$*
+	@mv $@.tmp $@
+
 # The benchmark binary, the ABI header, and the module's sources laid out so
 # that `kmod/probe.sh KDIR kmod && make -C KDIR M=$PWD/kmod` builds them there;
 # the tools: notibench-all (bench/all, which runs the notibench beside it),
-# notibench-compare, notibench-plot and notibench-summary.
+# notibench-compare, notibench-plot and notibench-summary; their man pages and
+# notibench's bash completion. The module's sources, probes, ABI header and
+# dkms.conf also go to $(DKMS_SRC)/notibench-<version> (DKMS_SRC= skips them),
+# registered with `dkms add` when dkms is installed and DESTDIR is empty.
 SHARE = $(DESTDIR)$(PREFIX)/share/notibench
+DKMS_SRC ?= /usr/src
+DKMS_DIR = $(DESTDIR)$(DKMS_SRC)/notibench-$(NB_VERSION)
+KMOD_C := $(filter-out %.mod.c,$(wildcard kmod/nb*.c))
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
 		$(SHARE)/include $(SHARE)/kmod/probes
@@ -180,9 +224,25 @@ install: all
 	install -m 0755 scripts/plot scripts/summary $(SHARE)/scripts/
 	install -m 0644 scripts/lib/*.awk scripts/lib/runs.sh $(SHARE)/scripts/lib/
 	for s in plot summary; do \
-		printf '#!/bin/sh\nexec %s/share/notibench/scripts/%s "$$@"\n' '$(PREFIX)' $$s \
+		printf '#!/bin/sh\nexport NB_PROG=notibench-%s\nexec %s/share/notibench/scripts/%s "$$@"\n' $$s '$(PREFIX)' $$s \
 			> $(DESTDIR)$(PREFIX)/bin/notibench-$$s && \
 		chmod 0755 $(DESTDIR)$(PREFIX)/bin/notibench-$$s; done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 scripts/completion/notibench.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/notibench
+ifneq ($(DKMS_SRC),)
+	install -d $(DKMS_DIR)/probes $(DKMS_DIR)/include
+	install -m 0644 $(KMOD_C) kmod/nb.h kmod/nb_insn.h kmod/Kbuild $(DKMS_DIR)/
+	install -m 0755 kmod/probe.sh $(DKMS_DIR)/
+	install -m 0644 kmod/probes/*.c $(DKMS_DIR)/probes/
+	install -m 0644 include/notibench.h $(DKMS_DIR)/include/
+	sed 's/@VERSION@/$(NB_VERSION)/' dkms.conf > $(DKMS_DIR)/dkms.conf
+	@if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null; then \
+		if dkms status -m notibench -v $(NB_VERSION) | grep -q .; then \
+			echo "install: notibench/$(NB_VERSION) is already added to DKMS"; \
+		else echo "dkms add notibench/$(NB_VERSION)" && dkms add notibench/$(NB_VERSION); fi; fi
+endif
 
 clean:
 	rm -rf $(B)

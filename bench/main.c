@@ -22,6 +22,10 @@
 #ifndef NB_GIT_REV
 #define NB_GIT_REV "unknown"
 #endif
+/* The Makefile's NB_VERSION: kmod/nb.h's NB_MODULE_VERSION, DKMS's version too. */
+#ifndef NB_VERSION
+#define NB_VERSION "unknown"
+#endif
 
 #define DEFAULT_SAMPLES 30
 #define QUICK_SAMPLES 10
@@ -404,7 +408,9 @@ int main(int argc, char **argv)
 		return NB_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("notibench %s (module ABI %d)\n", NB_GIT_REV, NB_ABI_VERSION);
+		/* "name version" first: what help2man and bench/all's run.meta read. */
+		printf("notibench %s (git %s, module ABI %d)\n", NB_VERSION, NB_GIT_REV,
+		       NB_ABI_VERSION);
 		return NB_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "list"))

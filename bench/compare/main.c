@@ -15,7 +15,12 @@
 
 #include "compare.h"
 
-static const char *prog = "compare";
+/* scripts/compare and its readers name it (NB_COMPARE_NAME), else argv[0]. */
+static const char *prog = "notibench-compare";
+
+#ifndef NB_VERSION
+#define NB_VERSION "unknown"
+#endif
 
 static void usage(FILE *f)
 {
@@ -23,6 +28,7 @@ static void usage(FILE *f)
 		"usage: %s RUN RUN [RUN...] [--csv FILE] [--threshold PCT] [--alpha A] [--metric COLUMN]\n"
 		"       [--tolerance PCT]\n"
 		"       %s --check RUN...\n"
+		"       %s --help | --version\n"
 		"\n"
 		"Compares notibench runs against the first. A RUN is a notibench CSV or a run\n"
 		"directory of <item-id>.csv files (bench/all); items match by item-id (two single\n"
@@ -46,7 +52,7 @@ static void usage(FILE *f)
 		"them (what compare checks, every numeric column, a median row for every sampled\n"
 		"configuration, no line over 64 KiB, no cut-off last line) and prints nothing but\n"
 		"FILE:LINE: reason for each bad one; exit 0 all good, 2 otherwise.\n",
-		prog, prog, CMP_DEFAULT_TOLERANCE_PCT);
+		prog, prog, prog, CMP_DEFAULT_TOLERANCE_PCT);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -228,6 +234,8 @@ int main(int argc, char **argv)
 
 	if (getenv("NB_COMPARE_NAME"))
 		prog = getenv("NB_COMPARE_NAME");
+	else if (argc > 0 && argv[0][0])
+		prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	if (!paths)
 		return CMP_EXIT_USAGE;
 	if (argc > 1 && !strcmp(argv[1], "--check")) {
@@ -248,6 +256,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
 			usage(stdout);
+			goto out;
+		}
+		if (!strcmp(arg, "--version")) {
+			printf("%s %s\n", prog, NB_VERSION);
 			goto out;
 		}
 		eq = strchr(arg, '=');
