@@ -21,7 +21,7 @@ missing=""
 for f in bin/notibench bin/notibench-all bin/notibench-compare bin/notibench-plot \
 	bin/notibench-summary include/notibench.h share/notibench/include/notibench.h \
 	share/notibench/kmod/nb_main.c share/notibench/kmod/probe.sh \
-	share/notibench/scripts/plot share/notibench/scripts/lib/extract.awk \
+	share/notibench/scripts/plot share/notibench/scripts/lib/plan.awk \
 	share/notibench/scripts/lib/runs.sh; do
 	[[ -e $p/$f ]] || missing+=" $f"
 done
