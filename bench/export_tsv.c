@@ -261,19 +261,15 @@ static int file_options(const struct csv_file *f, const char *bench, char **opt)
 	for (int i = 0; i < NOPTS; i++) {
 		snprintf(key, sizeof(key), "option.%s", opt_names[i]);
 		v = meta_last(f, key);
-		if (v) {
+		if (v && *v) {
 			opt[i] = strdup(v);
-		} else {
+		} else if (!v && cmd) {
 			snprintf(key, sizeof(key), "--%s", opt_names[i]);
-			opt[i] = cmd ? command_arg(cmd, key) : NULL;
-			if (opt[i] && !*opt[i]) {
-				free(opt[i]);
-				opt[i] = NULL;
-			}
+			opt[i] = command_arg(cmd, key);
 		}
 		if (!opt[i] && def && def[i])
 			opt[i] = strdup(def[i]);
-		if ((v || (def && def[i])) && !opt[i])
+		if (((v && *v) || (def && def[i])) && !opt[i])
 			return -1;
 	}
 	return 0;
