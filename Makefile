@@ -37,7 +37,7 @@ LIBPERF_A := $(LIBPERF)/lib64/libperf.a
 BENCHMARKS := $(sort $(wildcard bench/benchmarks/*.c))
 BACKENDS   := $(sort $(wildcard bench/backends/*.c))
 LIB_SRC    := bench/lib/stats.c bench/lib/csv_field.c bench/lib/csv_read.c bench/lib/util.c
-BENCH_SRC  := bench/main.c bench/export.c $(sort $(wildcard bench/harness/*.c)) $(BACKENDS) \
+BENCH_SRC  := bench/main.c bench/export.c bench/export_tsv.c $(sort $(wildcard bench/harness/*.c)) $(BACKENDS) \
 	      $(BENCHMARKS) $(LIB_SRC) $(NBDEV_SRC)
 BENCH_HDR := $(wildcard bench/*.h bench/*/*.h) bench/harness/traits.def include/notibench.h
 # The version (--version, the man pages, DKMS's /usr/src/notibench-<version>):

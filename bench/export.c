@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `notibench export [--format csv|json] [--out FILE] RUNDIR|CSV...`: every
- * numeric column of every configuration of every CSV, summarised from its
- * samples, as one long ("tidy") table; see export.h and results/README.md.
+ * `notibench export [--format csv|json] [--statistics recomputed|written]
+ * [--out FILE] RUNDIR|CSV...`: every numeric column of every configuration
+ * of every CSV, summarised from its samples (or its summary rows as written),
+ * as one long ("tidy") table; see export.h and results/README.md. The
+ * formats summary-tsv and histogram-tsv are the scripts' (export_tsv.c).
  * All inputs are read (through csv_read_all, which refuses malformed files)
  * before a byte is written, and --out is written to a temporary file renamed
  * at the end: a bad input or a failed write leaves no half-written table.
  */
 #include "export.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -22,17 +25,9 @@
 #include <unistd.h>
 
 #include "csv_field.h"
-#include "csv_read.h"
 #include "stats.h"
 
 #define EXPORT_VERSION 1
-
-/* One CSV and what names it in the table. */
-struct ex_file {
-	struct csv_file f;
-	char *run, *item, *file, *label;
-	const char *unit;	/* clock unit: "ns" or "insn" */
-};
 
 struct ex {
 	struct ex_file *v;
@@ -58,13 +53,24 @@ static const char *const skipped[] = { "round", "seq", "sample" };
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: notibench export [--format csv|json] [--out FILE] RUNDIR|CSV...\n"
+		"usage: notibench export [--format csv|json] [--statistics recomputed|written]\n"
+		"                        [--out FILE] RUNDIR|CSV...\n"
+		"       notibench export --format summary-tsv|histogram-tsv [--run-id N] [--out FILE]\n"
+		"                        RUNDIR|CSV...\n"
 		"\n"
 		"One long table of every run directory (bench/all's) and CSV given: one row per\n"
-		"run, item, configuration, metric and statistic (n, median, p25, p75, min, max,\n"
-		"mean, ci95_lo, ci95_hi of the samples), with the run's kernel label and clock unit and the metric's\n"
-		"unit (results/README.md \"notibench export: one long table\"). Default: CSV on\n"
-		"standard output. --out writes FILE whole or not at all.\n"
+		"run, item, configuration, metric and statistic, with the run's kernel label and\n"
+		"clock unit and the metric's unit (results/README.md \"notibench export: one long\n"
+		"table\"). --statistics recomputed (the default): n, median, p25, p75, min, max,\n"
+		"mean, ci95_lo, ci95_hi recomputed from the samples; written: the CSV's summary\n"
+		"rows as written (their kinds: median, p90, ..., with the digits they were written\n"
+		"with), what scripts/summary and scripts/plot show. Default: CSV on standard\n"
+		"output. --out writes FILE whole or not at all.\n"
+		"\n"
+		"summary-tsv, histogram-tsv: the tab-separated tables scripts/summary and\n"
+		"scripts/plot format, the inputs taken as one run numbered N (default 1): one line\n"
+		"per item and configuration (or range-size bucket), from the summary rows as\n"
+		"written, repetitions pooled (results/README.md \"For the scripts\").\n"
 		"\n"
 		"Exit status: 0 ok, 1 a failed write, 2 bad usage or a malformed input.\n");
 }
@@ -515,7 +521,21 @@ static void put_sweeps(FILE *out, bool json, struct ex_row *r, const struct csv_
 	}
 }
 
-static int put_table(FILE *out, bool json, const struct ex *ex)
+/* The rows of one configuration's metric from its summary rows as written, in file order. */
+static void put_written(FILE *out, bool json, struct ex_row *r, const struct csv_config *c,
+			size_t col, size_t ncol, bool *first)
+{
+	for (size_t i = 0; i < c->nsum; i++) {
+		if (isnan(c->sum[i * ncol + col]))
+			continue;
+		r->stat = c->sum_kind[i];
+		r->value = c->sum[i * ncol + col];
+		put_row(out, json, r, *first);
+		*first = false;
+	}
+}
+
+static int put_table(FILE *out, bool json, bool written, const struct ex *ex)
 {
 	bool first = true;
 
@@ -537,7 +557,10 @@ static int put_table(FILE *out, bool json, const struct ex *ex)
 					continue;
 				r.metric = x->f.col[col];
 				r.unit = metric_unit(r.metric, x->unit);
-				if (put_metric(out, json, &r, &x->f.cfg[c], col, x->f.ncol, &first))
+				if (written)
+					put_written(out, json, &r, &x->f.cfg[c], col, x->f.ncol, &first);
+				else if (put_metric(out, json, &r, &x->f.cfg[c], col, x->f.ncol,
+						    &first))
 					return -1;
 			}
 		}
@@ -548,8 +571,29 @@ static int put_table(FILE *out, bool json, const struct ex *ex)
 	return 0;
 }
 
+enum ex_format { F_CSV, F_JSON, F_SUMMARY, F_HISTOGRAM };
+
+/* What is written, and how. */
+struct ex_how {
+	enum ex_format format;
+	bool written;		/* --statistics written */
+	unsigned long run_id;
+};
+
+static int put_output(FILE *out, const struct ex_how *how, const struct ex *ex)
+{
+	switch (how->format) {
+	case F_SUMMARY:
+		return export_summary_tsv(out, ex->v, ex->n, how->run_id);
+	case F_HISTOGRAM:
+		return export_histogram_tsv(out, ex->v, ex->n, how->run_id);
+	default:
+		return put_table(out, how->format == F_JSON, how->written, ex);
+	}
+}
+
 /* Writes the table to path (NULL: standard output). 0, or 1 naming what failed. */
-static int write_table(const char *path, bool json, const struct ex *ex)
+static int write_table(const char *path, const struct ex_how *how, const struct ex *ex)
 {
 	char *tmp = NULL;
 	FILE *out = stdout;
@@ -572,7 +616,7 @@ static int write_table(const char *path, bool json, const struct ex *ex)
 			return 1;
 		}
 	}
-	if (put_table(out, json, ex))
+	if (put_output(out, how, ex))
 		err = ENOMEM;
 	if (fflush(out) || ferror(out))
 		err = err ? err : errno ? errno : EIO;
@@ -615,8 +659,11 @@ static const char *option(int argc, char **argv, int *i, const char *name, bool 
 
 int cmd_export(int argc, char **argv)
 {
-	const char *out = NULL, *format = "csv", *v;
+	const char *out = NULL, *format = "csv", *stats = "recomputed", *run_id = "1", *v;
+	static const char *const formats[] = { "csv", "json", "summary-tsv", "histogram-tsv" };
+	struct ex_how how = { .format = F_CSV };
 	struct ex ex = { 0 };
+	char *end;
 	bool missing = false, opts = true;
 	int ninputs = 0, ret = 0;
 
@@ -631,6 +678,10 @@ int cmd_export(int argc, char **argv)
 			format = v;
 		} else if (opts && (v = option(argc, argv, &i, "--out", &missing))) {
 			out = v;
+		} else if (opts && (v = option(argc, argv, &i, "--statistics", &missing))) {
+			stats = v;
+		} else if (opts && (v = option(argc, argv, &i, "--run-id", &missing))) {
+			run_id = v;
 		} else if (missing) {
 			return fail_usage("%s needs a value", argv[i]);
 		} else if (opts && argv[i][0] == '-' && argv[i][1]) {
@@ -640,8 +691,18 @@ int cmd_export(int argc, char **argv)
 			argv[ninputs++] = argv[i];
 		}
 	}
-	if (strcmp(format, "csv") && strcmp(format, "json"))
-		return fail_usage("--format: '%s' is neither csv nor json", format);
+	while (how.format <= F_HISTOGRAM && strcmp(format, formats[how.format]))
+		how.format++;
+	if (how.format > F_HISTOGRAM)
+		return fail_usage("--format: '%s' is not csv, json, summary-tsv or histogram-tsv",
+				  format);
+	if (strcmp(stats, "recomputed") && strcmp(stats, "written"))
+		return fail_usage("--statistics: '%s' is neither recomputed nor written", stats);
+	how.written = !strcmp(stats, "written");
+	errno = 0;
+	how.run_id = strtoul(run_id, &end, 10);
+	if (!isdigit((unsigned char)*run_id) || *end || errno)
+		return fail_usage("--run-id: '%s' is not a number", run_id);
 	if (out && !*out)
 		return fail_usage("--out: an empty file name");
 	if (!ninputs) {
@@ -654,7 +715,7 @@ int cmd_export(int argc, char **argv)
 			ret = 2;
 		}
 	if (!ret)
-		ret = write_table(out, !strcmp(format, "json"), &ex);
+		ret = write_table(out, &how, &ex);
 	for (size_t k = 0; k < ex.n; k++) {
 		csv_file_free(&ex.v[k].f);
 		free(ex.v[k].run);

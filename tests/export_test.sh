@@ -27,7 +27,7 @@ n=0 failed=0
 . "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 echo "TAP version 13"
-echo "1..26"
+echo "1..29"
 
 nb=${NB_NOTIBENCH:-$root/build/notibench}
 if [[ -z ${NB_NOTIBENCH:-} ]]; then
@@ -245,5 +245,28 @@ chmod 755 "$tmp/ro"
 "$nb" export --out "$tmp/good.csv" "$src" 2> "$tmp/err" && cmp -s "$tmp/good.csv" <("$nb" export "$src")
 ok $? "--out writes what standard output gets"
 
-[[ $n == 26 ]] || echo "# ran $n tests, planned 26"
+# --statistics written: the summary rows as the run wrote them, every one of them.
+w=$root/results/example/qemu-6.1.0-56-amd64-20261122-044424/mprotect-thp-64M-toggle.csv
+"$nb" export --statistics written "$w" > "$tmp/w.csv" 2> "$tmp/err" &&
+	med=$(grep -m1 '^median,"kmod:spin,ns=0",' "$w" | cut -d, -f9) && [[ -n $med ]] &&
+	grep -q ",\"kmod:spin,ns=0\",ns_per_op,median,$med,ns\$" "$tmp/w.csv" &&
+	! grep -q ',n,[0-9]*,[a-z]*$' "$tmp/w.csv" &&
+	"$nb" export --statistics bogus "$w" > /dev/null 2>&1; rc=$?
+[[ $rc == 2 ]]
+ok $? "--statistics written: the CSV's median row as written, no n; a bad value is exit 2 (got $rc)"
+
+# The scripts' table: an old CSV's options from its command (mprotect's defaults
+# filled in), a new one's from its option.<name> keys and its fit from sweep.N.
+"$nb" export --format summary-tsv --run-id 7 "$w" > "$tmp/s.tsv" 2> "$tmp/err" &&
+	awk -F'\t' '$1 != 7 || $18 != "thp" || $20 != "64M" || $21 != "toggle" || $22 != "1g" { bad = 1 }
+		END { exit bad || NR < 2 }' "$tmp/s.tsv"
+ok $? "summary-tsv of a CSV from before 2026-12: the run id, options from its command"
+x=$(echo "$fix"/export/*/mprotect-thp-2M-toggle.csv)
+slope=$(sed -n 's/^# sweep\.0\.slope: //p' "$x")
+"$nb" export --format summary-tsv "$x" > "$tmp/n.tsv" 2> "$tmp/err" &&
+	awk -F'\t' -v s="$slope" '$18 != "thp" || $19 != 2097152 || $7 != "kmod:spin" || $24 != sprintf("%.6g", s) { bad = 1 }
+		END { exit bad || NR != 3 }' "$tmp/n.tsv"
+ok $? "summary-tsv of a CSV that describes itself: option.<name> and sweep.0.slope ($slope)"
+
+[[ $n == 29 ]] || echo "# ran $n tests, planned 29"
 exit $((failed > 0))

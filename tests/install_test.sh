@@ -23,7 +23,7 @@ missing=""
 for f in bin/notibench bin/notibench-all bin/notibench-compare bin/notibench-plot \
 	bin/notibench-summary include/notibench.h share/notibench/include/notibench.h \
 	share/notibench/kmod/nb_main.c share/notibench/kmod/probe.sh \
-	share/notibench/scripts/plot share/notibench/scripts/lib/extract.awk \
+	share/notibench/scripts/plot share/notibench/scripts/lib/plan.awk \
 	share/notibench/scripts/lib/runs.sh share/bash-completion/completions/notibench \
 	share/man/man1/notibench.1 share/man/man1/notibench-all.1 share/man/man1/notibench-compare.1 \
 	share/man/man1/notibench-plot.1 share/man/man1/notibench-summary.1; do

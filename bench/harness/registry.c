@@ -4,8 +4,9 @@
  * with NB_BENCHMARK() (bench/harness/bench.h), which puts a pointer in the section
  * nb_benchmarks; the linker gathers them between __start_ and __stop_. Here
  * they are sorted by name once, so `notibench list` does not depend on the
- * link order.
+ * link order. The copy is sized from the section: no limit to drop one past.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,7 @@
 extern const struct bench *const __start_nb_benchmarks[];
 extern const struct bench *const __stop_nb_benchmarks[];
 
-enum { BENCH_MAX = 64 };
-static const struct bench *sorted[BENCH_MAX];
+static const struct bench **sorted;
 static unsigned int nr_sorted;
 
 static int by_name(const void *a, const void *b)
@@ -25,11 +25,18 @@ static int by_name(const void *a, const void *b)
 
 static void load(void)
 {
-	if (nr_sorted)
+	size_t n = (size_t)(__stop_nb_benchmarks - __start_nb_benchmarks);
+
+	if (sorted || !n)
 		return;
-	for (const struct bench *const *p = __start_nb_benchmarks; p < __stop_nb_benchmarks; p++)
-		if (nr_sorted < BENCH_MAX)
-			sorted[nr_sorted++] = *p;
+	sorted = malloc(n * sizeof(*sorted));
+	if (!sorted) {
+		/* At start-up, before any knob changes: nothing to undo. */
+		fprintf(stderr, "notibench: out of memory listing %zu benchmarks\n", n);
+		exit(1);
+	}
+	memcpy(sorted, __start_nb_benchmarks, n * sizeof(*sorted));
+	nr_sorted = (unsigned int)n;
 	qsort(sorted, nr_sorted, sizeof(sorted[0]), by_name);
 }
 

@@ -225,17 +225,10 @@ static enum csv_read_status keep_header(struct reader *rd, long nf)
 	return CSV_READ_OK;
 }
 
-/* all mode: a sample row's every column, appended to c->all. */
-static enum csv_read_status keep_row(struct reader *rd, struct csv_config *c)
+/* all mode: the numeric fields of the current row into v (NAN when empty or text). */
+static enum csv_read_status parse_row(struct reader *rd, double *v)
 {
-	size_t ncol = rd->f->ncol;
-	double *t = realloc(c->all, c->rows * ncol * sizeof(*t)), *v;
-
-	if (!t)
-		return nomem(rd);
-	c->all = t;
-	v = t + (c->rows - 1) * ncol;
-	for (size_t i = 0; i < ncol; i++) {
+	for (size_t i = 0; i < rd->f->ncol; i++) {
 		const char *field = rd->fld[i];
 
 		v[i] = NAN;
@@ -248,6 +241,53 @@ static enum csv_read_status keep_row(struct reader *rd, struct csv_config *c)
 		}
 	}
 	return CSV_READ_OK;
+}
+
+/* all mode: a sample row's every column, appended to c->all, c->line and c->text. */
+static enum csv_read_status keep_row(struct reader *rd, struct csv_config *c)
+{
+	size_t ncol = rd->f->ncol, r = c->rows - 1;
+	double *t = realloc(c->all, c->rows * ncol * sizeof(*t));
+	size_t *l = t ? realloc(c->line, c->rows * sizeof(*l)) : NULL;
+	char **x = l ? realloc(c->text, c->rows * ncol * sizeof(*x)) : NULL;
+
+	c->all = t ? t : c->all;
+	c->line = l ? l : c->line;
+	if (!x) {
+		c->rows--;	/* c->text still holds the rows before this one */
+		return nomem(rd);
+	}
+	c->text = x;
+	c->line[r] = rd->lineno;
+	x += r * ncol;
+	memset(x, 0, ncol * sizeof(*x));
+	/* kind and config are known; the other text columns are the histograms */
+	for (size_t i = 2; i < ncol; i++)
+		if (rd->text[i] && *rd->fld[i] && !(x[i] = strdup(rd->fld[i])))
+			return nomem(rd);
+	return parse_row(rd, t + r * ncol);
+}
+
+/* all mode: a summary row as written, appended to c->sum_kind and c->sum. */
+static enum csv_read_status keep_summary(struct reader *rd)
+{
+	struct csv_config *c = config_get(rd->f, rd->fld[1]);
+	size_t ncol = rd->f->ncol;
+	char **k = c ? realloc(c->sum_kind, (c->nsum + 1) * sizeof(*k)) : NULL;
+	double *t;
+
+	if (!k)
+		return nomem(rd);
+	c->sum_kind = k;
+	t = realloc(c->sum, (c->nsum + 1) * ncol * sizeof(*t));
+	if (!t)
+		return nomem(rd);
+	c->sum = t;
+	k[c->nsum] = strdup(rd->fld[0]);
+	if (!k[c->nsum])
+		return nomem(rd);
+	c->nsum++;
+	return parse_row(rd, t + (c->nsum - 1) * ncol);
 }
 
 static enum csv_read_status read_header(struct reader *rd, long nf)
@@ -336,8 +376,8 @@ static enum csv_read_status read_row(struct reader *rd, long nf)
 	}
 	if (rd->check && (st = check_row(rd)) != CSV_READ_OK)
 		return st;
-	if (strcmp(rd->fld[0], "sample"))
-		return CSV_READ_OK;	/* summary rows: recomputed from the samples */
+	if (strcmp(rd->fld[0], "sample"))	/* summary rows: recomputed from the samples */
+		return rd->all ? keep_summary(rd) : CSV_READ_OK;
 	c = config_get(rd->f, rd->fld[1]);
 	if (!c)
 		return nomem(rd);
@@ -504,6 +544,14 @@ void csv_file_free(struct csv_file *f)
 		free(f->cfg[i].label);
 		free(f->cfg[i].v);
 		free(f->cfg[i].all);
+		for (size_t r = 0; f->cfg[i].text && r < f->cfg[i].rows * f->ncol; r++)
+			free(f->cfg[i].text[r]);
+		free(f->cfg[i].text);
+		free(f->cfg[i].line);
+		for (size_t r = 0; r < f->cfg[i].nsum; r++)
+			free(f->cfg[i].sum_kind[r]);
+		free(f->cfg[i].sum_kind);
+		free(f->cfg[i].sum);
 	}
 	for (size_t i = 0; i < f->ncol; i++)
 		free(f->col[i]);

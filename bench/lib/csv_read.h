@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Reads a notibench CSV (results/README.md) back: its metadata and, per
- * configuration, one numeric column of its `sample` rows. The summary rows
- * are ignored: a reader recomputes what it needs from the samples. The file
- * is data: a control character in it (an escape, a NUL) is read as '?'.
+ * configuration, one numeric column of its `sample` rows. csv_read() ignores
+ * the summary rows (a reader recomputes what it needs from the samples);
+ * csv_read_all() keeps them too, as written. The file is data: a control
+ * character in it (an escape, a NUL) is read as '?'.
  */
 #ifndef NB_CSV_READ_H
 #define NB_CSV_READ_H
@@ -23,6 +24,13 @@ struct csv_config {
 	size_t rows;		/* sample rows, with or without a value */
 	/* csv_read_all(): each sample row's values of every column, rows x ncol, NAN if none */
 	double *all;
+	/* csv_read_all(): each sample row's line, and its text columns (rows x ncol, NULL if none) */
+	size_t *line;
+	char **text;
+	/* csv_read_all(): the summary rows as written: kind, values (nsum x ncol, NAN if none) */
+	char **sum_kind;
+	double *sum;
+	size_t nsum;
 };
 
 struct csv_file {
@@ -30,7 +38,7 @@ struct csv_file {
 	struct csv_meta *meta;
 	size_t nmeta;
 	bool has_column;	/* the header names the column */
-	struct csv_config *cfg;	/* in order of first appearance */
+	struct csv_config *cfg;	/* in order of first appearance (csv_read_all: in any row) */
 	size_t ncfg;
 	char **col;		/* csv_read_all(): the header's column names */
 	size_t ncol;
@@ -52,8 +60,9 @@ void csv_file_free(struct csv_file *f);
 
 /*
  * csv_read() and csv_check() in one, keeping every column of the sample rows
- * (f->col, and each configuration's `all`): a value in any column but kind,
- * config and the `*_hist` text columns must be a number or empty.
+ * (f->col, and each configuration's `all`, `line` and `text`) and the summary
+ * rows (`sum_kind`, `sum`): a value in any column but kind, config and the
+ * `*_hist` text columns must be a number or empty.
  */
 enum csv_read_status csv_read_all(const char *path, struct csv_file *f, char *err, size_t errlen);
 

@@ -3,7 +3,7 @@
 # ab-collect.awk's list with these lines added (all tab-separated):
 #   X grp item config metric run value     a figure with no spread (the
 #                                          sweep's slope and charged calls, from
-#                                          extract.awk)
+#                                          notibench export, summary-tsv)
 #   S grp item run status reason           bench/all's run.meta: skip or fail
 # Runs are 1 (the base) .. N; ENVIRON["AB_NAMES"] and ["AB_LABELS"] hold their
 # names and kernel labels, tab-separated. One table per item and group (kmod,
@@ -18,7 +18,7 @@
 # the cost rows never are. Items that failed in a run are listed with the message,
 # never compared. A figure of a configuration some of whose calls charged the
 # module's per-call cap (compare's note CLAMPED) is marked CLAMPED, and a sweep
-# slope that extract.awk gave as "clamped" reads "CLAMPED (no slope)": lower
+# slope that notibench export gave as "clamped" reads "CLAMPED (no slope)": lower
 # bounds, never answers, and compare flags neither.
 BEGIN {
 	FS = "\t"

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # scripts/plot's planner: reads labels.tsv, sum.tsv and hist.tsv (see
-# extract.awk) and writes, into directory W, one gnuplot script NAME.gp per plot
+# results/README.md "For the scripts": notibench export --format summary-tsv,
+# histogram-tsv) and writes, into directory W, one gnuplot script NAME.gp per plot
 # with its data files, and plots.list ("NAME WIDTH HEIGHT" lines). The terminal
 # and output are set by the caller. Variables: W, only (",bars,sweep,...,"),
 # allcfg (1: bars show every configuration). labels.tsv: run, label, unit

@@ -25,8 +25,13 @@
 #                        line over 64 KiB, numbers where numbers go, no file
 #                        cut short); its messages ("NAME: FILE:LINE: reason")
 #                        on stderr. 0, or 2 (bad data, or no checker: nb_err).
-# The callers set NB_ROOT; NB_COMPARE names another notibench-compare (else
-# the source tree's build/, or the installed PREFIX/bin one).
+# nb_export RUN-ID FORMAT FILE...  the CSVs of one run through `notibench
+#                        export --format FORMAT` (summary-tsv, histogram-tsv:
+#                        the tables the scripts format) on stdout; 2 (nb_err)
+#                        when there is no notibench to run.
+# The callers set NB_ROOT; NB_COMPARE names another notibench-compare and
+# NB_NOTIBENCH another notibench (else the source tree's build/, or the
+# installed PREFIX/bin one).
 
 # shellcheck disable=SC2034 # nb_err, runs, files and run_* are for the caller
 nb_err=""
@@ -147,4 +152,25 @@ nb_run_info() {
 		nb_err="$src: clock_unit '$run_unit' is neither ns nor insn"
 		return 1
 	fi
+}
+
+nb_export() {
+	local id=$1 format=$2 bin=${NB_NOTIBENCH:-}
+	shift 2
+	nb_err=""
+	if [[ -z $bin && -f $NB_ROOT/Makefile ]]; then
+		bin=$NB_ROOT/build/notibench
+		if [[ ! -x $bin ]] && ! make -s -C "$NB_ROOT" build/notibench >/dev/null; then
+			nb_err="cannot build $bin (make build/notibench), which reads the CSVs"
+			return 2
+		fi
+	elif [[ -z $bin ]]; then
+		bin=$NB_ROOT/../../bin/notibench
+		[[ -x $bin ]] || bin=$(command -v notibench) || bin=$NB_ROOT/../../bin/notibench
+	fi
+	if [[ ! -x $bin ]]; then
+		nb_err="$bin is missing: it reads the CSVs (notibench export)"
+		return 2
+	fi
+	"$bin" export --format "$format" --run-id "$id" -- "$@"
 }

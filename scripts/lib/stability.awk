@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # The tables of scripts/exact-stability, from intrusion.awk's output (first
-# file) and extract.awk's sumf (second file), runs being the boots.
+# file) and notibench export --format summary-tsv's table (second file), runs being the boots.
 # Exit status 1 when a target is missed: a median's CV across the boots
 # above 0.1 %, a sweep's slope (of its fastest deciles, as README.md judges
 # sweeps; the medians' is shown too) off its charged calls by more than 1 %.
