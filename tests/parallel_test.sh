@@ -6,6 +6,7 @@
 # builds it), the A/A of tests/ab_test.sh on one item without the KVM guest,
 # two exact boots (the example variant is built from the base's objects when
 # missing, about 2 minutes, then cached; the builds come first, serially):
+# - with --jobs 2 and --timeout 5: exit 1 naming both kernels, nothing kept;
 # - with --jobs 2 on this machine: both boots at once (parallel's joblog);
 # - with one slot here (--sshlogin :) and one through ssh to this machine:
 #   an sshd bound to 127.0.0.1 on a free port, with a host key and a user key
@@ -14,7 +15,8 @@
 #   known_hosts). The remote is this machine at the same paths, so the run
 #   directories parallel --return brings back are those written;
 # - both give the same exact medians, every comparison row equal.
-# About 4-5 minutes at load 8 (two boots at once, twice).
+# About 6 minutes at load 8-15 (two boots at once, twice; the first time
+# 2 minutes more for the example variant).
 # NB_KERNELS=none or NB_SOURCE_KERNELS=none skips what needs kernels.
 set -uo pipefail
 
@@ -36,7 +38,7 @@ skips() { local i; for ((i = 0; i < $1; i++)); do skip "$2" "$3"; done; }
 show() { sed 's/^/# /' "$1" | tail -n "${2:-15}"; }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 
 # --- usage ---
 bad=""
@@ -51,15 +53,15 @@ ok "$([[ -z $bad && ! -e $tmp/u ]]; echo $?)" "bad --jobs and --sshlogin exit 2 
 item='mprotect-thp-2M-toggle'
 args=(--no-kvm --patch "$p" --full --only "$item")
 if [[ ${NB_KERNELS:-} == none || ${NB_SOURCE_KERNELS:-} == none ]]; then
-	skips 7 "A/A runs" "NB_KERNELS=none or NB_SOURCE_KERNELS=none: no kernels"
+	skips 8 "A/A runs" "NB_KERNELS=none or NB_SOURCE_KERNELS=none: no kernels"
 	exit $((failed > 0))
 fi
 if ! parallel --version 2>/dev/null | grep -q '^GNU parallel'; then
-	skips 7 "A/A runs" "GNU parallel is not installed (scripts/deps installs it)"
+	skips 8 "A/A runs" "GNU parallel is not installed (scripts/deps installs it)"
 	exit $((failed > 0))
 fi
 if ! "$root/scripts/kernel" --source 6.12 --no-build --print-dir > /dev/null 2>&1; then
-	skips 7 "A/A runs" "6.12 is not in scripts/kernel's cache (tests/kernel_test.sh builds it)"
+	skips 8 "A/A runs" "6.12 is not in scripts/kernel's cache (tests/kernel_test.sh builds it)"
 	exit $((failed > 0))
 fi
 
@@ -80,6 +82,15 @@ same() {
 	cmp -s <(sed -n '/^## Results/,$p' "$1/report.md") <(sed -n '/^## Results/,$p' "$2/report.md") || d+=" report.md"
 	echo "$d"
 }
+
+# --- guests that do not finish (--timeout 5): exit 1, each named, nothing kept ---
+"$AB" "${args[@]}" --timeout 5 --jobs 2 --out "$tmp/to" > "$tmp/out" 2> "$tmp/err"
+rc=$?
+kept=$(find "$tmp/to/runs" -mindepth 1 -maxdepth 1 | wc -l)
+ok "$( ((rc == 1 && kept == 0)) && [[ ! -f $tmp/to/report.md ]] &&
+	[[ $(grep -c 'error: kernel 6.12[^ ]* (6.12[^ ]*) did not complete' "$tmp/err") == 2 ]]; echo $?)" \
+	"--jobs 2, guests that time out: exit 1 (got $rc), both named, nothing kept ($kept)"
+((rc == 1)) || show "$tmp/err"
 
 # --- two local job slots ---
 t0=$SECONDS
