@@ -16,7 +16,8 @@
 #   directories parallel --return brings back are those written;
 # - both give the same exact results: every count equal, costs within 1e-5
 #   (see same() below).
-# About 6 minutes at load 8-15 (two boots at once, twice; the first time
+# 11 minutes here at load 9-10 with other helpers' guests (the time-out case 3 of
+# them: module builds and initramfs under load; two boots at once, twice); the first time
 # 2 minutes more for the example variant).
 # NB_KERNELS=none or NB_SOURCE_KERNELS=none skips what needs kernels.
 set -uo pipefail
