@@ -22,8 +22,8 @@ B := build
 # Client of the ioctl ABI, shared by tests and benchmarks.
 NBDEV_SRC := bench/lib/nbdev.c
 HOST_TESTS := $(B)/tests/abi_test $(B)/tests/stats_test $(B)/tests/insn_test
-GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test $(B)/static/csvcheck.awk \
-	       $(B)/static/fuzz_test
+GUEST_TESTS := $(B)/static/kmod_test $(B)/static/bench_test $(B)/static/kvm_test $(B)/static/csvcheck \
+	       $(B)/static/csvcheck.awk $(B)/static/fuzz_test
 
 # The benchmark binary (bench/README.md). libperf is built from Debian's
 # linux-source package by scripts/build-libperf and linked statically into

@@ -4,9 +4,10 @@
 # (new ones are covered without editing this file):
 # - a --quick run with --backend none and one with --backend kvm (SKIP with the
 #   reason when /dev/kvm is unusable): exit 0, exactly one CSV in a fresh --out
-#   and no temp file, the CSV checked by tests/guest/csvcheck.awk (format,
-#   `check: passed`, sample rows per configuration, summary rows agreeing with
-#   the samples, ns_per_op > 0), the knobs the harness may touch as they were;
+#   and no temp file, the CSV checked by tests/guest/csvcheck, which reads it
+#   through `notibench export` (format, `check: passed`, sample rows per
+#   configuration, summary rows agreeing with the samples, ns_per_op > 0), the
+#   knobs the harness may touch as they were;
 # - every value of every choice option (`run B --help`) but the default, once,
 #   with none and kvm in one run (two interleaved configurations), --samples 5;
 #   a value the default options cannot take (exit 2) runs with the options in
@@ -31,7 +32,7 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 nb=$root/build/notibench
-csvcheck=$root/tests/guest/csvcheck.awk
+csvcheck=$root/tests/guest/csvcheck
 tmp=$(mktemp -d)
 pid=""
 # shellcheck disable=SC2317 # the EXIT trap calls it
@@ -112,8 +113,8 @@ run_case() {
 	case $rc in
 	0)
 		((csvs == 1)) || problems+=" $csvs CSV files, wanted 1;"
-		if ((csvs == 1)) && ! awk -v configs="$configs" -v keys="$keys" \
-			-f "$csvcheck" "$out"/*.csv > "$out.check"; then
+		if ((csvs == 1)) && ! sh "$csvcheck" "$nb" "$out"/*.csv "configs=$configs" \
+			"keys=$keys" > "$out.check"; then
 			problems+=" CSV check failed;"
 		fi
 		ok "$([[ -z $problems ]]; echo $?)" "$desc: exit 0, one CSV, well formed${problems:+ ($problems)}"

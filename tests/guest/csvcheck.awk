@@ -1,12 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
-# Checks one notibench CSV (results/README.md, format 1). POSIX awk: runs under
-# mawk/gawk on the host (tests/bench_test.sh) and busybox awk in the guest
-# (tests/guest/bench_test, copied to /nb/csvcheck.awk).
+# The checks of one notibench CSV (results/README.md, format 1) on what
+# `notibench export` read from it; run by tests/guest/csvcheck (which says how
+# it feeds export), never alone. POSIX awk: mawk/gawk on the host, busybox awk
+# in the guest.
 #
-#   awk [-v samples=N] [-v configs="LABEL ..."] [-v check=passed]
-#       [-v keys="KEY ..."] [-v nonzero="COL[@PREFIX] ..."] [-v show="COL ..."]
-#       [-v exact="COL=VALUE[@PREFIX] ..."]
-#       -f csvcheck.awk FILE
+#   awk -f csvcheck.awk - ALL.tab SAMPLES.tab KINDS.tab < CSV
+#
+# CSV is read for its metadata lines only (until the header); the tables are
+# export's (run,...,config,metric,statistic,value,unit; columns found by name):
+# ALL of the CSV, SAMPLES of one file per sample row (file N.csv: the Nth),
+# KINDS of one file per summary kind (file KIND.csv: those rows as samples).
+# What to check comes in the environment (csvcheck's NAME=VALUE as ck_NAME),
+# data never code:
 #
 # samples   sample rows each configuration must have (default: the `samples`
 #           metadata, which must agree)
@@ -34,12 +39,12 @@
 #           batch (the module spins N ns per charged call there): then it is a
 #           hard bound, not a statistical one, and holds under TCG
 #
-# Always: the first line is `# notibench_csv: 1`; metadata lines are `# key: value`;
-# a header with kind, config, nops, sample_ns, ns_per_op; every row has the
-# header's number of fields; every sample row has nops, sample_ns and ns_per_op
-# numeric and > 0; each configuration has >= 1 sample row and exactly one row of
-# each of the ten summary kinds; the ns_per_op summary agrees with the samples
-# (min, max, median; ci95_lo <= median <= ci95_hi; min <= p90 <= max).
+# Always (besides what export refuses): metadata lines are `# key: value`;
+# every row's kind is sample or one of the ten summary kinds (csvcheck); every
+# sample row has nops, sample_ns and ns_per_op > 0; each configuration has >= 1
+# sample row and exactly one row of each summary kind, and is in the config.N
+# metadata; the ns_per_op summary agrees with the samples (min, max, median;
+# ci95_lo <= median <= ci95_hi; min <= p90 <= max).
 # Prints "# FAIL: ..." per problem and "# ..." diagnostics; exit 1 on a problem.
 
 # "COL@PREFIX" (or "COL@=LABEL"): sets cname and pre.
@@ -55,7 +60,7 @@ function cfg_matches(c, pre) {
 }
 function fail(msg) { print "# FAIL: " msg; bad++ }
 
-# RFC 4180 split into f[1..n]; returns n.
+# RFC 4180 split of a line of export's table into f[1..n]; returns n.
 function csvsplit(line, f,    n, i, c, inq, cur, len) {
 	if (index(line, "\"") == 0)
 		return split(line, f, ",")
@@ -75,33 +80,32 @@ function csvsplit(line, f,    n, i, c, inq, cur, len) {
 	return n
 }
 
-function isnum(s) { return s ~ /^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/ }
-
-# Type-7 median of v[1..n] (sorted in place).
-function median(v, n,    i, j, t, h, lo) {
-	for (i = 2; i <= n; i++) {
-		t = v[i]
-		for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]
-		v[j + 1] = t
-	}
-	h = (n - 1) / 2 + 1
-	lo = int(h)
-	return lo >= n ? v[n] : v[lo] + (h - lo) * (v[lo + 1] - v[lo])
-}
-
 function near(a, b,    d, m) { d = a - b; if (d < 0) d = -d; m = (a < 0 ? -a : a); return d <= 1e-4 * m + 1e-9 }
 
+# The cost N of a kmod:spin,...,ns=N or (exact mode) kmod:insn,...,n=N label; 0 otherwise.
+function bound_cost(c) {
+	if (c ~ /^kmod:spin,/ && match(c, /,ns=[0-9]+$/)) return substr(c, RSTART + 4) + 0
+	if (c ~ /^kmod:insn,/ && meta["clock_unit"] == "insn" && match(c, /,n=[0-9]+$/))
+		return substr(c, RSTART + 3) + 0
+	return 0
+}
+
 BEGIN {
+	samples = ENVIRON["ck_samples"]; configs = ENVIRON["ck_configs"]
+	check = ENVIRON["ck_check"]; keys = ENVIRON["ck_keys"]
+	nonzero = ENVIRON["ck_nonzero"]; exact = ENVIRON["ck_exact"]; show = ENVIRON["ck_show"]
+	sweep = ENVIRON["ck_sweep"] + 0; spin_bound = ENVIRON["ck_spin_bound"] + 0
+	dir = ENVIRON["ck_dir"]
 	if (check == "") check = "passed"
 	nsum = split("median mean min max p90 p99 stdev cv ci95_lo ci95_hi", sumkinds, " ")
-	for (i = 1; i <= nsum; i++) issum[sumkinds[i]] = 1
 	ncfg = 0; header = 0; bad = 0
 }
 
-NR == 1 && $0 != "# notibench_csv: 1" { fail("first line is '" $0 "', not '# notibench_csv: 1'") }
-
-!header && /^#/ {
-	if (!match($0, /^# [^:]+: /) && $0 !~ /^# [^:]+:$/) { fail("metadata line " NR " is not '# key: value': " $0); next }
+# The CSV: its metadata lines, up to the header.
+FILENAME != dir "/all.tab" && FILENAME != dir "/s.tab" && FILENAME != dir "/k.tab" {
+	if (header || $0 !~ /^#/) { header = 1; next }
+	if (FNR == 1) next	# the signature: export checked it
+	if (!match($0, /^# [^:]+: /) && $0 !~ /^# [^:]+:$/) { fail("metadata line " FNR " is not '# key: value': " $0); next }
 	line = substr($0, 3); p = index(line, ":")
 	key = substr(line, 1, p - 1); val = substr(line, p + 1); sub(/^ /, "", val)
 	meta[key] = val
@@ -109,52 +113,43 @@ NR == 1 && $0 != "# notibench_csv: 1" { fail("first line is '" $0 "', not '# not
 	next
 }
 
-!header {
-	header = 1
+# A table's header: its columns by name.
+FNR == 1 {
 	ncol = csvsplit($0, h)
+	split("", col)
 	for (i = 1; i <= ncol; i++) col[h[i]] = i
-	for (i = split("kind config nops sample_ns ns_per_op", need, " "); i >= 1; i--)
-		if (!(need[i] in col)) fail("header has no column " need[i])
 	next
 }
 
 {
-	n = csvsplit($0, f)
-	if (n != ncol) { fail("line " NR " has " n " fields, the header " ncol); next }
-	kind = f[col["kind"]]; c = f[col["config"]]
-	if (!(c in known)) {
-		known[c] = 1
-		for (k = 0; k < ncfg && label[k] != c; k++) ;
-		if (k == ncfg) fail("line " NR ": configuration '" c "' is not in the config.N metadata")
-	}
-	if (kind == "sample") {
-		ns[c]++
-		for (i = split("nops sample_ns ns_per_op", pos, " "); i >= 1; i--) {
-			v = f[col[pos[i]]]
-			if (!isnum(v) || v + 0 <= 0) { fail("line " NR ": " pos[i] " '" v "' is not a number > 0"); break }
-		}
-		val = f[col["ns_per_op"]] + 0
-		if (ns[c] == 1 || val < smin[c]) smin[c] = val
-		if (ns[c] == 1 || val > smax[c]) smax[c] = val
-		s[c, ns[c]] = val
-		spent[c, ns[c]] = f[col["sample_ns"]] + 0
-		if ("nb_charged_calls" in col) charged_n[c, ns[c]] = f[col["nb_charged_calls"]] + 0
-		cbns[c, ns[c]] = ""
-		for (i = 1; i <= ncol; i++)
-			if (h[i] ~ /^nb_(start|end|tlb|clear_flush_young|clear_young|test_young|change_pte|release|interval)_ns$/ && isnum(f[i]))
-				cbns[c, ns[c]] += f[i]
-		for (cname in col) {
-			v = f[col[cname]]
-			if (isnum(v)) { cv[c, cname, ++cn[c, cname]] = v + 0 }
-		}
-	} else if (kind in issum) {
-		if ((c, kind) in summ) fail("configuration " c ": two " kind " rows")
-		summ[c, kind] = f[col["ns_per_op"]] + 0
-	} else fail("line " NR ": unknown row kind '" kind "'")
+	csvsplit($0, f)
+	c = f[col["config"]]; m = f[col["metric"]]; st = f[col["statistic"]]; v = f[col["value"]] + 0
+	if (st == "fit") next	# a sweep's fit (config: the group, not a configuration)
+	seen[c] = 1
+}
+
+# ALL: each configuration's statistics of each column.
+FILENAME == dir "/all.tab" { stat[c, m, st] = v; hascol[m] = 1; next }
+
+# SAMPLES: file N.csv is the Nth sample row, a sample of configuration c.
+FILENAME == dir "/s.tab" && st == "median" {
+	j = f[col["file"]] + 0
+	if (!((j, c) in pos)) { pos[j, c] = ++ns[c]; nrows++ }
+	k = pos[j, c]
+	sv[c, k, m] = v
+	if (m ~ /^nb_(start|end|tlb|clear_flush_young|clear_young|test_young|change_pte|release|interval)_ns$/)
+		cbns[c, k] += v
+	next
+}
+
+# KINDS: file KIND.csv holds the KIND rows as samples.
+FILENAME == dir "/k.tab" && m == "ns_per_op" {
+	kind = f[col["file"]]; sub(/\.csv$/, "", kind)
+	if (st == "n") kn[c, kind] = v
+	else if (st == "median") summ[c, kind] = v
 }
 
 END {
-	if (!header) fail("no header line (no data)")
 	if (meta["check"] != check) fail("check is '" meta["check"] "', wanted '" check "'" (meta["check_first_failure"] != "" ? " (" meta["check_first_failure"] ")" : ""))
 	for (i = split(meta_keys_default() " " keys, mk, " "); i >= 1; i--)
 		if (mk[i] != "" && meta[mk[i]] == "") fail("metadata " mk[i] " missing or empty")
@@ -163,41 +158,51 @@ END {
 	else if (msamples != samples) fail("metadata samples is '" meta["samples"] "', wanted " samples)
 	if (ncfg == 0) fail("no config.N metadata")
 	if (configs != "") {
-		nw = split(configs, want, " ")
 		got = ""
 		for (k = 0; k < ncfg; k++) got = got (k ? " " : "") label[k]
 		if (got != configs) fail("configurations are '" got "', wanted '" configs "'")
 	}
+	for (k = 0; k < ncfg; k++) inmeta[label[k]] = 1
+	for (c in seen)
+		if (!(c in inmeta)) fail("configuration '" c "' is not in the config.N metadata")
+	if (nrows != ENVIRON["ck_rows"] + 0)
+		fail(ENVIRON["ck_rows"] + 0 - nrows " of " ENVIRON["ck_rows"] + 0 " sample rows have no value at all")
 	for (k = 0; k < ncfg; k++) {
 		c = label[k]
 		if (ns[c] < 1) { fail("configuration " c ": no sample row"); continue }
 		if (ns[c] != samples) fail("configuration " c ": " ns[c] " sample rows, wanted " samples)
-		for (i = 1; i <= nsum; i++)
-			if (!((c, sumkinds[i]) in summ)) fail("configuration " c ": no " sumkinds[i] " row")
-		for (i = 1; i <= ns[c]; i++) t[i] = s[c, i]
-		med = median(t, ns[c])
-		if (!near(summ[c, "min"], smin[c])) fail(c ": summary min " summ[c, "min"] " != min of samples " smin[c])
-		if (!near(summ[c, "max"], smax[c])) fail(c ": summary max " summ[c, "max"] " != max of samples " smax[c])
+		for (j = 1; j <= ns[c]; j++)
+			for (i = split("nops sample_ns ns_per_op", need, " "); i >= 1; i--)
+				if (!((c, j, need[i]) in sv) || sv[c, j, need[i]] <= 0) {
+					fail(c ": sample " j - 1 ": " need[i] " '" sv[c, j, need[i]] "' is not a number > 0")
+					break
+				}
+		for (i = 1; i <= nsum; i++) {
+			if (!((c, sumkinds[i]) in kn)) fail("configuration " c ": no " sumkinds[i] " row")
+			else if (kn[c, sumkinds[i]] > 1) fail("configuration " c ": two " sumkinds[i] " rows")
+		}
+		smin = stat[c, "ns_per_op", "min"]; smax = stat[c, "ns_per_op", "max"]
+		med = stat[c, "ns_per_op", "median"]
+		if (!near(summ[c, "min"], smin)) fail(c ": summary min " summ[c, "min"] " != min of samples " smin)
+		if (!near(summ[c, "max"], smax)) fail(c ": summary max " summ[c, "max"] " != max of samples " smax)
 		if (!near(summ[c, "median"], med)) fail(c ": summary median " summ[c, "median"] " != median of samples " med)
 		if (!(summ[c, "ci95_lo"] <= summ[c, "median"] + 0 && summ[c, "median"] <= summ[c, "ci95_hi"] + 0))
 			fail(c ": median " summ[c, "median"] " outside its CI [" summ[c, "ci95_lo"] ", " summ[c, "ci95_hi"] "]")
-		if (!(summ[c, "p90"] >= smin[c] - 1e-9 && summ[c, "p90"] <= smax[c] * (1 + 1e-4)))
+		if (!(summ[c, "p90"] >= smin - 1e-9 && summ[c, "p90"] <= smax * (1 + 1e-4)))
 			fail(c ": p90 " summ[c, "p90"] " outside [min, max]")
 		printf "# %s: %d samples, median ns_per_op %s [%s, %s]\n", c, ns[c], summ[c, "median"], summ[c, "ci95_lo"], summ[c, "ci95_hi"]
 	}
 	nz = split(nonzero, nzs, " ")
 	for (i = 1; i <= nz; i++) {
 		parse_spec(nzs[i])
-		if (!(cname in col)) { fail("no column " cname " (wanted > 0)"); continue }
+		if (!(cname in hascol)) { fail("no column " cname " (or no value in any sample; wanted > 0)"); continue }
 		matched = 0
 		for (k = 0; k < ncfg; k++) {
 			c = label[k]
 			if (!cfg_matches(c, pre)) continue
 			matched++
-			m = cn[c, cname]
-			for (j = 1; j <= m; j++) t[j] = cv[c, cname, j]
-			if (m == 0) { fail(c ": " cname " is empty in every sample (wanted a median > 0)"); continue }
-			med = median(t, m)
+			if (!((c, cname, "median") in stat)) { fail(c ": " cname " is empty in every sample (wanted a median > 0)"); continue }
+			med = stat[c, cname, "median"]
 			if (med <= 0) fail(c ": median " cname " is " med ", wanted > 0")
 			else printf "# %s: median %s %s (> 0)\n", c, cname, med
 		}
@@ -207,25 +212,28 @@ END {
 	for (i = 1; i <= ne; i++) {
 		parse_spec(exs[i])
 		wantv = substr(cname, index(cname, "=") + 1) + 0; cname = substr(cname, 1, index(cname, "=") - 1)
-		if (!(cname in col)) { fail("no column " cname " (wanted = " wantv ")"); continue }
+		if (!(cname in hascol)) { fail("no column " cname " (or no value in any sample; wanted = " wantv ")"); continue }
 		matched = 0
 		for (k = 0; k < ncfg; k++) {
 			c = label[k]
 			if (!cfg_matches(c, pre)) continue
 			matched++
-			m = cn[c, cname]; off = 0
-			for (j = 1; j <= m; j++) if (cv[c, cname, j] - wantv > 1e-9 || wantv - cv[c, cname, j] > 1e-9) off++
+			m = 0; off = 0
+			for (j = 1; j <= ns[c]; j++) {
+				if (!((c, j, cname) in sv)) continue
+				m++
+				if (sv[c, j, cname] - wantv > 1e-9 || wantv - sv[c, j, cname] > 1e-9) off++
+			}
 			if (m != ns[c]) fail(c ": " cname " has " m " numeric values in " ns[c] " samples (wanted " wantv " in each)")
 			else if (off) fail(c ": " cname " is not " wantv " in " off " of " m " samples")
 			else printf "# %s: %s = %s in all %d samples\n", c, cname, wantv, m
 		}
 		if (!matched) fail("no configuration starts with '" pre "' (for " cname ")")
 	}
-	ns_ = split(show, shows, " ")
-	for (i = 1; i <= ns_; i++) for (k = 0; k < ncfg; k++) {
-		c = label[k]; m = cn[c, shows[i]]
-		for (j = 1; j <= m; j++) t[j] = cv[c, shows[i], j]
-		printf "# %s: median %s %s\n", c, shows[i], m ? median(t, m) : "(empty)"
+	nshow = split(show, shows, " ")
+	for (i = 1; i <= nshow; i++) for (k = 0; k < ncfg; k++) {
+		c = label[k]
+		printf "# %s: median %s %s\n", c, shows[i], (c, shows[i], "median") in stat ? stat[c, shows[i], "median"] : "(empty)"
 	}
 	if (sweep) {
 		for (k = 0; k < ncfg; k++) {
@@ -239,9 +247,8 @@ END {
 		for (pre in lo) {
 			if (lo[pre] == hi[pre]) continue
 			nsw++
-			c = hi[pre]; m = cn[c, "nb_charged_calls"]
-			for (j = 1; j <= m; j++) t[j] = cv[c, "nb_charged_calls", j]
-			charged = m ? median(t, m) : 0
+			c = hi[pre]
+			charged = (c, "nb_charged_calls", "median") in stat ? stat[c, "nb_charged_calls", "median"] : 0
 			printf "# sweep %s: median ns_per_op %s at cost %d, %s at cost %d (median nb_charged_calls %s per sample)\n", pre, summ[lo[pre], "median"], locost[pre], summ[c, "median"], hicost[pre], charged
 		}
 		if (!nsw) fail("no cost sweep among the configurations")
@@ -256,16 +263,14 @@ END {
 			# stretches a callback without limit.)
 			for (k = 0; k < ncfg; k++) {
 				c = label[k]
-				if (c ~ /^kmod:spin,/ && match(c, /,ns=[0-9]+$/)) cost = substr(c, RSTART + 4) + 0
-				else if (c ~ /^kmod:insn,/ && meta["clock_unit"] == "insn" && match(c, /,n=[0-9]+$/))
-					cost = substr(c, RSTART + 3) + 0
-				else continue
-				if (!cost) continue
+				if (!(cost = bound_cost(c))) continue
 				low = 0
-				for (j = 1; j <= ns[c]; j++)
-					if (cbns[c, j] == "" || cbns[c, j] < charged_n[c, j] * cost) {
-						if (!low++) fail(c ": sample " j - 1 ": " (cbns[c, j] == "" ? "no nb_<callback>_ns column" : cbns[c, j] " inside the callbacks") ", less than its " charged_n[c, j] " charged calls x " cost)
+				for (j = 1; j <= ns[c]; j++) {
+					charged = sv[c, j, "nb_charged_calls"] + 0
+					if (!((c, j) in cbns) || cbns[c, j] < charged * cost) {
+						if (!low++) fail(c ": sample " j - 1 ": " (!((c, j) in cbns) ? "no nb_<callback>_ns column" : cbns[c, j] " inside the callbacks") ", less than its " charged " charged calls x " cost)
 					}
+				}
 				if (!low) printf "# %s: in every sample the callbacks took >= nb_charged_calls x %d by the module's clock\n", c, cost
 			}
 		}
@@ -274,16 +279,13 @@ END {
 		tu_ = meta["clock_unit"] == "insn" ? "insn" : "ns"
 		for (k = 0; k < ncfg; k++) {
 			c = label[k]
-			if (c ~ /^kmod:spin,/ && match(c, /,ns=[0-9]+$/)) cost = substr(c, RSTART + 4) + 0
-			else if (c ~ /^kmod:insn,/ && meta["clock_unit"] == "insn" && match(c, /,n=[0-9]+$/))
-				cost = substr(c, RSTART + 3) + 0
-			else continue
-			if (!cost) continue
-			if (!("nb_charged_calls" in col)) { fail("no nb_charged_calls column"); break }
+			if (!(cost = bound_cost(c))) continue
+			if (!("nb_charged_calls" in hascol)) { fail("no nb_charged_calls column"); break }
 			short = 0
 			for (j = 1; j <= ns[c]; j++) {
-				if (spent[c, j] < charged_n[c, j] * cost * 0.999) {
-					if (!short++) fail(c ": sample " j - 1 " lasted " spent[c, j] " " tu_ ", less than its " charged_n[c, j] " charged calls x " cost)
+				charged = sv[c, j, "nb_charged_calls"] + 0
+				if (sv[c, j, "sample_ns"] < charged * cost * 0.999) {
+					if (!short++) fail(c ": sample " j - 1 " lasted " sv[c, j, "sample_ns"] " " tu_ ", less than its " charged " charged calls x " cost)
 				}
 			}
 			if (short > 1) fail(c ": " short " samples in all shorter than their charged spin")
