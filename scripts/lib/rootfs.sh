@@ -64,13 +64,19 @@ nb_rootfs_create() {
 	# whatever this system uses.
 	rm -f "$dir/etc/apt/sources.list"
 	cp /etc/apt/sources.list.d/*.sources "$dir/etc/apt/sources.list.d/"
-	# INITRD=No: the kernels' postinst makes no initramfs (minutes each;
-	# scripts/vm boots its own).
+	# No initramfs for the kernels (minutes each; scripts/vm boots its own):
+	# INITRD=No for their postinst, update-initramfs diverted for the
+	# triggers while the packages go in.
 	# shellcheck disable=SC2086  # one package a word
 	NB_TRIXIE=$dir nb_chroot sh -ec 'export INITRD=No
+		u=/usr/sbin/update-initramfs
+		dpkg-divert --local --rename --add $u >/dev/null
+		ln -s /bin/true $u
 		apt-get -q update
 		apt-get -q -y --no-install-recommends install "$@"
-		apt-get clean' sh $pkgs >&2 ||
+		apt-get clean
+		rm -f $u
+		dpkg-divert --local --rename --remove $u >/dev/null' sh $pkgs >&2 ||
 		nb_die "installing the packages in the root filesystem failed"
 	echo notibench-vm > "$dir/etc/hostname"
 	printf '/dev/vda / ext4 rw 0 1\n' > "$dir/etc/fstab"
