@@ -74,7 +74,8 @@ snap > /out/knobs.after
 cat /proc/modules > /out/modules.after
 cp -a results /out/results
 if [ -f tests/guest/dkms_test ]; then
-	step dkms sh tests/guest/dkms_test
+	if [ -x tests/guest/dkms_test ]; then step dkms tests/guest/dkms_test
+	else step dkms sh tests/guest/dkms_test; fi
 	cat /proc/modules > /out/modules.dkms
 fi
 if [ "$mode" = full ]; then
