@@ -50,7 +50,7 @@ BENCH_LIBS = $(LIBPERF_A) $(LIBPERF)/lib64/libapi.a -luring -lnuma -lm
 COMPARE_SRC := $(sort $(wildcard bench/compare/*.c)) bench/lib/csv_read.c bench/lib/csv_field.c \
 	       bench/lib/stats.c
 
-.PHONY: all static kmod check install clean deps bench kernel exact-stability soak FORCE
+.PHONY: all static kmod check install clean deps bench kernel exact-stability soak hardware FORCE
 
 all: $(HOST_TESTS) $(B)/notibench $(B)/notibench-compare static
 
@@ -150,6 +150,13 @@ check: deps
 bench: deps
 	$(MAKE) $(B)/notibench static
 	scripts/bench $(if $(QUICK),--quick)
+
+# The hardware path from scratch in a full Debian guest (scripts/vm --rootfs):
+# make bench QUICK=1 with everything compiled there, the whole quick matrix,
+# then the host part of make check (tests/vm/hardware_test.sh, NB_HARDWARE=full;
+# make check runs a part of it). KERNEL=6.1 for the other kernel.
+hardware: deps
+	NB_HARDWARE=full tests/vm/hardware_test.sh $(or $(KERNEL),6.12)
 
 # Exact mode's targets, measured (README.md, "Exact mode"): 5 boots of 6.1
 # and 6.12 each, the quick matrix's kmod items; report in
