@@ -57,13 +57,19 @@ nb_rootfs_create() {
 	fi
 	rm -rf "$dir"
 	mkdir -p "$dir"
+	# The packages this host already fetched (scripts/deps installed most of
+	# the list) are not downloaded again: debootstrap takes apt's cache as its
+	# own, and apt in the chroot finds them hard-linked into its cache (apt
+	# checks each against the index; a stale one is fetched anew).
 	debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-		bookworm "$dir" "$uri" >&2 ||
+		--cache-dir=/var/cache/apt/archives bookworm "$dir" "$uri" >&2 ||
 		nb_die "debootstrap of bookworm failed (log: $dir/debootstrap/debootstrap.log)"
 	# The host's own entries (bookworm, -updates, -security): the mirror is
 	# whatever this system uses.
 	rm -f "$dir/etc/apt/sources.list"
 	cp /etc/apt/sources.list.d/*.sources "$dir/etc/apt/sources.list.d/"
+	find /var/cache/apt/archives -maxdepth 1 -name '*.deb' \
+		-exec ln -f -t "$dir/var/cache/apt/archives/" {} + 2>/dev/null || true
 	# No initramfs for the kernels (minutes each; scripts/vm boots its own):
 	# INITRD=No for their postinst, update-initramfs diverted for the
 	# triggers while the packages go in.
