@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `notibench export [--format csv|json] [--statistics recomputed|written]
+ * `notibench export [--format csv|json] [--statistics recomputed|written|rows]
  * [--out FILE] RUNDIR|CSV...`: every numeric column of every configuration
  * of every CSV, summarised from its samples (or its summary rows as written),
  * as one long ("tidy") table; see export.h and results/README.md. The
- * formats summary-tsv and histogram-tsv are the scripts' (export_tsv.c).
+ * formats summary-tsv and histogram-tsv are the scripts' (export_tsv.c); meta
+ * lists the metadata lines.
  * All inputs are read (through csv_read_all, which refuses malformed files)
  * before a byte is written, and --out is written to a temporary file renamed
  * at the end: a bad input or a failed write leaves no half-written table.
@@ -39,6 +40,9 @@ struct ex {
 struct ex_row {
 	const char *run, *label, *clock, *item, *file, *bench, *config, *metric, *stat, *unit;
 	double value;
+	bool rows;		/* --statistics rows: value may be NAN; sample, line follow */
+	long sample;		/* -1: a summary row */
+	size_t line;
 };
 
 static const char *const columns[] = {
@@ -47,16 +51,21 @@ static const char *const columns[] = {
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
+enum ex_format { F_CSV, F_JSON, F_SUMMARY, F_HISTOGRAM, F_META };
+enum ex_stats { S_RECOMPUTED, S_WRITTEN, S_ROWS };
+
 /* Bookkeeping columns, not measurements. */
 static const char *const skipped[] = { "round", "seq", "sample" };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: notibench export [--format csv|json] [--statistics recomputed|written]\n"
+		"usage: notibench export [--format csv|json]\n"
+		"                        [--statistics recomputed|written|rows]\n"
 		"                        [--out FILE] RUNDIR|CSV...\n"
 		"       notibench export --format summary-tsv|histogram-tsv [--run-id N] [--out FILE]\n"
 		"                        RUNDIR|CSV...\n"
+		"       notibench export --format meta [--out FILE] RUNDIR|CSV...\n"
 		"\n"
 		"One long table of every run directory (bench/all's) and CSV given: one row per\n"
 		"run, item, configuration, metric and statistic, with the run's kernel label and\n"
@@ -64,8 +73,16 @@ static void usage(FILE *f)
 		"table\"). --statistics recomputed (the default): n, median, p25, p75, min, max,\n"
 		"mean, ci95_lo, ci95_hi recomputed from the samples; written: the CSV's summary\n"
 		"rows as written (their kinds: median, p90, ..., with the digits they were written\n"
-		"with), what scripts/summary and scripts/plot show. Default: CSV on standard\n"
-		"output. --out writes FILE whole or not at all.\n"
+		"with), what scripts/summary and scripts/plot show; rows: every row of the CSV\n"
+		"as it is, statistic `sample` for the sample rows (else the summary kind), the\n"
+		"value empty when the field is, with two more columns: sample (the row's index\n"
+		"among its configuration's samples, from 0; empty for a summary row) and line\n"
+		"(its line in the CSV). Default: CSV on standard output. --out writes FILE whole\n"
+		"or not at all.\n"
+		"\n"
+		"meta: `FILE<TAB>KEY<TAB>VALUE` per metadata line (`# key: value`) of each CSV,\n"
+		"control characters as '?'; a line before the header that is not `# key: value`\n"
+		"is refused (exit 2, file and line).\n"
 		"\n"
 		"summary-tsv, histogram-tsv: the tab-separated tables scripts/summary and\n"
 		"scripts/plot format, the inputs taken as one run numbered N (default 1): one line\n"
@@ -410,6 +427,15 @@ static void put_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* A value, or empty (JSON null) for none. */
+static void put_value(FILE *out, bool json, double v)
+{
+	if (!isnan(v))
+		put_number(out, v);
+	else if (json)
+		fputs("null", out);
+}
+
 static void put_row(FILE *out, bool json, const struct ex_row *r, bool first)
 {
 	const char *s[NCOLUMNS] = { r->run, r->label, r->clock, r->item, r->file, r->bench,
@@ -429,8 +455,16 @@ static void put_row(FILE *out, bool json, const struct ex_row *r, bool first)
 				csv_put_field(out, s[i]);
 		}
 		if (!s[i])
-			put_number(out, r->value);
+			put_value(out, json, r->value);
 	}
+	if (r->rows && json && r->sample >= 0)
+		fprintf(out, ",\"sample\":%ld,\"line\":%zu", r->sample, r->line);
+	else if (r->rows && json)
+		fprintf(out, ",\"sample\":null,\"line\":%zu", r->line);
+	else if (r->rows && r->sample >= 0)
+		fprintf(out, ",%ld,%zu", r->sample, r->line);
+	else if (r->rows)
+		fprintf(out, ",,%zu", r->line);
 	fputs(json ? "}" : "\n", out);
 }
 
@@ -535,7 +569,35 @@ static void put_written(FILE *out, bool json, struct ex_row *r, const struct csv
 	}
 }
 
-static int put_table(FILE *out, bool json, bool written, const struct ex *ex)
+/*
+ * --statistics rows: one row per row of the CSV of the configuration and
+ * metric, the value empty when the field is (a row with every field empty
+ * still shows), then the row's index among the configuration's samples (from
+ * 0; empty for a summary row) and its line in the CSV. The sample rows
+ * (statistic `sample`), then the summary rows (statistic: their kind).
+ */
+static void put_rows(FILE *out, bool json, struct ex_row *r, const struct csv_config *c,
+		     size_t col, size_t ncol, bool *first)
+{
+	r->stat = "sample";
+	for (size_t i = 0; i < c->rows; i++) {
+		r->value = c->all[i * ncol + col];
+		r->sample = (long)i;
+		r->line = c->line[i];
+		put_row(out, json, r, *first);
+		*first = false;
+	}
+	for (size_t i = 0; i < c->nsum; i++) {
+		r->stat = c->sum_kind[i];
+		r->value = c->sum[i * ncol + col];
+		r->sample = -1;
+		r->line = c->sum_line[i];
+		put_row(out, json, r, *first);
+		*first = false;
+	}
+}
+
+static int put_table(FILE *out, bool json, enum ex_stats stats, const struct ex *ex)
 {
 	bool first = true;
 
@@ -543,12 +605,14 @@ static int put_table(FILE *out, bool json, bool written, const struct ex *ex)
 		fprintf(out, "{\"notibench_export\":%d,\"rows\":[", EXPORT_VERSION);
 	else
 		for (size_t i = 0; i < NCOLUMNS; i++)
-			fprintf(out, "%s%s", columns[i], i + 1 < NCOLUMNS ? "," : "\n");
+			fprintf(out, "%s%s", columns[i], i + 1 < NCOLUMNS ? "," :
+				stats == S_ROWS ? ",sample,line\n" : "\n");
 	for (size_t k = 0; k < ex->n; k++) {
 		const struct ex_file *x = &ex->v[k];
 		const char *bench = csv_meta_get(&x->f, "benchmark");
 		struct ex_row r = { .run = x->run, .label = x->label, .clock = x->unit,
-				    .item = x->item, .file = x->file, .bench = bench ? bench : "" };
+				    .item = x->item, .file = x->file, .bench = bench ? bench : "",
+				    .rows = stats == S_ROWS };
 
 		for (size_t c = 0; c < x->f.ncfg; c++) {
 			r.config = x->f.cfg[c].label;
@@ -557,26 +621,52 @@ static int put_table(FILE *out, bool json, bool written, const struct ex *ex)
 					continue;
 				r.metric = x->f.col[col];
 				r.unit = metric_unit(r.metric, x->unit);
-				if (written)
+				if (stats == S_ROWS)
+					put_rows(out, json, &r, &x->f.cfg[c], col, x->f.ncol,
+						    &first);
+				else if (stats == S_WRITTEN)
 					put_written(out, json, &r, &x->f.cfg[c], col, x->f.ncol, &first);
 				else if (put_metric(out, json, &r, &x->f.cfg[c], col, x->f.ncol,
 						    &first))
 					return -1;
 			}
 		}
-		put_sweeps(out, json, &r, &x->f, &first);
+		if (stats != S_ROWS)
+			put_sweeps(out, json, &r, &x->f, &first);
 	}
 	if (json)
 		fputs("\n]}\n", out);
 	return 0;
 }
 
-enum ex_format { F_CSV, F_JSON, F_SUMMARY, F_HISTOGRAM };
+/*
+ * --format meta: file, key and value of every metadata line, tab-separated,
+ * control characters (tabs, escapes) as '?'. A line before the header that is
+ * not `# key: value` was refused when the inputs were read.
+ */
+static int put_meta(FILE *out, const struct ex *ex)
+{
+	for (size_t k = 0; k < ex->n; k++) {
+		const struct csv_file *f = &ex->v[k].f;
+
+		for (size_t m = 0; m < f->nmeta; m++) {
+			char *key = sanitized(f->meta[m].key), *val = sanitized(f->meta[m].val);
+
+			if (key && val)
+				fprintf(out, "%s\t%s\t%s\n", ex->v[k].file, key, val);
+			free(key);
+			free(val);
+			if (!key || !val)
+				return -1;
+		}
+	}
+	return 0;
+}
 
 /* What is written, and how. */
 struct ex_how {
 	enum ex_format format;
-	bool written;		/* --statistics written */
+	enum ex_stats stats;
 	unsigned long run_id;
 };
 
@@ -587,8 +677,10 @@ static int put_output(FILE *out, const struct ex_how *how, const struct ex *ex)
 		return export_summary_tsv(out, ex->v, ex->n, how->run_id);
 	case F_HISTOGRAM:
 		return export_histogram_tsv(out, ex->v, ex->n, how->run_id);
+	case F_META:
+		return put_meta(out, ex);
 	default:
-		return put_table(out, how->format == F_JSON, how->written, ex);
+		return put_table(out, how->format == F_JSON, how->stats, ex);
 	}
 }
 
@@ -660,7 +752,8 @@ static const char *option(int argc, char **argv, int *i, const char *name, bool 
 int cmd_export(int argc, char **argv)
 {
 	const char *out = NULL, *format = "csv", *stats = "recomputed", *run_id = "1", *v;
-	static const char *const formats[] = { "csv", "json", "summary-tsv", "histogram-tsv" };
+	static const char *const formats[] = { "csv", "json", "summary-tsv", "histogram-tsv",
+					       "meta" };
 	struct ex_how how = { .format = F_CSV };
 	struct ex ex = { 0 };
 	char *end;
@@ -691,14 +784,17 @@ int cmd_export(int argc, char **argv)
 			argv[ninputs++] = argv[i];
 		}
 	}
-	while (how.format <= F_HISTOGRAM && strcmp(format, formats[how.format]))
+	while (how.format <= F_META && strcmp(format, formats[how.format]))
 		how.format++;
-	if (how.format > F_HISTOGRAM)
-		return fail_usage("--format: '%s' is not csv, json, summary-tsv or histogram-tsv",
-				  format);
-	if (strcmp(stats, "recomputed") && strcmp(stats, "written"))
-		return fail_usage("--statistics: '%s' is neither recomputed nor written", stats);
-	how.written = !strcmp(stats, "written");
+	if (how.format > F_META)
+		return fail_usage("--format: '%s' is not csv, json, summary-tsv, histogram-tsv or "
+				  "meta", format);
+	if (!strcmp(stats, "written"))
+		how.stats = S_WRITTEN;
+	else if (!strcmp(stats, "rows"))
+		how.stats = S_ROWS;
+	else if (strcmp(stats, "recomputed"))
+		return fail_usage("--statistics: '%s' is not recomputed, written or rows", stats);
 	errno = 0;
 	how.run_id = strtoul(run_id, &end, 10);
 	if (!isdigit((unsigned char)*run_id) || *end || errno)
@@ -712,6 +808,12 @@ int cmd_export(int argc, char **argv)
 	for (int i = 0; i < ninputs && !ret; i++)
 		if (add_arg(&ex, argv[i])) {
 			fprintf(stderr, "notibench export: %s\n", ex.err);
+			ret = 2;
+		}
+	for (size_t k = 0; k < ex.n && !ret && how.format == F_META; k++)
+		if (ex.v[k].f.bad_meta_line) {
+			fprintf(stderr, "notibench export: %s:%zu: a line before the header that is "
+				"not '# key: value'\n", ex.v[k].f.path, ex.v[k].f.bad_meta_line);
 			ret = 2;
 		}
 	if (!ret)

@@ -27,7 +27,7 @@ n=0 failed=0
 . "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 echo "TAP version 13"
-echo "1..29"
+echo "1..33"
 
 nb=${NB_NOTIBENCH:-$root/build/notibench}
 if [[ -z ${NB_NOTIBENCH:-} ]]; then
@@ -268,5 +268,46 @@ slope=$(sed -n 's/^# sweep\.0\.slope: //p' "$x")
 		END { exit bad || NR != 3 }' "$tmp/n.tsv"
 ok $? "summary-tsv of a CSV that describes itself: option.<name> and sweep.0.slope ($slope)"
 
-[[ $n == 29 ]] || echo "# ran $n tests, planned 29"
+# --statistics rows: every sample and summary row with its index and line.
+"$nb" export --statistics rows "$x" > "$tmp/rows.csv" 2> "$tmp/err" &&
+	head -1 "$tmp/rows.csv" | grep -q ',statistic,value,unit,sample,line$' &&
+	[[ $(grep -c ',ns_per_op,sample,' "$tmp/rows.csv") == "$(grep -c '^sample,' "$x")" ]] &&
+	[[ $(grep -c ',ns_per_op,median,.*,,[0-9]*$' "$tmp/rows.csv") == "$(grep -c '^median,' "$x")" ]] &&
+	r=$(grep -m1 ',"kmod:spin,ns=0",ns_per_op,sample,' "$tmp/rows.csv") &&
+	[[ $r == *,ns,0,* ]] && l=${r##*,} && sed -n "${l}p" "$x" | grep -q '^sample,"kmod:spin,ns=0",' &&
+	! grep -q ',fit,' "$tmp/rows.csv"
+ok $? "--statistics rows: as many sample and median rows as the CSV, sample 0 at its line"
+
+# An empty field is an empty value, not a row left out; an unknown kind is a
+# statistic, data; JSON gives sample and line too.
+awk -F, -v OFS=, '!d && /^sample,/ { $9 = ""; d = 1 } { print }' "$x" |
+	sed 's/^mean,/ev$(il),/' > "$tmp/e.csv"
+"$nb" export --statistics rows "$tmp/e.csv" > "$tmp/e.out" 2> "$tmp/err" &&
+	grep -q ',ns_per_op,sample,,ns,0,[0-9]*$' "$tmp/e.out" &&
+	grep -q ',ns_per_op,"\?ev\$(il)"\?,' "$tmp/e.out" &&
+	"$nb" export --format json --statistics rows "$tmp/e.csv" > "$tmp/e.json" &&
+	grep -q '"value":null,"unit":"ns","sample":0,"line":[0-9]*}' "$tmp/e.json"
+ok $? "--statistics rows: an empty field, a hostile kind, JSON's sample and line"
+
+# --format meta: file, key and value of every metadata line, control characters as ?.
+{ head -1 "$x"; printf '# note: a\tb\033c $(touch %s/pwn)\n' "$tmp"; tail -n +2 "$x"; } > "$tmp/m.csv"
+"$nb" export --format meta "$tmp/m.csv" > "$tmp/m.tab" 2> "$tmp/err" &&
+	grep -qx "m.csv	note	a?b?c \$(touch $tmp/pwn)" "$tmp/m.tab" &&
+	grep -qx "m.csv	benchmark	mprotect" "$tmp/m.tab" &&
+	awk -F'\t' 'NF != 3 { bad = 1 } END { exit bad || NR != '"$(grep -c '^#' "$x")"' + 1 }' "$tmp/m.tab" &&
+	[[ ! -e $tmp/pwn ]]
+ok $? "--format meta: every metadata line, tab and escape shown as ?"
+
+# A line before the header that is not `# key: value`: refused with its line.
+rcs=""
+for bad in '# no colon' '#key: value' '# : empty key' '# key:value'; do
+	{ head -1 "$x"; echo "$bad"; tail -n +2 "$x"; } > "$tmp/b.csv"
+	"$nb" export --format meta "$tmp/b.csv" > /dev/null 2> "$tmp/err"; rc=$?
+	grep -q 'b.csv:2: ' "$tmp/err" || rc="$rc(no line)"
+	rcs+="$rc "
+done
+[[ $rcs == "2 2 2 2 " ]]
+ok $? "--format meta refuses a metadata line that is not '# key: value' (got $rcs)"
+
+[[ $n == 33 ]] || echo "# ran $n tests, planned 33"
 exit $((failed > 0))

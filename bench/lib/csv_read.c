@@ -275,6 +275,7 @@ static enum csv_read_status keep_summary(struct reader *rd)
 	size_t ncol = rd->f->ncol;
 	char **k = c ? realloc(c->sum_kind, (c->nsum + 1) * sizeof(*k)) : NULL;
 	double *t;
+	size_t *l;
 
 	if (!k)
 		return nomem(rd);
@@ -283,6 +284,11 @@ static enum csv_read_status keep_summary(struct reader *rd)
 	if (!t)
 		return nomem(rd);
 	c->sum = t;
+	l = realloc(c->sum_line, (c->nsum + 1) * sizeof(*l));
+	if (!l)
+		return nomem(rd);
+	c->sum_line = l;
+	l[c->nsum] = rd->lineno;
 	k[c->nsum] = strdup(rd->fld[0]);
 	if (!k[c->nsum])
 		return nomem(rd);
@@ -395,6 +401,14 @@ static enum csv_read_status read_row(struct reader *rd, long nf)
 	return config_add(c, v) ? nomem(rd) : CSV_READ_OK;
 }
 
+/* `# key: value` or `# key:`, a key without a colon (results/README.md's metadata). */
+static bool meta_line_ok(const char *line)
+{
+	const char *colon = strchr(line, ':');
+
+	return line[1] == ' ' && colon && colon > line + 2 && (!colon[1] || colon[1] == ' ');
+}
+
 static enum csv_read_status read_line(struct reader *rd, char *line, size_t len)
 {
 	enum csv_read_status st;
@@ -402,6 +416,9 @@ static enum csv_read_status read_line(struct reader *rd, char *line, size_t len)
 
 	if (rd->lineno == 1 && (st = check_signature(rd, line)) != CSV_READ_OK)
 		return st;
+	if (rd->nhdr < 0 && line[0] == '#' && rd->lineno > 1 && !rd->f->bad_meta_line &&
+	    !meta_line_ok(line))
+		rd->f->bad_meta_line = rd->lineno;
 	if (rd->nhdr < 0 && line[0] == '#')
 		return meta_add(rd->f, line + 1 + (line[1] == ' ')) ? nomem(rd) : CSV_READ_OK;
 	if (!len)
@@ -552,6 +569,7 @@ void csv_file_free(struct csv_file *f)
 			free(f->cfg[i].sum_kind[r]);
 		free(f->cfg[i].sum_kind);
 		free(f->cfg[i].sum);
+		free(f->cfg[i].sum_line);
 	}
 	for (size_t i = 0; i < f->ncol; i++)
 		free(f->col[i]);

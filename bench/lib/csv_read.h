@@ -27,9 +27,10 @@ struct csv_config {
 	/* csv_read_all(): each sample row's line, and its text columns (rows x ncol, NULL if none) */
 	size_t *line;
 	char **text;
-	/* csv_read_all(): the summary rows as written: kind, values (nsum x ncol, NAN if none) */
+	/* csv_read_all(): the summary rows as written: kind, values (nsum x ncol, NAN if none), line */
 	char **sum_kind;
 	double *sum;
+	size_t *sum_line;
 	size_t nsum;
 };
 
@@ -42,6 +43,8 @@ struct csv_file {
 	size_t ncfg;
 	char **col;		/* csv_read_all(): the header's column names */
 	size_t ncol;
+	/* the first line before the header that is not `# key: value` (or `# key:`), 0 if none */
+	size_t bad_meta_line;
 };
 
 enum csv_read_status {

@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # The checks of one notibench CSV (results/README.md, format 1) on what
-# `notibench export` read from it; run by tests/guest/csvcheck (which says how
-# it feeds export), never alone. POSIX awk: mawk/gawk on the host, busybox awk
-# in the guest.
+# `notibench export` read from it; run by tests/guest/csvcheck, never alone.
+# POSIX awk: mawk/gawk on the host, busybox awk in the guest.
 #
-#   awk -f csvcheck.awk - ALL.tab SAMPLES.tab KINDS.tab < CSV
+#   awk -f csvcheck.awk META.tab ROWS.tab
 #
-# CSV is read for its metadata lines only (until the header); the tables are
-# export's (run,...,config,metric,statistic,value,unit; columns found by name):
-# ALL of the CSV, SAMPLES of one file per sample row (file N.csv: the Nth),
-# KINDS of one file per summary kind (file KIND.csv: those rows as samples).
+# META is `export --format meta` (file, key, value, tab-separated); ROWS is
+# `export --statistics rows` (run,...,config,metric,statistic,value,unit,
+# sample,line; columns found by name): every sample row (statistic sample,
+# its index among its configuration's samples) and summary row (statistic:
+# its kind) of every metric, with its line in the CSV. The medians, minima and
+# maxima of the samples are computed here from ROWS.
 # What to check comes in the environment (csvcheck's NAME=VALUE as ck_NAME),
 # data never code:
 #
@@ -39,12 +40,12 @@
 #           batch (the module spins N ns per charged call there): then it is a
 #           hard bound, not a statistical one, and holds under TCG
 #
-# Always (besides what export refuses): metadata lines are `# key: value`;
-# every row's kind is sample or one of the ten summary kinds (csvcheck); every
-# sample row has nops, sample_ns and ns_per_op > 0; each configuration has >= 1
-# sample row and exactly one row of each summary kind, and is in the config.N
-# metadata; the ns_per_op summary agrees with the samples (min, max, median;
-# ci95_lo <= median <= ci95_hi; min <= p90 <= max).
+# Always (besides what export refuses, metadata lines not `# key: value`
+# among it): every row's kind is sample or one of the ten summary kinds; every
+# sample row has nops, sample_ns and ns_per_op > 0 and some value; each
+# configuration has >= 1 sample row and exactly one row of each summary kind,
+# and is in the config.N metadata; the ns_per_op summary agrees with the
+# samples (min, max, median; ci95_lo <= median <= ci95_hi; min <= p90 <= max).
 # Prints "# FAIL: ..." per problem and "# ..." diagnostics; exit 1 on a problem.
 
 # "COL@PREFIX" (or "COL@=LABEL"): sets cname and pre.
@@ -80,6 +81,27 @@ function csvsplit(line, f,    n, i, c, inq, cur, len) {
 	return n
 }
 
+# The statistic st (median, min, max) of configuration c's values of metric m
+# (sorted in place); call only when cnt[c, m] > 0. The median as export's.
+function sstat(c, m, st,    n, i, j, t, h, lo) {
+	n = cnt[c, m]
+	if (!((c, m) in sorted)) {
+		for (i = 2; i <= n; i++) {
+			t = vals[c, m, i]
+			for (j = i - 1; j >= 1 && vals[c, m, j] > t; j--) vals[c, m, j + 1] = vals[c, m, j]
+			vals[c, m, j + 1] = t
+		}
+		sorted[c, m] = 1
+	}
+	if (st == "min") return vals[c, m, 1]
+	if (st == "max") return vals[c, m, n]
+	h = (n - 1) * 0.5; lo = int(h)
+	if (lo >= n - 1) return vals[c, m, n]
+	return vals[c, m, lo + 1] + (h - lo) * (vals[c, m, lo + 2] - vals[c, m, lo + 1])
+}
+# Configuration c has a value of metric m in some sample.
+function has_med(c, m) { return cnt[c, m] > 0 }
+
 function near(a, b,    d, m) { d = a - b; if (d < 0) d = -d; m = (a < 0 ? -a : a); return d <= 1e-4 * m + 1e-9 }
 
 # The cost N of a kmod:spin,...,ns=N or (exact mode) kmod:insn,...,n=N label; 0 otherwise.
@@ -98,22 +120,20 @@ BEGIN {
 	dir = ENVIRON["ck_dir"]
 	if (check == "") check = "passed"
 	nsum = split("median mean min max p90 p99 stdev cv ci95_lo ci95_hi", sumkinds, " ")
-	ncfg = 0; header = 0; bad = 0
+	for (i = 1; i <= nsum; i++) known[sumkinds[i]] = 1
+	ncfg = 0; bad = 0; nrows = 0; nempty = 0
 }
 
-# The CSV: its metadata lines, up to the header.
-FILENAME != dir "/all.tab" && FILENAME != dir "/s.tab" && FILENAME != dir "/k.tab" {
-	if (header || $0 !~ /^#/) { header = 1; next }
-	if (FNR == 1) next	# the signature: export checked it
-	if (!match($0, /^# [^:]+: /) && $0 !~ /^# [^:]+:$/) { fail("metadata line " FNR " is not '# key: value': " $0); next }
-	line = substr($0, 3); p = index(line, ":")
-	key = substr(line, 1, p - 1); val = substr(line, p + 1); sub(/^ /, "", val)
+# META: file, key, value (no tab in them: export shows control characters as ?).
+FILENAME == dir "/meta.tab" {
+	p = index($0, "\t"); line = substr($0, p + 1); p = index(line, "\t")
+	key = substr(line, 1, p - 1); val = substr(line, p + 1)
 	meta[key] = val
 	if (key ~ /^config\.[0-9]+$/) { k = substr(key, 8) + 0; label[k] = val; if (k + 1 > ncfg) ncfg = k + 1 }
 	next
 }
 
-# A table's header: its columns by name.
+# ROWS' header: its columns by name.
 FNR == 1 {
 	ncol = csvsplit($0, h)
 	split("", col)
@@ -123,30 +143,33 @@ FNR == 1 {
 
 {
 	csvsplit($0, f)
-	c = f[col["config"]]; m = f[col["metric"]]; st = f[col["statistic"]]; v = f[col["value"]] + 0
-	if (st == "fit") next	# a sweep's fit (config: the group, not a configuration)
+	c = f[col["config"]]; m = f[col["metric"]]; st = f[col["statistic"]]
+	vs = f[col["value"]]; v = vs + 0; ln = f[col["line"]]
 	seen[c] = 1
 }
 
-# ALL: each configuration's statistics of each column.
-FILENAME == dir "/all.tab" { stat[c, m, st] = v; hascol[m] = 1; next }
-
-# SAMPLES: file N.csv is the Nth sample row, a sample of configuration c.
-FILENAME == dir "/s.tab" && st == "median" {
-	j = f[col["file"]] + 0
-	if (!((j, c) in pos)) { pos[j, c] = ++ns[c]; nrows++ }
-	k = pos[j, c]
-	sv[c, k, m] = v
+# A sample row (j: its place among c's samples, from 1).
+st == "sample" {
+	j = f[col["sample"]] + 1
+	if (!((c, j) in rowseen)) { rowseen[c, j] = 1; nrows++; if (j > ns[c]) ns[c] = j }
+	if (vs == "") next
+	if (!((c, j) in anyval)) anyval[c, j] = 1
+	sv[c, j, m] = v; hascol[m] = 1
+	vals[c, m, ++cnt[c, m]] = v
 	if (m ~ /^nb_(start|end|tlb|clear_flush_young|clear_young|test_young|change_pte|release|interval)_ns$/)
-		cbns[c, k] += v
+		cbns[c, j] += v
 	next
 }
 
-# KINDS: file KIND.csv holds the KIND rows as samples.
-FILENAME == dir "/k.tab" && m == "ns_per_op" {
-	kind = f[col["file"]]; sub(/\.csv$/, "", kind)
-	if (st == "n") kn[c, kind] = v
-	else if (st == "median") summ[c, kind] = v
+# A summary row: its kind is the statistic.
+{
+	if (!(st in known)) {
+		if (!(ln in badline)) { badline[ln] = 1; fail("line " ln ": unknown row kind '" st "'") }
+		next
+	}
+	if (m != "ns_per_op") next
+	kn[c, st]++
+	if (vs != "") summ[c, st] = v
 }
 
 END {
@@ -165,8 +188,8 @@ END {
 	for (k = 0; k < ncfg; k++) inmeta[label[k]] = 1
 	for (c in seen)
 		if (!(c in inmeta)) fail("configuration '" c "' is not in the config.N metadata")
-	if (nrows != ENVIRON["ck_rows"] + 0)
-		fail(ENVIRON["ck_rows"] + 0 - nrows " of " ENVIRON["ck_rows"] + 0 " sample rows have no value at all")
+	for (cj in rowseen) if (!(cj in anyval)) nempty++
+	if (nempty) fail(nempty " of " nrows " sample rows have no value at all")
 	for (k = 0; k < ncfg; k++) {
 		c = label[k]
 		if (ns[c] < 1) { fail("configuration " c ": no sample row"); continue }
@@ -181,8 +204,11 @@ END {
 			if (!((c, sumkinds[i]) in kn)) fail("configuration " c ": no " sumkinds[i] " row")
 			else if (kn[c, sumkinds[i]] > 1) fail("configuration " c ": two " sumkinds[i] " rows")
 		}
-		smin = stat[c, "ns_per_op", "min"]; smax = stat[c, "ns_per_op", "max"]
-		med = stat[c, "ns_per_op", "median"]
+		smin = smax = med = ""
+		if (has_med(c, "ns_per_op")) {
+			smin = sstat(c, "ns_per_op", "min"); smax = sstat(c, "ns_per_op", "max")
+			med = sstat(c, "ns_per_op", "median")
+		}
 		if (!near(summ[c, "min"], smin)) fail(c ": summary min " summ[c, "min"] " != min of samples " smin)
 		if (!near(summ[c, "max"], smax)) fail(c ": summary max " summ[c, "max"] " != max of samples " smax)
 		if (!near(summ[c, "median"], med)) fail(c ": summary median " summ[c, "median"] " != median of samples " med)
@@ -201,8 +227,8 @@ END {
 			c = label[k]
 			if (!cfg_matches(c, pre)) continue
 			matched++
-			if (!((c, cname, "median") in stat)) { fail(c ": " cname " is empty in every sample (wanted a median > 0)"); continue }
-			med = stat[c, cname, "median"]
+			if (!has_med(c, cname)) { fail(c ": " cname " is empty in every sample (wanted a median > 0)"); continue }
+			med = sstat(c, cname, "median")
 			if (med <= 0) fail(c ": median " cname " is " med ", wanted > 0")
 			else printf "# %s: median %s %s (> 0)\n", c, cname, med
 		}
@@ -233,7 +259,7 @@ END {
 	nshow = split(show, shows, " ")
 	for (i = 1; i <= nshow; i++) for (k = 0; k < ncfg; k++) {
 		c = label[k]
-		printf "# %s: median %s %s\n", c, shows[i], (c, shows[i], "median") in stat ? stat[c, shows[i], "median"] : "(empty)"
+		printf "# %s: median %s %s\n", c, shows[i], has_med(c, shows[i]) ? sstat(c, shows[i], "median") : "(empty)"
 	}
 	if (sweep) {
 		for (k = 0; k < ncfg; k++) {
@@ -248,7 +274,7 @@ END {
 			if (lo[pre] == hi[pre]) continue
 			nsw++
 			c = hi[pre]
-			charged = (c, "nb_charged_calls", "median") in stat ? stat[c, "nb_charged_calls", "median"] : 0
+			charged = has_med(c, "nb_charged_calls") ? sstat(c, "nb_charged_calls", "median") : 0
 			printf "# sweep %s: median ns_per_op %s at cost %d, %s at cost %d (median nb_charged_calls %s per sample)\n", pre, summ[lo[pre], "median"], locost[pre], summ[c, "median"], hicost[pre], charged
 		}
 		if (!nsw) fail("no cost sweep among the configurations")
