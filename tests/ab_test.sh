@@ -128,14 +128,15 @@ aa_part() {
 	r=$aa/report.md
 	ok "$( ((rc == 0)) && [[ -f $r ]]; echo $?)" "A/A run: exit $rc in $secs s, report.md written"
 	((rc == 0)) || show "$tmp/err" 30
-	# The table's rows: counts +0.000 % and diff +0; costs within 0.1 % and not
-	# flagged (a trailing *); insn and never ns.
+	# The table's rows: counts +0.000 % and diff +0; costs, and the sweep's
+	# slope fitted from them (to 10 digits: the CSV's sweep.N.slope), within
+	# 0.1 % and not flagged (a trailing *); insn and never ns.
 	awk -F' [|] ' '
 		{ sub(/ [|]$/, "") }
 		/^\| cost insn\/op / { cost++ }
 		/^\| / && NF >= 8 && $3 ~ /^[0-9.e+-]+$/ {
 			rows++
-			if ($1 ~ /^\| cost /) {
+			if ($1 ~ /^\| (cost |sweep slope )/) {
 				c = $5 + 0; if (c < 0) c = -c
 				if ($5 !~ /^[+-][0-9.]+%$/ || c > 0.1 || $0 ~ /[*]/) bad = bad " [" $0 "]"
 			} else if ($5 != "+0.000%" || $8 != "+0")
