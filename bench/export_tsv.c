@@ -17,6 +17,7 @@
  * ci95_lo and the highest ci95_hi.
  */
 #include "export.h"
+#include "stats.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -114,20 +115,13 @@ static int list_add(struct list *l, double v)
 	return 0;
 }
 
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The median (the mean of the middle two of an even count); NAN when empty. */
+/* The median (stats.c's: the mean of the middle two of an even count); NAN when empty. */
 static double list_median(struct list *l)
 {
 	if (!l->n)
 		return NAN;
-	qsort(l->v, l->n, sizeof(l->v[0]), by_value);
-	return l->n % 2 ? l->v[l->n / 2] : (l->v[l->n / 2 - 1] + l->v[l->n / 2]) / 2;
+	stats_sort(l->v, l->n);
+	return stats_quantile_sorted(l->v, l->n, 0.5);
 }
 
 static double list_min(const struct list *l)
