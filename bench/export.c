@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `notibench export [--format csv|json] [--statistics recomputed|written|rows]
+ * `notibench export [--format csv|json|tsv] [--statistics recomputed|written|rows]
  * [--out FILE] RUNDIR|CSV...`: every numeric column of every configuration
  * of every CSV, summarised from its samples (or its summary rows as written),
  * as one long ("tidy") table; see export.h and results/README.md. The
  * formats summary-tsv and histogram-tsv are the scripts' (export_tsv.c); meta
- * lists the metadata lines.
+ * lists the metadata lines; tsv is the long table tab-separated.
  * All inputs are read (through csv_read_all, which refuses malformed files)
  * before a byte is written, and --out is written to a temporary file renamed
  * at the end: a bad input or a failed write leaves no half-written table.
@@ -41,6 +41,7 @@ struct ex_row {
 	const char *run, *label, *clock, *item, *file, *bench, *config, *metric, *stat, *unit;
 	double value;
 	bool rows;		/* --statistics rows: value may be NAN; sample, line follow */
+	bool tsv;		/* --format tsv: tab-separated, no quoting */
 	long sample;		/* -1: a summary row */
 	size_t line;
 };
@@ -51,7 +52,7 @@ static const char *const columns[] = {
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
-enum ex_format { F_CSV, F_JSON, F_SUMMARY, F_HISTOGRAM, F_META };
+enum ex_format { F_CSV, F_JSON, F_SUMMARY, F_HISTOGRAM, F_META, F_TSV };
 enum ex_stats { S_RECOMPUTED, S_WRITTEN, S_ROWS };
 
 /* Bookkeeping columns, not measurements. */
@@ -60,7 +61,7 @@ static const char *const skipped[] = { "round", "seq", "sample" };
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: notibench export [--format csv|json]\n"
+		"usage: notibench export [--format csv|json|tsv]\n"
 		"                        [--statistics recomputed|written|rows]\n"
 		"                        [--out FILE] RUNDIR|CSV...\n"
 		"       notibench export --format summary-tsv|histogram-tsv [--run-id N] [--out FILE]\n"
@@ -77,8 +78,9 @@ static void usage(FILE *f)
 		"as it is, statistic `sample` for the sample rows (else the summary kind), the\n"
 		"value empty when the field is, with two more columns: sample (the row's index\n"
 		"among its configuration's samples, from 0; empty for a summary row) and line\n"
-		"(its line in the CSV). Default: CSV on standard output. --out writes FILE whole\n"
-		"or not at all.\n"
+		"(its line in the CSV). Default: CSV on standard output; tsv: the same table\n"
+		"tab-separated without quoting, control characters (tabs) as '?', for the\n"
+		"scripts' awk. --out writes FILE whole or not at all.\n"
 		"\n"
 		"meta: `FILE<TAB>KEY<TAB>VALUE` per metadata line (`# key: value`) of each CSV,\n"
 		"control characters as '?'; a line before the header that is not `# key: value`\n"
@@ -427,6 +429,13 @@ static void put_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* A field of --format tsv: control characters (a tab, a newline) as '?'. */
+static void put_tsv_field(FILE *out, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+}
+
 /* A value, or empty (JSON null) for none. */
 static void put_value(FILE *out, bool json, double v)
 {
@@ -450,8 +459,10 @@ static void put_row(FILE *out, bool json, const struct ex_row *r, bool first)
 				put_json_string(out, s[i]);
 		} else {
 			if (i)
-				fputc(',', out);
-			if (s[i])
+				fputc(r->tsv ? '\t' : ',', out);
+			if (s[i] && r->tsv)
+				put_tsv_field(out, s[i]);
+			else if (s[i])
 				csv_put_field(out, s[i]);
 		}
 		if (!s[i])
@@ -462,9 +473,9 @@ static void put_row(FILE *out, bool json, const struct ex_row *r, bool first)
 	else if (r->rows && json)
 		fprintf(out, ",\"sample\":null,\"line\":%zu", r->line);
 	else if (r->rows && r->sample >= 0)
-		fprintf(out, ",%ld,%zu", r->sample, r->line);
+		fprintf(out, r->tsv ? "\t%ld\t%zu" : ",%ld,%zu", r->sample, r->line);
 	else if (r->rows)
-		fprintf(out, ",,%zu", r->line);
+		fprintf(out, r->tsv ? "\t\t%zu" : ",,%zu", r->line);
 	fputs(json ? "}" : "\n", out);
 }
 
@@ -597,22 +608,23 @@ static void put_rows(FILE *out, bool json, struct ex_row *r, const struct csv_co
 	}
 }
 
-static int put_table(FILE *out, bool json, enum ex_stats stats, const struct ex *ex)
+static int put_table(FILE *out, enum ex_format format, enum ex_stats stats,
+		     const struct ex *ex)
 {
-	bool first = true;
+	bool first = true, json = format == F_JSON, tsv = format == F_TSV;
 
 	if (json)
 		fprintf(out, "{\"notibench_export\":%d,\"rows\":[", EXPORT_VERSION);
 	else
 		for (size_t i = 0; i < NCOLUMNS; i++)
-			fprintf(out, "%s%s", columns[i], i + 1 < NCOLUMNS ? "," :
-				stats == S_ROWS ? ",sample,line\n" : "\n");
+			fprintf(out, "%s%s", columns[i], i + 1 < NCOLUMNS ? (tsv ? "\t" : ",") :
+				stats != S_ROWS ? "\n" : tsv ? "\tsample\tline\n" : ",sample,line\n");
 	for (size_t k = 0; k < ex->n; k++) {
 		const struct ex_file *x = &ex->v[k];
 		const char *bench = csv_meta_get(&x->f, "benchmark");
 		struct ex_row r = { .run = x->run, .label = x->label, .clock = x->unit,
 				    .item = x->item, .file = x->file, .bench = bench ? bench : "",
-				    .rows = stats == S_ROWS };
+				    .rows = stats == S_ROWS, .tsv = tsv };
 
 		for (size_t c = 0; c < x->f.ncfg; c++) {
 			r.config = x->f.cfg[c].label;
@@ -680,7 +692,7 @@ static int put_output(FILE *out, const struct ex_how *how, const struct ex *ex)
 	case F_META:
 		return put_meta(out, ex);
 	default:
-		return put_table(out, how->format == F_JSON, how->stats, ex);
+		return put_table(out, how->format, how->stats, ex);
 	}
 }
 
@@ -753,7 +765,7 @@ int cmd_export(int argc, char **argv)
 {
 	const char *out = NULL, *format = "csv", *stats = "recomputed", *run_id = "1", *v;
 	static const char *const formats[] = { "csv", "json", "summary-tsv", "histogram-tsv",
-					       "meta" };
+					       "meta", "tsv" };
 	struct ex_how how = { .format = F_CSV };
 	struct ex ex = { 0 };
 	char *end;
@@ -784,11 +796,11 @@ int cmd_export(int argc, char **argv)
 			argv[ninputs++] = argv[i];
 		}
 	}
-	while (how.format <= F_META && strcmp(format, formats[how.format]))
+	while (how.format <= F_TSV && strcmp(format, formats[how.format]))
 		how.format++;
-	if (how.format > F_META)
-		return fail_usage("--format: '%s' is not csv, json, summary-tsv, histogram-tsv or "
-				  "meta", format);
+	if (how.format > F_TSV)
+		return fail_usage("--format: '%s' is not csv, json, tsv, summary-tsv, histogram-tsv "
+				  "or meta", format);
 	if (!strcmp(stats, "written"))
 		how.stats = S_WRITTEN;
 	else if (!strcmp(stats, "rows"))

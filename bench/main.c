@@ -47,7 +47,7 @@ static void usage_main(FILE *f)
 		"                              journal); waits while a live run holds the knob lock\n"
 		"                              (--no-wait: exit 1 instead); --quiet: silent when\n"
 		"                              there is nothing to restore (every run does this first)\n"
-		"  export [--format csv|json] [--out FILE] RUNDIR|CSV...\n"
+		"  export [--format csv|json|tsv] [--out FILE] RUNDIR|CSV...\n"
 		"                              run directories and CSVs as one long table\n"
 		"                              (`%s export --help`)\n"
 		"\n"

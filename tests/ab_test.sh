@@ -209,14 +209,13 @@ ps=("$root/patches/6.12/revert-pud-notifier.patch" "$root/patches/6.12/upgrade-n
 all3=6.12+revert-pud-notifier+upgrade-notify+kvm-filter-upgrade
 traits='kvm_upgrade_filter=yes mprotect_notify=pmd upgrade_notify=yes'
 # med GROUP METRIC ITEM CONFIG RUN: the median scripts/compare gave (run 1 the
-# base, 2 all3) in OUT/compare/GROUP-METRIC.csv; empty when it has none.
-cat > "$tmp/med.awk" <<-'EOF'
-	nb_row && csv_get("kind") == "result" && csv_get("item") == it &&
-		csv_get("config") == cf && csv_get("run") == run { print csv_get("median"); exit }
-EOF
+# base, 2 all3) for OUT/compare/GROUP-METRIC.csv, as OUT/compare/ab.tsv lists
+# it (ab-collect.awk's "R grp item config metric run n median ..." lines, read
+# from compare's --tsv twin of that CSV); empty when it has none.
 med() {
-	awk -v it="$3" -v cf="$4" -v run="$5" -f "$root/scripts/lib/csv.awk" -f "$tmp/med.awk" \
-		"$ab/compare/$1-$2.csv" 2>/dev/null
+	awk -F'\t' -v g="$1" -v m="$2" -v it="$3" -v cf="$4" -v run="$5" '
+		$1 == "R" && $2 == g && $3 == it && $4 == cf && $5 == m && $6 == run { print $8; exit }' \
+		"$ab/compare/ab.tsv" 2>/dev/null
 }
 # expect GROUP METRIC ITEM CONFIG BASE ALL3: both medians as predicted (within
 # the 10 significant digits compare prints: 6.871947674e+10 for 64 GiB); adds

@@ -134,7 +134,7 @@ gen xbad -v seed=301 "${x[@]}" -v unit_item=cow-thp-4M -v unit_other=cycles
 gen wall -v seed=302 -v unit=ns -v klabel=6.12-wall
 
 echo "TAP version 13"
-echo "1..77"
+echo "1..78"
 
 # (1) noise only
 run noise "$tmp/base" "$tmp/noise" --csv "$tmp/noise.csv"
@@ -160,6 +160,15 @@ awk -v c="$chg" 'BEGIN { exit !(c > 10 && c < 20) }'
 ok $? "its change of the median is about +15 % (got $chg)"
 grep -q '^Result: 1 significant regression beyond +5 % (exit status 1)' "$tmp/reg.out"
 ok $? "the text ends with the verdict"
+# --tsv: the same table, its fields (labels with commas) tab-separated, unquoted
+run regt "$tmp/base" "$tmp/reg" --csv "$tmp/regt.csv" --tsv "$tmp/regt.tsv"
+awk "$csvsplit"'
+	/^#/ { print; next }
+	{ n = csvsplit($0, f); s = f[1]; for (i = 2; i <= n; i++) s = s "\t" f[i]; print s }' \
+	"$tmp/regt.csv" > "$tmp/regt.want"
+[[ $rc == 1 && -s $tmp/regt.tsv ]] && cmp -s "$tmp/regt.want" "$tmp/regt.tsv" &&
+	grep -q "	$reg_cfg	2	" "$tmp/regt.tsv"
+ok $? "--tsv: the CSV's lines, fields tab-separated and unquoted (exit $rc)"
 run reg20 "$tmp/base" "$tmp/reg" --threshold 20 --csv "$tmp/reg20.csv"
 got=$(flagged "$tmp/reg20.csv")
 [[ $rc == 0 && $got == "$reg_item|$reg_cfg|2|0|slower, within threshold" ]]

@@ -27,7 +27,7 @@ n=0 failed=0
 . "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 echo "TAP version 13"
-echo "1..33"
+echo "1..34"
 
 nb=${NB_NOTIBENCH:-$root/build/notibench}
 if [[ -z ${NB_NOTIBENCH:-} ]]; then
@@ -298,6 +298,21 @@ ok $? "--statistics rows: an empty field, a hostile kind, JSON's sample and line
 	[[ ! -e $tmp/pwn ]]
 ok $? "--format meta: every metadata line, tab and escape shown as ?"
 
+# --format tsv: the CSV table tab-separated, nothing quoted (labels hold commas),
+# a hostile kind's tab and escape as ?.
+printf 'sample\tx\033y' > "$tmp/kind"
+awk -v k="$(cat "$tmp/kind")" '/^mean,/ { sub(/^mean/, "\"" k "\"") } { print }' "$x" > "$tmp/t.csv"
+"$nb" export --statistics rows "$x" > "$tmp/t1.csv" 2> "$tmp/err" &&
+	"$nb" export --format tsv --statistics rows "$x" > "$tmp/t1.tsv" 2>> "$tmp/err" &&
+	cmp -s <(grep -v '"' "$tmp/t1.csv") <(grep -v '	[^	]*,' "$tmp/t1.tsv" | tr '\t' ,) &&
+	[[ $(wc -l < "$tmp/t1.csv") == "$(wc -l < "$tmp/t1.tsv")" ]] &&
+	grep -q '	kmod:[^	]*,[^	]*	' "$tmp/t1.tsv" &&
+	awk -F'\t' 'NF != 13 { bad = 1 } END { exit bad || !NR }' "$tmp/t1.tsv" &&
+	"$nb" export --format tsv --statistics rows "$tmp/t.csv" > "$tmp/t2.tsv" 2>> "$tmp/err" &&
+	grep -q '	ns_per_op	sample?x?y	' "$tmp/t2.tsv" &&
+	awk -F'\t' 'NF != 13 { bad = 1 } END { exit bad || !NR }' "$tmp/t2.tsv"
+ok $? "--format tsv: the CSV's rows tab-separated, labels unquoted, a tab and escape as ?"
+
 # A line before the header that is not `# key: value`: refused with its line.
 rcs=""
 for bad in '# no colon' '#key: value' '# : empty key' '# key:value'; do
@@ -309,5 +324,5 @@ done
 [[ $rcs == "2 2 2 2 " ]]
 ok $? "--format meta refuses a metadata line that is not '# key: value' (got $rcs)"
 
-[[ $n == 33 ]] || echo "# ran $n tests, planned 33"
+[[ $n == 34 ]] || echo "# ran $n tests, planned 34"
 exit $((failed > 0))

@@ -36,6 +36,7 @@ struct cmp_opts {
 	double alpha;			/* significance of the Holm-adjusted p */
 	double tolerance_pct;		/* exact runs: the cross-boot tolerance */
 	const char *csv_path;		/* --csv, or NULL */
+	const char *tsv_path;		/* --tsv, or NULL */
 	bool exact;			/* the runs are exact (clock_unit insn): set after loading */
 };
 
@@ -196,8 +197,11 @@ void cmp_table_free(struct cmp_table *t);
 /* print.c */
 void cmp_print_text(FILE *out, const struct run *runs, size_t nruns, const struct cmp_opts *o,
 		    const struct env_diff *d, size_t nd, const struct cmp_table *t);
-/* Writes the CSV atomically (temp file + rename). 0, or -1 with err. */
-int cmp_write_csv(const char *path, const struct run *runs, size_t nruns,
+/*
+ * Writes the CSV (tsv: tab-separated, no quoting, control characters as '?')
+ * atomically (temp file + rename). 0, or -1 with err.
+ */
+int cmp_write_csv(const char *path, bool tsv, const struct run *runs, size_t nruns,
 		  const struct cmp_opts *o, const struct env_diff *d, size_t nd,
 		  const struct cmp_table *t, char *err, size_t errlen);
 

@@ -25,8 +25,8 @@ static const char *prog = "notibench-compare";
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s RUN RUN [RUN...] [--csv FILE] [--threshold PCT] [--alpha A] [--metric COLUMN]\n"
-		"       [--tolerance PCT]\n"
+		"usage: %s RUN RUN [RUN...] [--csv FILE] [--tsv FILE] [--threshold PCT] [--alpha A]\n"
+		"       [--metric COLUMN] [--tolerance PCT]\n"
 		"       %s --check RUN...\n"
 		"       %s --help | --version\n"
 		"\n"
@@ -35,6 +35,8 @@ static void usage(FILE *f)
 		"files match each other), configurations by label.\n"
 		"\n"
 		"  --csv FILE         also write the table as CSV (atomically)\n"
+		"  --tsv FILE         the same, tab-separated without quoting, control\n"
+		"                     characters (tabs) as '?': for awk (scripts/ab)\n"
 		"  --threshold PCT    a regression is a significant rise of the median by more\n"
 		"                     than PCT %% (default 5)\n"
 		"  --alpha A          significance level of the Holm-adjusted p (default 0.05)\n"
@@ -124,8 +126,10 @@ static int run_compare(const char **paths, size_t nruns, struct cmp_opts *o)
 		goto nomem;
 	cmp_print_text(stdout, runs, nruns, o, diffs, ndiffs, &table);
 	fflush(stdout);
-	if (o->csv_path &&
-	    cmp_write_csv(o->csv_path, runs, nruns, o, diffs, ndiffs, &table, err, sizeof(err))) {
+	if ((o->csv_path && cmp_write_csv(o->csv_path, false, runs, nruns, o, diffs, ndiffs,
+					  &table, err, sizeof(err))) ||
+	    (o->tsv_path && cmp_write_csv(o->tsv_path, true, runs, nruns, o, diffs, ndiffs,
+					  &table, err, sizeof(err)))) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		goto out;
 	}
@@ -264,8 +268,8 @@ int main(int argc, char **argv)
 		}
 		eq = strchr(arg, '=');
 		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
-		if (strcmp(name, "--csv") && strcmp(name, "--threshold") && strcmp(name, "--alpha") &&
-		    strcmp(name, "--metric") && strcmp(name, "--tolerance")) {
+		if (strcmp(name, "--csv") && strcmp(name, "--tsv") && strcmp(name, "--threshold") &&
+		    strcmp(name, "--alpha") && strcmp(name, "--metric") && strcmp(name, "--tolerance")) {
 			ret = usage_error("unknown option '%s'", arg);
 			break;
 		}
@@ -281,6 +285,10 @@ int main(int argc, char **argv)
 			o.csv_path = val;
 			if (!*val)
 				ret = usage_error("--csv: empty file name");
+		} else if (!strcmp(name, "--tsv")) {
+			o.tsv_path = val;
+			if (!*val)
+				ret = usage_error("--tsv: empty file name");
 		} else if (!strcmp(name, "--threshold")) {
 			if (parse_double(val, &o.threshold_pct) || o.threshold_pct < 0)
 				ret = usage_error("--threshold '%s': not a percentage >= 0", val);

@@ -632,11 +632,24 @@ static const char *csv_num(char *buf, size_t len, double v)
 	return buf;
 }
 
+/* --tsv: the same table tab-separated, for awk to read as data, never as code. */
+static bool csv_tsv;
+
+/* A --tsv field or metadata value: control characters (a tab) as '?'. */
+static void tsv_put(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
 static void csv_meta_line(FILE *f, const char *key, const char *val)
 {
 	fprintf(f, "# %s: ", key);
-	for (; *val; val++)
-		fputc(*val == '\n' ? ' ' : *val, f);
+	if (csv_tsv)
+		tsv_put(f, val);
+	else
+		for (; *val; val++)
+			fputc(*val == '\n' ? ' ' : *val, f);
 	fputc('\n', f);
 }
 
@@ -660,8 +673,11 @@ static void csv_row(FILE *f, const char *const *cell)
 {
 	for (size_t i = 0; i < csv_ncols; i++) {
 		if (i)
-			fputc(',', f);
-		csv_put_field(f, cell[i] ? cell[i] : "");
+			fputc(csv_tsv ? '\t' : ',', f);
+		if (csv_tsv)
+			tsv_put(f, cell[i] ? cell[i] : "");
+		else
+			csv_put_field(f, cell[i] ? cell[i] : "");
 	}
 	fputc('\n', f);
 }
@@ -798,28 +814,28 @@ static void write_csv(FILE *f, const struct run *runs, size_t nruns, const struc
 	}
 }
 
-int cmp_write_csv(const char *path, const struct run *runs, size_t nruns,
+int cmp_write_csv(const char *path, bool tsv, const struct run *runs, size_t nruns,
 		  const struct cmp_opts *o, const struct env_diff *d, size_t nd,
 		  const struct cmp_table *t, char *err, size_t errlen)
 {
-	const char *slash = strrchr(path, '/');
+	const char *slash = strrchr(path, '/'), *opt = tsv ? "--tsv" : "--csv";
 	char tmp[4096];
 	mode_t mask;
 	FILE *f;
 	int fd, ret = 0;
 
 	if (!*path || (slash && !slash[1])) {
-		snprintf(err, errlen, "--csv '%s': not a file name", path);
+		snprintf(err, errlen, "%s '%s': not a file name", opt, path);
 		return -1;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", slash ? (int)(slash - path + 1) : 0,
 		     path, slash ? slash + 1 : path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "--csv: path too long");
+		snprintf(err, errlen, "%s: path too long", opt);
 		return -1;
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		snprintf(err, errlen, "--csv %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
 		return -1;
 	}
 	mask = umask(0);
@@ -833,6 +849,7 @@ int cmp_write_csv(const char *path, const struct run *runs, size_t nruns,
 			fclose(f);
 		goto fail;
 	}
+	csv_tsv = tsv;
 	write_csv(f, runs, nruns, o, d, nd, t);
 	if (fflush(f) || fsync(fd))
 		ret = -errno;
@@ -844,6 +861,6 @@ int cmp_write_csv(const char *path, const struct run *runs, size_t nruns,
 		return 0;
 fail:
 	unlink(tmp);
-	snprintf(err, errlen, "--csv %s: %s", path, strerror(-ret));
+	snprintf(err, errlen, "%s %s: %s", opt, path, strerror(-ret));
 	return -1;
 }

@@ -29,6 +29,9 @@
 #                        export --format FORMAT` (summary-tsv, histogram-tsv:
 #                        the tables the scripts format) on stdout; 2 (nb_err)
 #                        when there is no notibench to run.
+# nb_notibench ARG...    `notibench ARG...` (that notibench: e.g. export
+#                        --format tsv|meta, tables awk reads as data); 2
+#                        (nb_err) when there is none.
 # The callers set NB_ROOT; NB_COMPARE names another notibench-compare and
 # NB_NOTIBENCH another notibench (else the source tree's build/, or the
 # installed PREFIX/bin one).
@@ -155,8 +158,13 @@ nb_run_info() {
 }
 
 nb_export() {
-	local id=$1 format=$2 bin=${NB_NOTIBENCH:-}
+	local id=$1 format=$2
 	shift 2
+	nb_notibench export --format "$format" --run-id "$id" -- "$@"
+}
+
+nb_notibench() {
+	local bin=${NB_NOTIBENCH:-}
 	nb_err=""
 	if [[ -z $bin && -f $NB_ROOT/Makefile ]]; then
 		bin=$NB_ROOT/build/notibench
@@ -172,5 +180,5 @@ nb_export() {
 		nb_err="$bin is missing: it reads the CSVs (notibench export)"
 		return 2
 	fi
-	"$bin" export --format "$format" --run-id "$id" -- "$@"
+	"$bin" "$@"
 }

@@ -18,7 +18,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 k=${1:?usage: tests/vm/exact_test.sh KERNEL}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-csvawk=$root/scripts/lib/csv.awk
+nb=${NB_NOTIBENCH:-$root/build/notibench}
 
 echo "TAP version 13"
 echo "1..9"
@@ -37,10 +37,14 @@ boot() {
 				--backend kmod:spin,ns=0,5000,10000,20000 --out /out' \
 		> "$d.log" 2>&1
 }
-# medians DIR: "config median" per configuration of DIR's CSV.
-echo 'nb_row && csv_get("kind") == "median" { print csv_get("config"), csv_get("ns_per_op") }' \
-	> "$tmp/medians.awk"
-medians() { awk -f "$csvawk" -f "$tmp/medians.awk" "$1"/mprotect-*.csv 2>/dev/null; }
+# medians DIR: "config median" per configuration of DIR's CSV (its median
+# rows' ns_per_op as notibench export reads them; columns found by name).
+medians() {
+	"$nb" export --format tsv --statistics rows -- "$1"/mprotect-*.csv 2>/dev/null |
+		awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+			$col["statistic"] == "median" && $col["metric"] == "ns_per_op" {
+				print $col["config"], $col["value"] }'
+}
 meta() { sed -n "s/^# $1: //p" "$2"/mprotect-*.csv 2>/dev/null | head -n 1; }
 initrd() { sed -n 's/.*initramfs \([0-9a-f]*\),.*/\1/p' "$1.log"; }
 
