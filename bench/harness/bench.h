@@ -141,6 +141,14 @@ struct bench_ops {
 	 */
 	bool device_access;
 	/*
+	 * The batch throws the buffer's pages away or unmaps them (zap): after
+	 * it nothing may read the buffer until finish() (a read would fault
+	 * pages back in under finish()'s check, or hit an unmapped range). The
+	 * kvm guest reads it before the batch only: its refault columns are
+	 * unavailable.
+	 */
+	bool batch_discards;
+	/*
 	 * Optional: the benchmark's own numeric CSV columns (names, NULL-
 	 * terminated; documented in results/README.md), and per sample, after
 	 * finish(), their values (v[i] for columns[i]; left NAN: unavailable).

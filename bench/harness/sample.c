@@ -206,8 +206,9 @@ static int sample_end(struct sample_ctx *sc, struct sample *s, char *msg, size_t
 
 	if (backend_sample_end(b))
 		snprintf(msg, len, "%s: reading counters failed", b->label), err = -EIO;
-	/* kvm guest, zap device: what the batch zapped faults in again. */
-	else if (backend_after_batch(b, sc->bctx->buf, sc->bctx->len, msg, len))
+	/* kvm guest, zap device: what the batch zapped faults in again (unless it is gone). */
+	else if (!sc->bench->ops->batch_discards &&
+		 backend_after_batch(b, sc->bctx->buf, sc->bctx->len, msg, len))
 		err = -EIO;
 	if (err) {
 		batch_finish(sc, &s->bs, msg + strlen(msg), 0);
