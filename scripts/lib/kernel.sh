@@ -59,8 +59,14 @@ nb_meta_dep() {
 		sed -n 's/^Depends: //p' | head -n1 | grep -o "$kind-[0-9][^ ,]*" | head -n1 || true
 }
 
-nb_have_pkg() {  # installed?
-	[[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]
+# installed? For this machine's architecture (or all) unless PKG names one
+# (PKG:ARCH): with a foreign architecture added, dpkg-query lists every
+# installed architecture of a Multi-Arch: same package.
+nb_have_pkg() {
+	local arch=${1#*:}
+	[[ $1 == *:* ]] || arch=$(dpkg --print-architecture)
+	dpkg-query -W -f='${db:Status-Status} ${Architecture}\n' "$1" 2>/dev/null |
+		grep -qE "^installed ($arch|all)\$"
 }
 
 # The trixie chroot that builds modules for 7.x kernels. Created once;
