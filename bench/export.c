@@ -429,13 +429,6 @@ static void put_json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-/* A field of --format tsv: control characters (a tab, a newline) as '?'. */
-static void put_tsv_field(FILE *out, const char *s)
-{
-	for (; *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
-}
-
 /* A value, or empty (JSON null) for none. */
 static void put_value(FILE *out, bool json, double v)
 {
@@ -461,7 +454,7 @@ static void put_row(FILE *out, bool json, const struct ex_row *r, bool first)
 			if (i)
 				fputc(r->tsv ? '\t' : ',', out);
 			if (s[i] && r->tsv)
-				put_tsv_field(out, s[i]);
+				tsv_put_field(out, s[i]);
 			else if (s[i])
 				csv_put_field(out, s[i]);
 		}

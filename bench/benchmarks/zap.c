@@ -372,8 +372,10 @@ static int fresh_window(struct zap_state *st, char *p, size_t len, char *reason,
 		snprintf(reason, rlen, "mmap of the window: %s", strerror(errno));
 		return -errno;
 	}
-	if (madvise(p, len, st->chunk == SZ_4K ? MADV_NOHUGEPAGE : MADV_HUGEPAGE))
+	if (madvise(p, len, st->chunk == SZ_4K ? MADV_NOHUGEPAGE : MADV_HUGEPAGE)) {
+		snprintf(reason, rlen, "madvise of the window: %s", strerror(errno));
 		return -errno;
+	}
 	return 0;
 }
 

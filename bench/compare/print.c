@@ -635,18 +635,11 @@ static const char *csv_num(char *buf, size_t len, double v)
 /* --tsv: the same table tab-separated, for awk to read as data, never as code. */
 static bool csv_tsv;
 
-/* A --tsv field or metadata value: control characters (a tab) as '?'. */
-static void tsv_put(FILE *f, const char *s)
-{
-	for (; *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
-}
-
 static void csv_meta_line(FILE *f, const char *key, const char *val)
 {
 	fprintf(f, "# %s: ", key);
 	if (csv_tsv)
-		tsv_put(f, val);
+		tsv_put_field(f, val);
 	else
 		for (; *val; val++)
 			fputc(*val == '\n' ? ' ' : *val, f);
@@ -675,7 +668,7 @@ static void csv_row(FILE *f, const char *const *cell)
 		if (i)
 			fputc(csv_tsv ? '\t' : ',', f);
 		if (csv_tsv)
-			tsv_put(f, cell[i] ? cell[i] : "");
+			tsv_put_field(f, cell[i] ? cell[i] : "");
 		else
 			csv_put_field(f, cell[i] ? cell[i] : "");
 	}

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The CSV field writer shared by notibench (csv.c) and notibench-compare. */
+/* The CSV and TSV field writers shared by notibench (csv.c, export) and notibench-compare. */
 #include "csv_field.h"
 
 #include <string.h>
@@ -17,4 +17,10 @@ void csv_put_field(FILE *f, const char *s)
 		fputc(*s, f);
 	}
 	fputc('"', f);
+}
+
+void tsv_put_field(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
 }

@@ -6,5 +6,7 @@
 #include <stdio.h>
 
 void csv_put_field(FILE *f, const char *s);
+/* One tab-separated field, for awk to read as data: control characters (a tab) as '?'. */
+void tsv_put_field(FILE *f, const char *s);
 
 #endif /* NB_CSV_FIELD_H */
