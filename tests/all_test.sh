@@ -88,9 +88,12 @@ ok $? "--repeat 2 writes $item.r1.csv and $item.r2.csv"
 
 # --- SIGINT during an item ---
 # Job control gives the background job default signal dispositions (a
-# non-interactive shell would start it with SIGINT ignored).
+# non-interactive shell would start it with SIGINT ignored), and env resets
+# them: a shell cannot trap a signal that was ignored when it started (POSIX),
+# so a make check started with SIGINT ignored (nohup, a background job of a
+# script) would otherwise see bench/all run the item to its end.
 set -m
-"$all" --backends none --only "$item" --out "$tmp/d" -- --samples 100000 > "$tmp/d.out" 2>&1 &
+env --default-signal=INT,TERM,HUP "$all" --backends none --only "$item" --out "$tmp/d" -- --samples 100000 > "$tmp/d.out" 2>&1 &
 pid=$!
 set +m
 tmpdir=""
