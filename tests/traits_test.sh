@@ -60,7 +60,7 @@ while IFS='|' read -r where val want; do
 	rc=$?
 	{ ((rc == 2)) && grep -qF -- "$want" "$tmp/out"; } || bad+=" [$where '$val': exit $rc, $(head -n 1 "$tmp/out")]"
 done <<'CASES'
-env|no_such=yes|NB_KERNEL_TRAITS: unknown trait 'no_such' (known traits: kvm_upgrade_filter=yes|no, mprotect_notify=pmd|pud, upgrade_notify=yes|no)
+env|no_such=yes|NB_KERNEL_TRAITS: unknown trait 'no_such' (known traits: kvm_upgrade_filter=yes|no, mprotect_notify=pmd|pud, range_flush_hook=range|empty, upgrade_notify=yes|no)
 env|mprotect_notify=p4d|NB_KERNEL_TRAITS: mprotect_notify=p4d: the value is one of pmd|pud
 env|mprotect_notify|NB_KERNEL_TRAITS: 'mprotect_notify' is not key=value
 env|upgrade_notify=yes upgrade_notify=no|NB_KERNEL_TRAITS: trait upgrade_notify given twice

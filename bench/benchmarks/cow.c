@@ -28,6 +28,10 @@
  * ptep_clear_flush_notify; >= 6.6: the x86 flush of ptep_clear_flush), and
  * from 6.6 once more per THP: the split's 2 MiB flush, which x86 turns into
  * a full flush (more than 33 pages), so the hook sees 0..ULONG_MAX.
+ * arm64 from 6.9 flushes once more per THP: the split maps the 4 KiB
+ * pages as contiguous (contpte) blocks, and the COW unfolds its block
+ * first (contpte_convert: a 64 KiB range flush), so 3 calls: 2 MiB, 64 KiB,
+ * 4 KiB (CONFIG_ARM64_CONTPTE, the default).
  * With the zap model, the device read after the batch refaults exactly what
  * the batch zapped. --op fork: at least one PROTECTION_PAGE pair per fork,
  * one of them over the whole buffer.
@@ -213,7 +217,8 @@ static int setup(struct bench_ctx *ctx, void **state)
 	cow4k = st->op == OP_FAULT && st->writer == W_PARENT;
 	st->clear_per_op = !cow4k ? 0 : st->layout == L_THP ? 2 : 1;
 	st->change_pte_per_op = cow4k && !env_kernel_at_least(6, 10) ? 1 : 0;
-	st->tlb_per_op = !cow4k ? 0 : st->layout == L_THP && env_kernel_at_least(6, 6) ? 2 : 1;
+	st->tlb_per_op = !cow4k ? 0 : st->layout != L_THP || !env_kernel_at_least(6, 6) ? 1 :
+			 ENV_ARM64 && env_kernel_at_least(6, 9) ? 3 : 2;
 	st->zapped_per_op = !cow4k ? 0 : st->layout == L_THP ? SZ_2M / SZ_4K : 1;
 
 	ctx->buf = st->l.buf;
@@ -418,9 +423,11 @@ static const char *kernel_desc(const struct cow_state *st, char *buf, size_t len
 		 "secondary-TLB call%s (%s)", st->kmajor, st->kminor, st->clear_per_op,
 		 st->clear_per_op == 1 ? "" : "s", st->change_pte_per_op,
 		 env_kernel_at_least(6, 10) ? "removed in 6.10" : "set_pte_at_notify",
-		 st->tlb_per_op, st->tlb_per_op == 1 ? "" : "s", env_kernel_at_least(6, 6) ? (st->tlb_per_op == 2 ?
-		 "x86 flushes: the 4 KiB COW and the THP split's full flush, >= 6.6" :
-		 "x86 flush, >= 6.6") : "ptep_clear_flush_notify, < 6.6");
+		 st->tlb_per_op, st->tlb_per_op == 1 ? "" : "s", !env_kernel_at_least(6, 6) ?
+		 "ptep_clear_flush_notify, < 6.6" : st->tlb_per_op == 3 ? "arm64 flushes, >= 6.9: "
+		 "the THP split's 2 MiB, the contpte unfold's 64 KiB, the 4 KiB COW" :
+		 st->tlb_per_op == 2 ? "the arch's flushes, >= 6.6: the 4 KiB COW and the THP "
+		 "split's (x86: a full flush)" : "the arch's flush, >= 6.6");
 	return buf;
 }
 

@@ -61,6 +61,20 @@
  * invalidate_range_end) and once from 6.6 (the x86 flush); zap: the entries
  * zapped per op are the predicted ones and the device refaults exactly
  * those.
+ *
+ * arm64 (the architecture of the upgrade thread, seeds 000/002): its
+ * ptep_set_access_flags() flushes the page when a write made the entry
+ * writable (__ptep_set_access_flags: "Invalidate a stale read-only
+ * entry"), so from 6.6 every wp-reuse and soft-dirty fault calls the
+ * secondary-TLB hook once, over that page: the notification of an upgrade
+ * that x86 never gives. mprotect's RW flush (arm64 flushes any change;
+ * pte_needs_flush is x86's) calls it once per mprotect, over the batch's
+ * window, or 0..ULONG_MAX where __flush_tlb_range_nosync falls back to
+ * flush_tlb_mm (512 pages or more without FEAT_TLBIRANGE); on 6.6-6.13
+ * before "arm64: mm: Fix mmu notifiers for range-based invalidates" (6.14,
+ * 6.12.20) the hook got start == end == the window's end, since
+ * __flush_tlb_range_op advanced its arguments (trait range_flush_hook).
+ * The check reads every secondary-TLB range of the sample in the ring.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -235,7 +249,10 @@ static int setup(struct bench_ctx *ctx, void **state)
 	st->faults_per_op = st->op == OP_MPROTECT ? 0 : 1;
 	st->clear_per_op = st->op == OP_READ_WRITE;
 	st->change_pte_per_op = st->op == OP_READ_WRITE && !env_kernel_at_least(6, 10);
-	st->tlb_per_op = st->op == OP_READ_WRITE;
+	/* arm64 >= 6.6: the reuse fault's flush_tlb_page (see the top). */
+	st->tlb_per_op = st->op == OP_READ_WRITE ||
+			 (ENV_ARM64 && env_kernel_at_least(6, 6) &&
+			  (st->op == OP_WP_REUSE || st->op == OP_SOFT_DIRTY));
 	/* wp_page_reuse: the reuse faults of wp-reuse and soft-dirty, nothing else here. */
 	st->upgrade_per_op = env_trait_is("upgrade_notify", "yes") &&
 			     (st->op == OP_WP_REUSE || st->op == OP_SOFT_DIRTY);
@@ -274,6 +291,38 @@ static uint64_t mprotect_pairs(const struct up_state *st, uint64_t n)
 static unsigned int mprotect_tlb_per_pair(void)
 {
 	return env_kernel_at_least(6, 6) ? 1 : 2;
+}
+
+/*
+ * Secondary-TLB calls of the batch's RW mprotect: per pair as above, but
+ * arm64's hook (>= 6.6) is in the one mmu_gather flush of the call.
+ */
+static uint64_t mprotect_tlb(uint64_t pairs)
+{
+	return ENV_ARM64 && env_kernel_at_least(6, 6) ? 1 : pairs * mprotect_tlb_per_pair();
+}
+
+/*
+ * A secondary-TLB range of the batch (ring entry): NULL when it is the
+ * predicted one, else what was predicted. Checked on arm64 from 6.6, where
+ * the arch's flush calls the hook (above).
+ */
+static const char *tlb_range_bad(const struct up_state *st, uint64_t n, uint64_t start,
+				 uint64_t end, bool empty)
+{
+	uintptr_t ws = (uintptr_t)st->l.buf + st->first * SZ_4K, we = ws + n * SZ_4K;
+
+	if (!ENV_ARM64 || !env_kernel_at_least(6, 6))
+		return NULL;
+	if (st->op != OP_MPROTECT)
+		return start % SZ_4K || end != start + SZ_4K || start < ws || end > we ?
+		       "one 4 KiB page of the batch's window (flush_tlb_page)" : NULL;
+	if (start == 0 && end == UINT64_MAX && n >= 512)
+		return NULL;	/* flush_tlb_mm: no FEAT_TLBIRANGE */
+	if (empty)
+		return start == we && end == we ? NULL :
+		       "start == end == the window's end (range_flush_hook=empty)";
+	return start == ws && end == we ? NULL : "the batch's window (__flush_tlb_range_nosync)";
 }
 
 static int prepare(void *state, struct bench_sample *s)
@@ -356,14 +405,17 @@ static const char *kernel_desc(const struct up_state *st, char *buf, size_t len)
 			 "exclusive dirty anon PTEs writable), so 0 PROTECTION_UPGRADE pairs (%s); one "
 			 "PROTECTION_VMA pair per %s chunk (%s), %s", st->kmajor, st->kminor, up,
 			 pud ? "512 GiB" : "1 GiB", basis,
-			 env_kernel_at_least(6, 6) ? "one secondary-TLB call per pair (the x86 flush "
-			 "of the RW change)" : "two invalidate_range calls per pair (the mmu_gather "
-			 "flush and invalidate_range_end)");
+			 !env_kernel_at_least(6, 6) ? "two invalidate_range calls per pair (the "
+			 "mmu_gather flush and invalidate_range_end)" : ENV_ARM64 ? "one secondary-TLB "
+			 "call per mprotect (arm64's mmu_gather flush)" : "one secondary-TLB call per "
+			 "pair (the x86 flush of the RW change)");
 	else
 		snprintf(buf, len, "kernel %u.%u, --op %s: per fault %u fault, %u CLEAR pair, %u "
-			 "PROTECTION_UPGRADE pair (%s), %u change_pte, %u secondary-TLB call",
+			 "PROTECTION_UPGRADE pair (%s), %u change_pte, %u secondary-TLB call%s",
 			 st->kmajor, st->kminor, ops[st->op], st->faults_per_op, st->clear_per_op,
-			 st->upgrade_per_op, up, st->change_pte_per_op, st->tlb_per_op);
+			 st->upgrade_per_op, up, st->change_pte_per_op, st->tlb_per_op,
+			 st->tlb_per_op && st->op != OP_READ_WRITE ? " (arm64's flush of the "
+			 "upgraded page)" : "");
 	return buf;
 }
 
@@ -382,8 +434,9 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 		const struct nb_attach *a = c->nb_attach;
 		uint64_t k = a->nr_subscribers;
 		unsigned int cb = nb_main_callback(a);
-		uint64_t tlb = st->op == OP_MPROTECT ? pairs * mprotect_tlb_per_pair() :
-			       n * st->tlb_per_op;
+		uint64_t tlb = st->op == OP_MPROTECT ? mprotect_tlb(pairs) : n * st->tlb_per_op;
+		const char *range_basis;
+		bool empty = env_range_flush_hook_empty(&range_basis);
 
 		if (a->callbacks & NB_CB_BIT(cb)) {
 			const struct nb_cell *cell = c->nb->cell[cb];
@@ -436,6 +489,21 @@ static int check(void *state, const struct bench_counters *c, char *msg, size_t 
 		if ((a->callbacks & NB_CB_BIT(NB_CB_TLB)) && nb_calls_total(c->nb, NB_CB_TLB) != tlb * k)
 			FAIL("secondary-TLB calls per sample %.3f, predicted %" PRIu64 " by %s",
 			     (double)nb_calls_total(c->nb, NB_CB_TLB) / k, tlb, kernel_desc(st, kd, sizeof(kd)));
+		/* Entries from ring_seq on came after the counts (the stats copy's reuse fault). */
+		for (unsigned int i = 0; i < c->ring_n; i++) {
+			const struct nb_ring_entry *e = &c->ring[i];
+			const char *want;
+
+			if (e->callback != NB_CB_TLB || e->seq >= c->nb->ring_seq)
+				continue;
+			want = tlb_range_bad(st, n, e->start, e->end, empty);
+			if (want)
+				FAIL("ring entry %u: secondary-TLB range %#" PRIx64 "-%#" PRIx64 " (%" PRIu64
+				     " pages written from %#lx), predicted %s (%s)", i,
+				     (uint64_t)e->start, (uint64_t)e->end, n,
+				     (unsigned long)((uintptr_t)st->l.buf + st->first * SZ_4K), want,
+				     range_basis);
+		}
 		if (c->dev_refaults >= 0) {
 			if (c->nb->mirror.zapped != n * st->zapped_per_op)
 				FAIL("mirror entries zapped per upgrade %.3f, predicted %u by %s",

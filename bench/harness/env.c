@@ -456,3 +456,24 @@ bool env_mprotect_notify_pud(const char **basis)
 			     (pud ? "by version (>= 6.12)" : "by version (<= 6.11)");
 	return pud;
 }
+
+bool env_range_flush_hook_empty(const char **basis)
+{
+	const char *t = env_kernel_trait("range_flush_hook");
+	unsigned int major = 0, minor = 0, sub = 0;
+	struct utsname u;
+	bool empty;
+
+	if (uname(&u) == 0)
+		sscanf(u.release, "%u.%u.%u", &major, &minor, &sub);
+	empty = t ? !strcmp(t, "empty") : env_kernel_at_least(6, 6) && !env_kernel_at_least(6, 14) &&
+		!(major == 6 && minor == 12 && sub >= 20);
+	if (!ENV_ARM64 || !env_kernel_at_least(6, 6))
+		empty = false;
+	if (basis)
+		*basis = !ENV_ARM64 ? "not arm64" : !env_kernel_at_least(6, 6) ?
+			 "< 6.6: no hook in the arch's flush" : t ?
+			 (empty ? "by trait range_flush_hook=empty" : "by trait range_flush_hook=range") :
+			 (empty ? "by version (6.6-6.13 before the fix)" : "by version (fixed: >= 6.14 or 6.12.20)");
+	return empty;
+}

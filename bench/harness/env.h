@@ -70,5 +70,19 @@ void env_traits_print(FILE *f);
  * "by version (>= 6.12)", for the predictions' texts.
  */
 bool env_mprotect_notify_pud(const char **basis);
+/*
+ * Does arm64's range flush hand the secondary-TLB hook start == end (true)?
+ * The trait range_flush_hook when declared, else the version: 6.6-6.13,
+ * except 6.12.20 on (the fix's stable backport). Always false elsewhere than
+ * arm64 and before 6.6 (no hook in the arch's flush). basis as above.
+ */
+bool env_range_flush_hook_empty(const char **basis);
+
+/* The architecture these predictions are for: the one this binary runs on. */
+#if defined(__aarch64__)
+#define ENV_ARM64 1
+#else
+#define ENV_ARM64 0
+#endif
 
 #endif /* NB_ENV_H */
