@@ -340,6 +340,15 @@ ok $? "exact --csv: clock_unit, metric_unit and tolerance_pct; diff and cv colum
 grep -q '^  \[1\] 6.12-base: .*/xa/ (20 items)$' "$tmp/xaa.out" &&
 	grep -q "^$reg_item  *none  *2 6.12-base  *30 " "$tmp/xaa.out"
 ok $? "exact: each run named by its kernel_label in the run list and the run column"
+# The same run made on arm64: the architecture after its label (an arm64 and
+# an x86 run of one kernel version are not one kernel).
+cp -r "$tmp/xa" "$tmp/xarm"
+for f in "$tmp/xarm"/*.csv; do sed -i '1a # machine: aarch64' "$f"; done
+run xarm "$tmp/xa" "$tmp/xarm"
+grep -q '^  \[1\] 6.12-base: .*/xa/ (20 items)$' "$tmp/xarm.out" &&
+	grep -q '^  \[2\] 6.12-base (aarch64): .*/xarm/ (20 items)$' "$tmp/xarm.out" &&
+	grep -q "^$reg_item  *none  *2 6.12-base (aarch64)  *30 " "$tmp/xarm.out"
+ok $? "an aarch64 run: '(aarch64)' after its kernel_label in the run list and the run column, none after x86's"
 run xsmall "$tmp/xa" "$tmp/xsmall" --csv "$tmp/xsmall.csv"
 got=$(flagged "$tmp/xsmall.csv")
 d=$(field "$tmp/xsmall.csv" result $reg_item $reg_cfg 2 diff)

@@ -136,6 +136,14 @@ ok $? "fixture: a real exact run (clock_unit insn, kernel_label, vm_* keys)"
 	svg "$tmp/x/mprotect-size.svg" "insn per mprotect call" &&
 	! grep -lE 'median ns|ns per|\(ns\)' "$tmp/x"/*.svg
 ok $? "exact runs: axes and titles in insn (never ns), runs named by their kernel_label"
+# The 6.12 run as if made on arm64: "(aarch64)" after its label, none after 6.1's.
+cp -r "$x" "$tmp/xarm"
+sed -i 's/^machine: .*/machine: aarch64/' "$tmp/xarm/run.meta"
+for f in "$tmp/xarm"/*.csv; do sed -i 's/^# machine: .*/# machine: aarch64/' "$f"; done
+"$plot" "$tmp/xarm" "$x61" --out "$tmp/xa" > /dev/null 2> "$tmp/xa.err" &&
+	svg "$tmp/xa/bars-mprotect.svg" "6.12+fixture-label (aarch64)  kmod:spin,ns=0" \
+		"6.1.0-57-amd64  kmod:spin,ns=0" && ! grep -q '6.1.0-57-amd64 (' "$tmp/xa/bars-mprotect.svg"
+ok $? "a run made on arm64: its plots name it '6.12+fixture-label (aarch64)', the x86 run without an architecture"
 "$plot" "$x" "$fix/vm-6.18.44-fc-v445-20261122-013255" --out "$tmp/xm" > "$tmp/xm.out" 2>&1 &&
 	svg "$tmp/xm/bars-mprotect.svg" "median ns per op" "6.18.44-fc-v445  none" &&
 	! grep -q 'fixture-label' "$tmp/xm/bars-mprotect.svg" &&

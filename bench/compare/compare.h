@@ -66,7 +66,7 @@ struct run {
 	bool is_dir;
 	struct run_item *items;		/* sorted by id */
 	size_t nitems;
-	char *label;			/* kernel_label (run.meta, else its CSVs'), or NULL */
+	char *label;			/* kernel_label (run.meta, else its CSVs'), " (arch)" off x86-64; or NULL */
 	/*
 	 * clock_unit of every CSV (and run.meta): "ns" (wall clock; a CSV without
 	 * the key) or "insn" (exact mode: QEMU icount, the guest clock counts

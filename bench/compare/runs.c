@@ -300,6 +300,26 @@ static int run_unit(struct run *r, const char *meta_unit, char *err, size_t errl
 	return 0;
 }
 
+/*
+ * The architecture next to the label, "6.12-arm64 (aarch64)", when the run
+ * was not made on x86-64 (the CSVs' machine, uname -m): an arm64 and an
+ * x86 run of one kernel version must not read as one kernel. 0, or -1 on
+ * ENOMEM.
+ */
+static int label_arch(struct run *r)
+{
+	const char *m = r->nitems ? csv_meta_get(&r->items[0].rep[0], "machine") : NULL;
+	char *l;
+
+	if (!m || !*m || !strcmp(m, "x86_64"))
+		return 0;
+	if (asprintf(&l, "%s%s(%s)", r->label ?: "", r->label ? " " : "", m) < 0)
+		return -1;
+	free(r->label);
+	r->label = l;
+	return 0;
+}
+
 int run_load(const char *path, const char *metric, struct run *r, char *err, size_t errlen)
 {
 	struct stat st;
@@ -331,6 +351,10 @@ int run_load(const char *path, const char *metric, struct run *r, char *err, siz
 	qsort(r->items, r->nitems, sizeof(*r->items), cmp_item);
 	ret = run_unit(r, meta_unit, err, errlen);
 	free(meta_unit);
+	if (!ret && label_arch(r)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		ret = -1;
+	}
 	if (ret)
 		run_free(r);
 	return ret;

@@ -15,7 +15,8 @@
 # nb_meta_value FILE KEY prints "KEY: value" (run.meta) or "# KEY: value" (CSV),
 #                        the first one, control characters removed.
 # nb_run_info RUN        (after nb_run_files RUN) sets run_rel, run_host,
-#                        run_label (kernel_label, else the release) and
+#                        run_label (kernel_label, else the release; with
+#                        " (ARCH)" after it off x86-64: uname -m) and
 #                        run_unit: clock_unit, "ns" (wall clock; no key) or
 #                        "insn" (exact mode: guest instructions), the same in
 #                        run.meta and every CSV; returns 1 (nb_err) otherwise.
@@ -132,6 +133,9 @@ nb_run_info() {
 	run_label=$(nb_meta_value "$meta" kernel_label)
 	[[ -n $run_label ]] || run_label=$(nb_meta_value "${files[0]}" kernel_label)
 	[[ -n $run_label ]] || run_label=$run_rel
+	# The architecture next to it off x86-64, as notibench-compare shows it.
+	run_arch=$(nb_meta_value "$meta" machine)
+	[[ -z $run_arch || $run_arch == x86_64 ]] || run_label+=" ($run_arch)"
 	run_unit=""
 	if [[ -f $1/run.meta ]] && grep -q '^clock_unit: ' "$1/run.meta"; then
 		run_unit=$(nb_meta_value "$1/run.meta" clock_unit) src=$1/run.meta
