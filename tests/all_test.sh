@@ -169,18 +169,23 @@ awk -v lay="dense4k thp sparse2m sparse1g sparse64g empty hugetlb2m hugetlb1g" '
 	$2 == "mprotect" && l ~ /--size 1T / { big[$0 ~ /sparse64g/ ? "s64" : "x"] = 1 }
 	$2 == "mprotect" && l ~ /--align straddle / { straddle = 1 }
 	$2 == "numa" && l ~ /--op hinting --layout sparse64g --size 1T / { hint = 1 }
-	$2 == "upgrade" || $2 == "cow" { if (l !~ / kvm / || l !~ / kmod:count / || l !~ / kmod:zap /) bad("missing a configuration: " $1) }
+	$2 == "upgrade" || $2 == "cow" {
+		if (l !~ / kvm / || l !~ / kmod:count / || l !~ / kmod:zap / || l !~ / kmod:count,cb=tlb / ||
+		    l !~ / kmod:spin,cb=tlb,ns=0,[0-9,]+ /) bad("missing a configuration: " $1)
+	}
 	$2 == "upgrade" { op[$4] = 1 }
+	$2 == "upgrade" && l ~ /--op mprotect .*--batch 256 / { small = 1 }
 	END {
 		n = split(lay, L, " ")
 		for (i = 1; i <= n; i++) if (!(L[i] in seen)) bad("no layout " L[i])
 		if (!big["s64"] || !straddle || !hint) bad("no sparse64g 1T, straddle or sparse hinting row")
 		if (!op["wp-reuse"] || !op["soft-dirty"] || !op["read-then-write"] || !op["mprotect"]) bad("an upgrade op is missing")
+		if (!small) bad("no mprotect upgrade of 256 pages (below arm64 flush_tlb_mm fallback)")
 		exit err
 	}' "$tmp/lab" > "$tmp/lab.err" 2>&1 &&
 	! grep -q '^ab-' "$tmp/lfull" && ! grep -q '^ab-' "$tmp/lall" 2>/dev/null &&
 	! grep -q 'kmod:spin' "$tmp/lab.exact" && grep -q ' kmod:insn,n=0,[0-9,]* kmod:insn_range,n=0,1,2$' "$tmp/lab.exact"
-ok $? "--ab: every mprotect layout (sparse64g, straddle, 1 TiB), NUMA hinting, the upgrade ops and COW, each with kvm, kmod:count, a per-call sweep and a per-4 KiB one (mprotect) or the zap model (upgrade, COW); no ab- row in the full matrix; exact mode: insn sweeps $(tr '\n' ' ' < "$tmp/lab.err")"
+ok $? "--ab: every mprotect layout (sparse64g, straddle, 1 TiB), NUMA hinting, the upgrade ops and COW, each with kvm, kmod:count, a per-call sweep and a per-4 KiB one (mprotect) or the zap model and the secondary-TLB hook counted and swept (upgrade, COW; an mprotect upgrade of 256 pages); no ab- row in the full matrix; exact mode: insn sweeps $(tr '\n' ' ' < "$tmp/lab.err")"
 # A module that is not here makes an A/B item skip; the run is an A/B run, and so is its --resume.
 "$all" --ab --backends kmod --only 'ab-mprotect-dense4k-2M' --out "$tmp/ab" > "$tmp/ab.out" 2>&1
 rc=$?

@@ -75,6 +75,7 @@ struct kmod_cols {
 	int nb[NB_CB_NR];		/* first column of callback cb: NBF_NR, then 2 per event, hist */
 	int ranges_per_call, range_bytes_mean, charged_calls, charged_pages, capped_per_op;
 	int ev_per_op;			/* NB_EV_NONE of them: main callback's calls / K / op */
+	int tlb_per_op, tlb_bytes_mean;	/* the secondary-TLB hook's, -1 when no one attaches it */
 };
 
 /* A configuration's state (struct backend's priv). */
@@ -577,7 +578,7 @@ static void kmod_make_columns(struct kmod_cols *lc, const struct backend *cfg, u
 		if (cfg[k].ops == &backend_kmod_ops)
 			lc->cbs |= kmod_of(&cfg[k])->attach.callbacks;
 	lc->ranges_per_call = lc->range_bytes_mean = lc->charged_calls = -1;
-	lc->charged_pages = lc->capped_per_op = -1;
+	lc->charged_pages = lc->capped_per_op = lc->tlb_per_op = lc->tlb_bytes_mean = -1;
 	if (!lc->cbs)
 		return;
 	lc->ranges_per_call = add(ctx, "nb_ranges_per_call", false);
@@ -585,6 +586,11 @@ static void kmod_make_columns(struct kmod_cols *lc, const struct backend *cfg, u
 	lc->charged_calls = add(ctx, "nb_charged_calls", false);
 	lc->charged_pages = add(ctx, "nb_charged_pages", false);
 	lc->capped_per_op = add(ctx, "nb_capped_per_op", false);
+	/* The upgrade question's figures: hook calls per op and the range they name. */
+	if (lc->cbs & NB_CB_BIT(NB_CB_TLB)) {
+		lc->tlb_per_op = add(ctx, "nb_tlb_per_op", false);
+		lc->tlb_bytes_mean = add(ctx, "nb_tlb_bytes_mean", false);
+	}
 	for (unsigned int ev = 0; ev < NB_EV_NONE; ev++) {
 		int c;
 
@@ -693,6 +699,14 @@ static void kmod_sample_values(struct backend *b, const struct backend_sample *s
 				v[col + NBF_NR + 2 * ev + 1] = (double)k->stats->cell[cb][ev].bytes;
 			}
 			text[col + NBF_NR + 2 * NB_EV_NR] = hist_string(sum.hist);
+			if (cb == NB_CB_TLB) {
+				/* full-range calls carry no bytes (kmod/README.md): not in the mean */
+				uint64_t sized = sum.calls - sum.hist[NB_HIST_FULL];
+
+				v[lc->tlb_per_op] = (double)sum.calls /
+						    (double)k->attach.nr_subscribers / (double)s->nops;
+				v[lc->tlb_bytes_mean] = sized ? (double)sum.bytes / (double)sized : NAN;
+			}
 		}
 		if (cb == main_cb) {
 			double per = (double)k->attach.nr_subscribers;

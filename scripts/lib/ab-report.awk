@@ -28,7 +28,8 @@ BEGIN {
 		"nb_protection_vma_per_op nb_protection_page_per_op nb_soft_dirty_per_op " \
 		"nb_release_per_op nb_migrate_per_op nb_exclusive_per_op nb_protection_upgrade_per_op " \
 		"nb_other_per_op " \
-		"nb_ranges_per_call nb_range_bytes_mean faults_per_op nb_mirror_zapped_per_op " \
+		"nb_ranges_per_call nb_range_bytes_mean nb_tlb_per_op nb_tlb_bytes_mean " \
+		"faults_per_op nb_mirror_zapped_per_op " \
 		"nb_dev_refaults_per_op nops"
 	order["kvm"] = "ns_per_op kvm_unmap_hva_range_per_op kvm_unmap_hva_range_per_call " \
 		"kvm_entries_zapped_per_op kvm_entries_zapped " \
@@ -37,6 +38,8 @@ BEGIN {
 	title["sweep_slope"] = "sweep slope (insn/op per insn of cost)"
 	title["nb_ranges_per_call"] = "notifier ranges/call"
 	title["nb_range_bytes_mean"] = "bytes/range"
+	title["nb_tlb_per_op"] = "secondary-TLB calls/op"
+	title["nb_tlb_bytes_mean"] = "bytes/secondary-TLB range"
 	title["faults_per_op"] = "page faults/op"
 	title["nb_mirror_zapped_per_op"] = "mirror entries zapped/op"
 	title["nb_dev_refaults_per_op"] = "device refaults/op"
