@@ -20,7 +20,8 @@ STATIC    = -static -fsanitize=undefined -fsanitize-undefined-trap-on-error
 # ARCH=arm64: the guest's programs (make static) cross-built into build/arm64/
 # (libperf too), for scripts/vm --arch arm64; x86 (the host) stays in build/.
 ifeq ($(ARCH),arm64)
-CROSS_COMPILE ?= aarch64-linux-gnu-
+# exported: make kmod ARCH=arm64 hands it to kmod/probe.sh and the kernel's make
+export CROSS_COMPILE ?= aarch64-linux-gnu-
 CC := $(CROSS_COMPILE)gcc
 B := build/arm64
 LIBPERF_ARCH := --arch arm64
