@@ -29,7 +29,7 @@ before=$(sums)
 
 out=$(nice make -s static ARCH=arm64 2>&1)
 ok $? "make static ARCH=arm64"
-grep -v -e getaddrinfo -e 'libnuma.a(affinity.o)' <<<"$out" | diag
+grep -v -e getaddrinfo -e 'libnuma.a(affinity.o)' <<<"$out" | diag -
 
 for p in "${elfs[@]}"; do
 	type=$(file -b "$a64/$p" 2>&1)
