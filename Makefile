@@ -17,7 +17,19 @@ SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 # UBSan can when it traps.
 STATIC    = -static -fsanitize=undefined -fsanitize-undefined-trap-on-error
 
+# ARCH=arm64: the guest's programs (make static) cross-built into build/arm64/
+# (libperf too), for scripts/vm --arch arm64; x86 (the host) stays in build/.
+ifeq ($(ARCH),arm64)
+# exported: make kmod ARCH=arm64 hands it to kmod/probe.sh and the kernel's make
+export CROSS_COMPILE ?= aarch64-linux-gnu-
+CC := $(CROSS_COMPILE)gcc
+B := build/arm64
+LIBPERF_ARCH := --arch arm64
+else ifneq ($(filter-out x86 x86_64,$(ARCH)),)
+$(error ARCH=$(ARCH): x86 (the default) or arm64)
+else
 B := build
+endif
 
 # Client of the ioctl ABI, shared by tests and benchmarks.
 NBDEV_SRC := bench/lib/nbdev.c
@@ -52,7 +64,15 @@ COMPARE_SRC := $(sort $(wildcard bench/compare/*.c)) bench/lib/csv_read.c bench/
 
 .PHONY: all static kmod check install clean deps bench kernel exact-stability soak hardware FORCE
 
+ifeq ($(ARCH),arm64)
+# The host's tests and tools are x86's; insn_test runs in the guest (the host
+# cannot single-step arm64 code).
+all: static
+GUEST_TESTS += $(B)/static/insn_test
+$(B)/static/insn_test: kmod/nb_insn.h
+else
 all: $(HOST_TESTS) $(B)/notibench $(B)/notibench-compare static
+endif
 
 static: $(GUEST_TESTS) $(B)/static/notibench $(B)/static/all $(B)/static/vm-yield
 
@@ -67,7 +87,7 @@ $(B)/static/vm-yield: scripts/vm-yield.c
 	$(CC) $(NB_CFLAGS) $(CFLAGS) -static -o $@ $<
 
 $(LIBPERF_A):
-	scripts/build-libperf
+	scripts/build-libperf $(LIBPERF_ARCH)
 
 # The revision the binaries report (notibench_git in every CSV): rewritten
 # when it changes, so a commit or an edit elsewhere rebuilds them.
@@ -190,7 +210,9 @@ man_name_notibench-plot := plot notibench runs with gnuplot
 man_name_notibench-summary := a short table of notibench runs
 .PHONY: man
 man: $(MANS)
+ifneq ($(ARCH),arm64)
 all: man
+endif
 $(B)/man/notibench.1: $(B)/notibench
 $(B)/man/notibench-all.1: bench/all $(B)/notibench
 $(B)/man/notibench-compare.1: $(B)/notibench-compare

@@ -39,17 +39,36 @@ static inline void nb_insn_loop(unsigned long n)
 		     : "r" (n));
 }
 
+#elif defined(__aarch64__)
+#define NB_HAVE_INSN_LOOP	1
+/* lsr, add, tbz and the iteration beyond n / 2 (odd n: the nop is the half it drops) */
+#define NB_INSN_LOOP_FIXED	5
+
 /*
- * arm64 (to come): no one-instruction loop, so two per iteration and one
- * nop for odd n, the branch to skip it costing the same either way:
+ * No one-instruction loop on arm64, so two per iteration and one nop for
+ * odd n, the tbz that skips it costing the same either way:
  *	lsr	c, n, #1	// c = n / 2
- *	add	c, c, #1	// >= 1 iteration
+ *	add	c, c, #1	// >= 1 iteration: c never starts at 0
  *	tbz	n, #0, 2f	// even: skip the nop
  *	nop
  * 2:	subs	c, c, #1
  *	b.ne	2b
  * n even: 3 + 2 (n / 2 + 1) = n + 5; n odd: 4 + 2 ((n - 1) / 2 + 1) = n + 5.
  */
+static inline void nb_insn_loop(unsigned long n)
+{
+	unsigned long c;
+
+	asm volatile("lsr %0, %1, #1\n"
+		     "\tadd %0, %0, #1\n"
+		     "\ttbz %1, #0, 2f\n"
+		     "\tnop\n"
+		     "2:\tsubs %0, %0, #1\n"
+		     "\tb.ne 2b"
+		     : "=&r" (c)
+		     : "r" (n)
+		     : "cc");
+}
 #endif
 
 /*

@@ -5,7 +5,7 @@
  * runs it between two labels for many n, and the parent single-steps the
  * child with ptrace, counting the instructions executed between the labels.
  * A single step is one architectural instruction (each iteration of x86's
- * loop is one), the count QEMU's icount and a PMU's instructions-retired
+ * loop is one; PTRACE_SINGLESTEP works the same on arm64), the count QEMU's icount and a PMU's instructions-retired
  * counter make too.
  *
  * The INSN_RANGE model runs the same loop for nb_insn_range_count(units, n,
@@ -14,15 +14,20 @@
  * together for units x n below the cap, which must cost units * n plus one
  * constant (clamped calls are only shown: they are marked, not exact).
  */
+#include <elf.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __aarch64__
+#include <asm/ptrace.h>		/* struct user_pt_regs */
+#endif
 
 #include "../kmod/nb_insn.h"
 #include "tap.h"
@@ -87,9 +92,30 @@ static void child(void)
 	_exit(0);
 }
 
+/* The stopped child's program counter, or -errno. */
+static int child_pc(pid_t pid, uintptr_t *pc)
+{
+#if defined(__x86_64__)
+	struct user_regs_struct regs;
+
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &regs))
+		return -errno;
+	*pc = regs.rip;
+#else
+	/* arm64 has no PTRACE_GETREGS, only the regsets */
+	struct user_pt_regs regs;
+	struct iovec iov = { .iov_base = &regs, .iov_len = sizeof(regs) };
+
+	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &iov))
+		return -errno;
+	*pc = regs.pc;
+#endif
+	return 0;
+}
+
 /*
  * Steps the stopped child until it exits; count[i] gets the instructions
- * executed with rip in [nb_t_begin, nb_t_end) during the i-th call.
+ * executed with the pc in [nb_t_begin, nb_t_end) during the i-th call.
  */
 static int trace(pid_t pid, unsigned long *count)
 {
@@ -100,11 +126,12 @@ static int trace(pid_t pid, unsigned long *count)
 	int st;
 
 	for (;;) {
-		struct user_regs_struct regs;
+		uintptr_t pc;
+		int ret = child_pc(pid, &pc);
 
-		if (ptrace(PTRACE_GETREGS, pid, NULL, &regs))
-			return -errno;
-		if ((regs.rip >= lo && regs.rip < hi) || (regs.rip >= rlo && regs.rip < rhi)) {
+		if (ret)
+			return ret;
+		if ((pc >= lo && pc < hi) || (pc >= rlo && pc < rhi)) {
 			if (!inside && call >= NR_N)
 				return -E2BIG;
 			if (!inside)

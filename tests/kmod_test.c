@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../kmod/nb_insn.h"
 #include "env.h"
 #include "nbdev.h"
 #include "test_harness.h"
@@ -490,9 +491,9 @@ TEST_F(sess, t_version, "version")
 	tap_ok((v.callbacks & must) == must && !(v.callbacks >> NB_CB_NR) && v.module_version[0],
 	       "callbacks %#x include every callback all kernels have, module_version set",
 	       v.callbacks);
-	/* kmod/nb_insn.h has the loop for x86-64 (arm64 to come) */
-#ifdef __x86_64__
-	tap_ok(v.features & NB_FEAT_INSN, "NB_FEAT_INSN: the INSN model on x86-64");
+	/* the module compiles the same kmod/nb_insn.h for this architecture */
+#ifdef NB_HAVE_INSN_LOOP
+	tap_ok(v.features & NB_FEAT_INSN, "NB_FEAT_INSN: the INSN model on x86-64 and arm64");
 #else
 	tap_ok(!(v.features & NB_FEAT_INSN), "no NB_FEAT_INSN: no INSN loop for this architecture");
 #endif
@@ -1545,9 +1546,9 @@ TEST_F(sess, t_cost_insn_range, "INSN_RANGE")
 	double t0, t1;
 	uint64_t calls;
 
-#ifdef __x86_64__
+#ifdef NB_HAVE_INSN_LOOP
 	tap_ok(ver.features & NB_FEAT_INSN_RANGE, "NB_FEAT_INSN_RANGE: the INSN_RANGE model on "
-	       "x86-64 (module %s)", ver.module_version);
+	       "x86-64 and arm64 (module %s)", ver.module_version);
 #else
 	tap_ok(!(ver.features & NB_FEAT_INSN_RANGE), "no NB_FEAT_INSN_RANGE without the INSN loop");
 #endif

@@ -309,13 +309,13 @@ static int kmod_open(struct backend *b, char *reason, size_t len)
 	}
 	if (b->cost_per_page && b->cost_insn && !(k->version.features & NB_FEAT_INSN_RANGE)) {
 		snprintf(reason, len, "backend %s: the module (version %s, kernel %s) has no insn_range "
-			 "model: it needs module 1.3 and an architecture with the insn loop (x86-64)",
+			 "model: it needs module 1.3 and an architecture with the insn loop (x86-64, arm64)",
 			 b->label, k->version.module_version, k->version.kernel_release);
 		return NB_EXIT_SKIP;
 	}
 	if (b->cost_insn && !(k->version.features & NB_FEAT_INSN)) {
 		snprintf(reason, len, "backend %s: the module (version %s, kernel %s) has no insn model: "
-			 "it needs module 1.1 and an architecture with its loop (x86-64)", b->label,
+			 "it needs module 1.1 and an architecture with its loop (x86-64, arm64)", b->label,
 			 k->version.module_version, k->version.kernel_release);
 		return NB_EXIT_SKIP;
 	}

@@ -2,7 +2,7 @@
 /*
  * The kvm backend: a VM whose memslot 0 covers the benchmark buffer, so KVM's
  * MMU notifier sees every invalidation of it. Where a guest can run, a tiny
- * one (kvm_guest.c) reads the buffer's populated pages before each batch and
+ * one (kvm_guest.c, x86-64 only) reads the buffer's populated pages before each batch and
  * after it, so the batch zaps real secondary entries and the second pass
  * shows what refaulting them cost. On PVM (this project's host: shadow paging
  * that no guest of ours can populate) no vCPU runs and what is measured is

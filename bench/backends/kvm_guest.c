@@ -16,6 +16,9 @@
 
 #include "util.h"
 
+/* The guest is x86-64 code set up in long mode (CPUID, page tables, sregs). */
+#ifdef __x86_64__
+
 #define PAGE 4096UL
 #define GIB (1UL << 30)
 #define CTL_SLOT 1
@@ -258,6 +261,28 @@ int kvm_guest_pass(struct kvm_guest *g, uint64_t *ns, char *why, size_t wlen)
 	*ns = now_ns() - t0;
 	return 0;
 }
+
+#else
+
+int kvm_guest_create(struct kvm_guest *g, int kvm_fd, int vm_fd, void *buf, size_t len,
+		     char *why, size_t wlen)
+{
+	(void)kvm_fd, (void)vm_fd, (void)buf, (void)len;
+	memset(g, 0, sizeof(*g));
+	g->vcpu_fd = -1;
+	snprintf(why, wlen, "the guest is x86-64 code (long mode, CPUID): none for this "
+		 "architecture, so the secondary page table stays empty");
+	return KVM_GUEST_CANNOT;
+}
+
+int kvm_guest_pass(struct kvm_guest *g, uint64_t *ns, char *why, size_t wlen)
+{
+	(void)g, (void)ns;
+	snprintf(why, wlen, "no guest for this architecture");
+	return -1;
+}
+
+#endif
 
 void kvm_guest_destroy(struct kvm_guest *g)
 {

@@ -225,8 +225,15 @@ nb_prepare() {
 }
 
 # Build the module for KVER; sets KO. KDIR is a host path unless KWHERE=trixie.
+# Usage: nb_build_module [ARCH]: x86_64 (the default) or arm64, cross-compiled
+# (into build/arm64/kmod/, beside make static ARCH=arm64's build/arm64/).
 nb_build_module() {
-	local out=build/kmod/$KVER
+	local out=build/kmod/$KVER kmake=()
+	case ${1:-x86_64} in
+	x86_64) ;;
+	arm64) out=build/arm64/kmod/$KVER kmake=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
+	*) nb_die "nb_build_module: unknown arch '$1' (x86_64 or arm64)" ;;
+	esac
 	# Trees built from source share a release (a base and its patched
 	# variant): one module build per tree, or make keeps the other's objects.
 	[[ -n ${bzimage:-} ]] && out+=-$(printf %s "$KDIR" | sha1sum | cut -c1-8)
@@ -237,9 +244,40 @@ nb_build_module() {
 	if [[ $KWHERE == trixie ]]; then
 		nb_chroot make -s -C /repo kmod KDIR="$KDIR" KMOD_OUT="$out" >&2
 	else
-		make -s -C "$NB_ROOT" kmod KDIR="$KDIR" KMOD_OUT="$out" >&2
+		make -s -C "$NB_ROOT" kmod KDIR="$KDIR" KMOD_OUT="$out" ${kmake[@]+"${kmake[@]}"} >&2
 	fi || nb_die "module build for $KVER failed (see the compiler output above)"
 	nb_unlock
 	KO=$NB_ROOT/$out/notibench.ko
 	[[ -f $KO ]] || nb_die "module build for $KVER produced no $KO"
+}
+
+# scripts/vm --arch arm64's busybox. busybox-static is not Multi-Arch: same,
+# so the arm64 one cannot be installed beside the host's: its .deb is
+# downloaded into $NB_VM/arm64/ (the foreign architecture: scripts/deps arm64)
+# and bin/busybox extracted beside it. Prints the path.
+nb_arm64_busybox() {
+	local dir=$NB_VM/arm64 deb tmp fd
+	if [[ ! -x $dir/busybox ]]; then
+		mkdir -p "$dir"
+		# concurrent guests: one fetch (a local fd: the caller may hold nb_lock's)
+		exec {fd}>"$dir/busybox.lock"
+		flock "$fd"
+		deb=$(ls -t "$dir"/busybox-static_*_arm64.deb 2>/dev/null | head -n1)
+		if [[ ! -x $dir/busybox && -z $deb ]]; then
+			nb_log "downloading busybox-static:arm64 into $dir"
+			(cd "$dir" && "${APT_GET[@]}" download busybox-static:arm64 >&2) ||
+				nb_die "cannot download busybox-static:arm64 (scripts/deps arm64 adds the architecture)"
+			deb=$(ls -t "$dir"/busybox-static_*_arm64.deb | head -n1)
+		fi
+		if [[ ! -x $dir/busybox ]]; then
+			tmp=$(mktemp -d "$dir/busybox.XXXXXX")
+			if ! dpkg-deb -x "$deb" "$tmp" || ! mv "$tmp/bin/busybox" "$dir/busybox"; then
+				rm -rf "$tmp"
+				nb_die "no bin/busybox in $deb"
+			fi
+			rm -rf "$tmp"
+		fi
+		exec {fd}>&-
+	fi
+	echo "$dir/busybox"
 }
