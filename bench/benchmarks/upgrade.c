@@ -321,7 +321,7 @@ static const char *tlb_range_bad(const struct up_state *st, uint64_t n, uint64_t
 		return NULL;	/* flush_tlb_mm: no FEAT_TLBIRANGE */
 	if (empty)
 		return start == we && end == we ? NULL :
-		       "start == end == the window's end (range_flush_hook=empty)";
+		       "start == end == the window's end";
 	return start == ws && end == we ? NULL : "the batch's window (__flush_tlb_range_nosync)";
 }
 
