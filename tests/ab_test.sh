@@ -67,6 +67,8 @@ done <<-EOF
 	--variant a=$p, --out $tmp/u7
 	--patch $p --timeout 0 --out $tmp/u8
 	--patch $p --bogus --out $tmp/u9
+	--arch riscv64 --patch $p --out $tmp/u11
+	--patch $p --arch
 	--patch $p --out $tmp/full
 	--patch $p --resume --out $tmp/noab
 	--patch $p --out
