@@ -154,7 +154,7 @@ kmod:
 	$(MAKE) -C "$(KDIR)" M="$(abspath $(KMOD_OUT))" NB_INCLUDE="$(abspath include)" modules
 
 deps:
-	scripts/deps
+	scripts/deps $(if $(filter arm64,$(ARCH)),arm64)
 
 # A kernel built from source for scripts/vm, cached (scripts/kernel, README.md):
 # KARGS="--source 6.1 --patch my.patch --config debug ..." (default: 6.12).
@@ -167,9 +167,11 @@ check: deps
 # The main job (README.md): every benchmark on every backend this machine has,
 # the module's part in QEMU when this kernel cannot load modules. QUICK=1: the
 # quick matrix.
+# ARCH=arm64: all of it in an arm64 guest (scripts/bench --arch arm64); the
+# summary and plots still run here, with the host's notibench.
 bench: deps
-	$(MAKE) $(B)/notibench static
-	scripts/bench $(if $(QUICK),--quick)
+	$(MAKE) ARCH=x86 build/notibench static
+	scripts/bench $(if $(QUICK),--quick) $(if $(filter arm64,$(ARCH)),--arch arm64)
 
 # The hardware path from scratch in a full Debian guest (scripts/vm --rootfs):
 # make bench QUICK=1 with everything compiled there, the whole quick matrix,
