@@ -225,8 +225,11 @@ nb_prepare() {
 }
 
 # Build the module for KVER; sets KO. KDIR is a host path unless KWHERE=trixie.
+# TEMPORARY (wt-b, until wt-a's cross build is merged; keep wt-a's at the
+# merge): nb_build_module [ARCH], arm64 cross-compiled.
 nb_build_module() {
-	local out=build/kmod/$KVER
+	local out=build/kmod/$KVER kmake=()
+	[[ ${1:-x86_64} == arm64 ]] && kmake=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 	# Trees built from source share a release (a base and its patched
 	# variant): one module build per tree, or make keeps the other's objects.
 	[[ -n ${bzimage:-} ]] && out+=-$(printf %s "$KDIR" | sha1sum | cut -c1-8)
@@ -237,9 +240,24 @@ nb_build_module() {
 	if [[ $KWHERE == trixie ]]; then
 		nb_chroot make -s -C /repo kmod KDIR="$KDIR" KMOD_OUT="$out" >&2
 	else
-		make -s -C "$NB_ROOT" kmod KDIR="$KDIR" KMOD_OUT="$out" >&2
+		make -s -C "$NB_ROOT" kmod KDIR="$KDIR" KMOD_OUT="$out" ${kmake[@]+"${kmake[@]}"} >&2
 	fi || nb_die "module build for $KVER failed (see the compiler output above)"
 	nb_unlock
 	KO=$NB_ROOT/$out/notibench.ko
 	[[ -f $KO ]] || nb_die "module build for $KVER produced no $KO"
+}
+
+# TEMPORARY (wt-b, until wt-a's function is merged; drop this one then):
+# the arm64 busybox-static for scripts/vm --arch arm64, extracted from the
+# .deb in $NB_VM/arm64/; prints its path.
+declare -F nb_arm64_busybox >/dev/null || nb_arm64_busybox() {
+	local deb dir
+	deb=$(ls -t "$NB_VM"/arm64/busybox-static_*_arm64.deb 2>/dev/null | head -n1)
+	[[ -n $deb ]] || nb_die "no busybox-static arm64 package in $NB_VM/arm64 (scripts/deps arm64)"
+	dir=$NB_VM/arm64/busybox-$(sha256sum "$deb" | cut -c1-12)
+	if [[ ! -x $dir/bin/busybox ]]; then
+		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" && dpkg-deb -x "$deb" "$dir.tmp" &&
+			rm -rf "$dir" && mv "$dir.tmp" "$dir" || nb_die "could not unpack $deb"
+	fi
+	echo "$dir/bin/busybox"
 }
