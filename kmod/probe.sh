@@ -15,8 +15,10 @@ for f in "$here"/probes/*.c; do
 	objs="$objs $(basename "$f" .c).o"
 done
 printf 'obj-m :=%s\nccflags-y := -Werror\n' "$objs" >"$tmp/Kbuild"
-# -k: a probe that fails to compile is an answer, not an error.
-make -C "$kdir" M="$tmp" -k $objs >"$tmp/log" 2>&1 || true
+# -k: a probe that fails to compile is an answer, not an error. A cross
+# build's ARCH and CROSS_COMPILE (make kmod ARCH=arm64 ...) reach the probes too.
+make -C "$kdir" M="$tmp" ${ARCH:+ARCH="$ARCH"} ${CROSS_COMPILE:+CROSS_COMPILE="$CROSS_COMPILE"} \
+	-k $objs >"$tmp/log" 2>&1 || true
 
 {
 	echo "/* SPDX-License-Identifier: GPL-2.0 */"

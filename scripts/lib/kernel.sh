@@ -225,11 +225,15 @@ nb_prepare() {
 }
 
 # Build the module for KVER; sets KO. KDIR is a host path unless KWHERE=trixie.
-# TEMPORARY (wt-b, until wt-a's cross build is merged; keep wt-a's at the
-# merge): nb_build_module [ARCH], arm64 cross-compiled.
+# Usage: nb_build_module [ARCH]: x86_64 (the default) or arm64, cross-compiled
+# (into build/arm64/kmod/, beside make static ARCH=arm64's build/arm64/).
 nb_build_module() {
 	local out=build/kmod/$KVER kmake=()
-	[[ ${1:-x86_64} == arm64 ]] && kmake=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+	case ${1:-x86_64} in
+	x86_64) ;;
+	arm64) out=build/arm64/kmod/$KVER kmake=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
+	*) nb_die "nb_build_module: unknown arch '$1' (x86_64 or arm64)" ;;
+	esac
 	# Trees built from source share a release (a base and its patched
 	# variant): one module build per tree, or make keeps the other's objects.
 	[[ -n ${bzimage:-} ]] && out+=-$(printf %s "$KDIR" | sha1sum | cut -c1-8)
@@ -247,17 +251,31 @@ nb_build_module() {
 	[[ -f $KO ]] || nb_die "module build for $KVER produced no $KO"
 }
 
-# TEMPORARY (wt-b, until wt-a's function is merged; drop this one then):
-# the arm64 busybox-static for scripts/vm --arch arm64, extracted from the
-# .deb in $NB_VM/arm64/; prints its path.
-declare -F nb_arm64_busybox >/dev/null || nb_arm64_busybox() {
-	local deb dir
-	deb=$(ls -t "$NB_VM"/arm64/busybox-static_*_arm64.deb 2>/dev/null | head -n1)
-	[[ -n $deb ]] || nb_die "no busybox-static arm64 package in $NB_VM/arm64 (scripts/deps arm64)"
-	dir=$NB_VM/arm64/busybox-$(sha256sum "$deb" | cut -c1-12)
-	if [[ ! -x $dir/bin/busybox ]]; then
-		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" && dpkg-deb -x "$deb" "$dir.tmp" &&
-			rm -rf "$dir" && mv "$dir.tmp" "$dir" || nb_die "could not unpack $deb"
+# scripts/vm --arch arm64's busybox. busybox-static is not Multi-Arch: same,
+# so the arm64 one cannot be installed beside the host's: its .deb is
+# downloaded into $NB_VM/arm64/ (the foreign architecture: scripts/deps arm64)
+# and bin/busybox extracted beside it. Prints the path.
+nb_arm64_busybox() {
+	local dir=$NB_VM/arm64 deb tmp fd
+	if [[ ! -x $dir/busybox ]]; then
+		mkdir -p "$dir"
+		# concurrent guests: one fetch (a local fd: the caller may hold nb_lock's)
+		exec {fd}>"$dir/busybox.lock"
+		flock "$fd"
+		deb=$(ls -t "$dir"/busybox-static_*_arm64.deb 2>/dev/null | head -n1)
+		if [[ ! -x $dir/busybox && -z $deb ]]; then
+			nb_log "downloading busybox-static:arm64 into $dir"
+			(cd "$dir" && "${APT_GET[@]}" download busybox-static:arm64 >&2) ||
+				nb_die "cannot download busybox-static:arm64 (scripts/deps arm64 adds the architecture)"
+			deb=$(ls -t "$dir"/busybox-static_*_arm64.deb | head -n1)
+		fi
+		if [[ ! -x $dir/busybox ]]; then
+			tmp=$(mktemp -d "$dir/busybox.XXXXXX")
+			dpkg-deb -x "$deb" "$tmp" && mv "$tmp/bin/busybox" "$dir/busybox" ||
+				{ rm -rf "$tmp"; nb_die "no bin/busybox in $deb"; }
+			rm -rf "$tmp"
+		fi
+		exec {fd}>&-
 	fi
-	echo "$dir/bin/busybox"
+	echo "$dir/busybox"
 }
