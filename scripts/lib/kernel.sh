@@ -271,8 +271,10 @@ nb_arm64_busybox() {
 		fi
 		if [[ ! -x $dir/busybox ]]; then
 			tmp=$(mktemp -d "$dir/busybox.XXXXXX")
-			dpkg-deb -x "$deb" "$tmp" && mv "$tmp/bin/busybox" "$dir/busybox" ||
-				{ rm -rf "$tmp"; nb_die "no bin/busybox in $deb"; }
+			if ! dpkg-deb -x "$deb" "$tmp" || ! mv "$tmp/bin/busybox" "$dir/busybox"; then
+				rm -rf "$tmp"
+				nb_die "no bin/busybox in $deb"
+			fi
 			rm -rf "$tmp"
 		fi
 		exec {fd}>&-
