@@ -9,7 +9,8 @@
 #   lines) and says what happened;
 # - bad options of bench/all (--backends '' or ',', --out a file or under
 #   one, --out '', --only '', --repeat 0/-1, --resume '') and of scripts/vm
-#   (--mem 99999999G, --cpus 100000, --out a file, ...) are exit 2 with a
+#   (--mem 99999999G, --cpus 100000, --out a file, --arch sparc, --arch arm64
+#   with a Debian kernel or an x86 --kdir, ...) are exit 2 with a
 #   message before anything runs: no notibench started, no run directory in
 #   the source tree's results/, nothing downloaded or built, in seconds;
 # - run.meta tells the truth: a signal right after an item's CSV was renamed
@@ -165,7 +166,9 @@ mkdir -p "$tmp/cache" "$tmp/kdir/arch/x86/boot" "$tmp/kdir/include/generated" "$
 echo '#define UTS_RELEASE "6.1.0-fake"' > "$tmp/kdir/include/generated/utsrelease.h"
 for a in "--mem 99999999G" "--mem 64M" "--cpus 100000" "--cpus 0" "--out $tmp/file" "--out $tmp/file/x" \
 	"--out ''" "--timeout 0" "--swap 2000G" "--hugepages-1g 100000" "--kernels ," "--kernels 6.1,,6.12" \
-	"--kernel ''" "--kernel '6.1;x'" "--numa --cpus 3" "--mem ''" "--kdir $tmp/raw"; do
+	"--kernel ''" "--kernel '6.1;x'" "--numa --cpus 3" "--mem ''" "--kdir $tmp/raw" "--arch sparc" \
+	"--arch ''" "--arch arm64" "--arch arm64 --kernel 6.12" "--arch arm64 --kernels 6.1,6.12" \
+	"--arch arm64 --rootfs"; do
 	t0=$SECONDS
 	eval "NB_CACHE=$tmp/cache timeout 60 \"$root/scripts/vm\" --kdir $tmp/kdir $a -- true" > "$tmp/vm.out" 2>&1
 	rc=$?
@@ -173,7 +176,7 @@ for a in "--mem 99999999G" "--mem 64M" "--cpus 100000" "--cpus 0" "--out $tmp/fi
 		bad+=" [$a: exit $rc in $((SECONDS - t0)) s: $(tail -n 1 "$tmp/vm.out")]"
 done
 [[ -z $bad && -z $(find "$tmp/cache" -mindepth 1) ]]
-ok $? "scripts/vm: --mem, --cpus, --out, --timeout, --swap, --hugepages-1g, --kernel(s), --numa, --kdir nonsense: exit 2 with a message in seconds, nothing downloaded or built${bad:+:$bad}"
+ok $? "scripts/vm: --mem, --cpus, --out, --timeout, --swap, --hugepages-1g, --kernel(s), --numa, --kdir, --arch nonsense: exit 2 with a message in seconds, nothing downloaded or built${bad:+:$bad}"
 # Control: the same options, good, get past the checks to QEMU (which
 # refuses the empty bzImage: exit 1).
 if command -v qemu-system-x86_64 > /dev/null; then

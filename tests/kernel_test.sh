@@ -109,7 +109,7 @@ fi
 # --- bad usage: exit 2, nothing built ---
 bad=""
 for args in "--source 5.10" "--patch $tmp/nosuch.patch" "--config nosuch" "--label a/b" \
-	"--jobs 0" "--tree $tmp" "--bogus"; do
+	"--jobs 0" "--tree $tmp" "--bogus" "--arch sparc" "--arch arm64 --tree $tmp"; do
 	# shellcheck disable=SC2086 # args is a word list
 	"$K" $args > /dev/null 2> "$tmp/err"
 	rc=$?
