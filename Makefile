@@ -161,7 +161,10 @@ deps:
 kernel:
 	scripts/kernel $(KARGS)
 
+# The arm64 guests' cross compiler and QEMU too, unless NB_ARM64_KERNELS=none
+# (tests/run).
 check: deps
+	$(if $(filter none,$(NB_ARM64_KERNELS) $(NB_KERNELS)),,scripts/deps arm64)
 	tests/run
 
 # The main job (README.md): every benchmark on every backend this machine has,
