@@ -11,7 +11,10 @@
 # said): notifier calls per op by event, bytes per range, insn per op; the
 # per-call sweep's charged calls per op (kmod:insn or kmod:spin); the per-4 KiB
 # sweep's charged 4 KiB pages per op (kmod:insn_range); the zap model's mirror
-# entries zapped per op (kmod:zap); and with KVM (kvm group) kvm_unmap_hva_range
+# entries zapped per op (kmod:zap); the secondary-TLB hook's calls per op and
+# bytes per range (kmod:count,cb=tlb) and the calls a subscriber charging each
+# of them is charged (the SMMU model: kmod:insn,cb=tlb or kmod:spin,cb=tlb);
+# and with KVM (kvm group) kvm_unmap_hva_range
 # calls and entries zapped per op, and the guest's refault cost per op.
 # Figures of failed items, and clamped ones, are never used.
 BEGIN {
@@ -51,6 +54,8 @@ $1 == "R" || $1 == "X" {
 	val[g, it, cf, m, r] = v
 	if (m == "ns_per_op" && g == "kmod") {
 		if (cf == "kmod:count") countcfg[it] = cf
+		else if (cf == "kmod:count,cb=tlb") tlbcfg[it] = cf
+		else if (cf ~ /^kmod:(insn|spin),cb=tlb,/) { if (!(it in smmucfg)) smmucfg[it] = cf }
 		else if (cf ~ /^kmod:insn_range,/) { if (!(it in rangecfg)) rangecfg[it] = cf }
 		else if (cf ~ /^kmod:(insn|spin),/ && !(it in callcfg)) callcfg[it] = cf
 		else if (cf ~ /^kmod:zap/) zapcfg[it] = cf
@@ -93,6 +98,11 @@ function figures(it, r) {
 	# A clamped per-4 KiB sweep has no answer (ab-report.awk marks it).
 	if (it in rangecfg && get("kmod", it, rangecfg[it], "sweep_slope", r) == "clamped") F["pages"] = "clamped"
 	if (it in zapcfg) F["zapped"] = get("kmod", it, zapcfg[it], "nb_mirror_zapped_per_op", r)
+	if (it in tlbcfg) {
+		F["tlb"] = get("kmod", it, tlbcfg[it], "nb_tlb_per_op", r)
+		F["tlbbytes"] = get("kmod", it, tlbcfg[it], "nb_tlb_bytes_mean", r)
+	}
+	if (it in smmucfg) F["smmu"] = get("kmod", it, smmucfg[it], "charged_per_op", r)
 	if (it in kvmcfg) {
 		F["kcost"] = get("kvm", it, kvmcfg[it], "ns_per_op", r)
 		F["kunmap"] = get("kvm", it, kvmcfg[it], "kvm_unmap_hva_range_per_op", r)
@@ -127,7 +137,7 @@ END {
 	for (r = 2; r <= nruns; r++) {
 		nit = nchg = nkc = 0; cmin = 1e18; cmax = -1e18
 		best_c = best_p = best_k = best_z = best_u = ""; rc = rp = rk = rz = ru = 0
-		npc = npp = nku = nkz = nzz = 0
+		npc = npp = nku = nkz = nzz = ntc = ntb = 0; best_t = ""; rt = 0
 		for (i = 1; i <= nitems; i++) {
 			it = items[i]
 			if (it in failed || it in notrun) continue
@@ -145,6 +155,10 @@ END {
 			if (differs(A["zapped"], F["zapped"])) { nzz++; x = ratio(A["zapped"], F["zapped"]); if (x > rz) { rz = x; best_z = it } }
 			if (differs(A["kunmap"], F["kunmap"])) { nku++; x = ratio(A["kunmap"], F["kunmap"]); if (x > ru) { ru = x; best_u = it } }
 			if (differs(A["kzap"], F["kzap"])) nkz++
+			if (differs(A["tlb"], F["tlb"])) ntc++
+			if (differs(A["tlbbytes"], F["tlbbytes"]) || num(A["tlbbytes"]) != num(F["tlbbytes"])) {
+				ntb++; x = ratio(A["tlbbytes"], F["tlbbytes"]); if (best_t == "" || x > rt) { rt = x; best_t = it }
+			}
 		}
 		printf "\n### %s (%s) against %s (%s)\n\n", md(name[r]), md(label[r]), md(name[1]), md(label[1])
 		s = sprintf("Of %d items, the notifier calls per op change in %d", nit, nchg)
@@ -154,6 +168,10 @@ END {
 		else s = s "; a per-call subscriber is charged the same calls in every item"
 		if (npp) { figures(best_k, 1); a = F["pages"]; figures(best_k, r); s = s sprintf(", a per-4 KiB one other pages in %d (most in %s: %s 4 KiB pages per op)", npp, md(best_k), arrow(a, F["pages"], 0)) }
 		if (nzz) { figures(best_z, 1); a = F["zapped"]; figures(best_z, r); s = s sprintf(", a zapping mirror other entries in %d (most in %s: %s per op)", nzz, md(best_z), arrow(a, F["zapped"], 0)) }
+		if (length(tlbcfg)) {
+			s = s sprintf("; the secondary-TLB hook's calls per op change in %d, the bytes of its ranges in %d", ntc, ntb)
+			if (best_t != "") { figures(best_t, 1); a = F["tlbbytes"]; figures(best_t, r); s = s sprintf(" (most in %s: %s → %s per range)", md(best_t), bytes(a), bytes(F["tlbbytes"])) }
+		}
 		if (nku || nkz) {
 			s = s sprintf("; KVM's unmaps per op change in %d, its zapped entries in %d", nku, nkz)
 			if (best_u != "") { figures(best_u, 1); a = F["kunmap"]; figures(best_u, r); s = s sprintf(" (most in %s: %s unmaps per op)", md(best_u), arrow(a, F["kunmap"], 0)) }
@@ -174,6 +192,8 @@ END {
 			if (A["pages"] == "clamped" || F["pages"] == "clamped") s = s "; per-4 KiB subscriber: CLAMPED (not compared)"
 			else if (num(A["pages"]) || num(F["pages"])) s = s sprintf("; per-4 KiB subscriber: %s pages/op", arrow(A["pages"], F["pages"], 0))
 			if (num(A["zapped"]) || num(F["zapped"])) s = s sprintf("; zap model: %s mirror entries zapped/op", arrow(A["zapped"], F["zapped"], 0))
+			if (num(A["tlb"]) || num(F["tlb"])) s = s sprintf("; secondary-TLB hook: %s calls/op, %s per range", arrow(A["tlb"], F["tlb"], 0), A["tlbbytes"] == F["tlbbytes"] ? bytes(F["tlbbytes"]) : bytes(A["tlbbytes"]) " → " bytes(F["tlbbytes"]))
+			if (num(A["smmu"]) || num(F["smmu"])) s = s sprintf("; SMMU model (charged per hook call): %s charged calls/op", arrow(A["smmu"], F["smmu"], 0))
 			if (num(A["kcost"]) || num(F["kcost"])) s = s sprintf("; KVM: %s %s/op", arrow(A["kcost"], F["kcost"], 1), unit)
 			if (num(A["kunmap"]) || num(F["kunmap"])) s = s sprintf("%s %s kvm_unmap_hva_range/op", num(A["kcost"]) || num(F["kcost"]) ? "," : "; KVM:", arrow(A["kunmap"], F["kunmap"], 0))
 			if (num(A["kzap"]) || num(F["kzap"])) s = s sprintf(", %s entries zapped/op", arrow(A["kzap"], F["kzap"], 0))
