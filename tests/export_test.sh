@@ -31,7 +31,6 @@ echo "1..34"
 
 nb=${NB_NOTIBENCH:-$root/build/notibench}
 if [[ -z ${NB_NOTIBENCH:-} ]]; then
-	. /tmp/env.sh 2>/dev/null
 	make -s -C "$root" build/notibench >/dev/null || { echo "Bail out! make build/notibench failed"; exit 1; }
 fi
 runs=()
