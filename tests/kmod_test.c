@@ -1454,10 +1454,12 @@ TEST_F(sess, t_cost_insn, "INSN")
  * Toggles of one page with INSN 0, 1 and 1000 on START and END, interleaved
  * in rounds. By the module's clock the fastest START differs from INSN 0's
  * by exactly N (interference only adds, so the fastest call is the bare
- * one); from user space the median toggle differs by exactly N times the
- * charged calls per toggle (4 on 6.12; 6.1 adds a CLEAR pair for the VMA
- * split: 8). Nothing else differs between the configurations, and in exact
- * mode the rest of a toggle repeats to the instruction.
+ * one); from user space the fastest toggle differs by exactly N times the
+ * charged calls per toggle, for the same reason. Nothing else differs
+ * between the configurations, and in exact mode the rest of a toggle
+ * repeats to the instruction. Not the median: on 6.1 arm64 about half the
+ * toggles pay 561 insn more, a few of the first configuration's a
+ * one-time cost, and the median of 360 fell on either side (-275 for +6).
  */
 TEST_F(sess, t_insn_exact, "INSN exact")
 {
@@ -1467,7 +1469,7 @@ TEST_F(sess, t_insn_exact, "INSN exact")
 	static uint64_t t[MODELS][NR];
 	struct nb_attach a[MODELS];
 	int *fd = self->more;
-	uint64_t med[MODELS], fast[MODELS] = { 0 }, calls[MODELS] = { 0 }, dummy;
+	uint64_t med[MODELS], low[MODELS], fast[MODELS] = { 0 }, calls[MODELS] = { 0 }, dummy;
 	unsigned int toggles = 0;
 
 	if (!exact_mode()) {
@@ -1507,13 +1509,15 @@ TEST_F(sess, t_insn_exact, "INSN exact")
 		toggles += PER_ROUND + 4;
 	}
 	for (int m = 0; m < MODELS; m++) {
-		med[m] = median(t[m], NR);
+		med[m] = median(t[m], NR);	/* sorts t[m] */
+		low[m] = t[m][0];
 		STOP_IF(!stats_read(fd[m]) || !ring_read(fd[m]));
 		calls[m] = nb_calls_total(st, NB_CB_START) + nb_calls_total(st, NB_CB_END);
 		ring_ns(NB_CB_START, NB_EV_PROTECTION_VMA, &fast[m], &dummy);
 	}
-	tap_diag("per toggle: median %llu, %llu, %llu insn for INSN 0, 1, 1000; charged calls %llu, "
-		 "%llu, %llu in %u toggles; fastest START %llu, %llu, %llu insn",
+	tap_diag("per toggle: fastest %llu, %llu, %llu (median %llu, %llu, %llu) insn for INSN 0, 1, "
+		 "1000; charged calls %llu, %llu, %llu in %u toggles; fastest START %llu, %llu, %llu insn",
+		 (unsigned long long)low[0], (unsigned long long)low[1], (unsigned long long)low[2],
 		 (unsigned long long)med[0], (unsigned long long)med[1], (unsigned long long)med[2],
 		 (unsigned long long)calls[0], (unsigned long long)calls[1],
 		 (unsigned long long)calls[2], toggles, (unsigned long long)fast[0],
@@ -1524,12 +1528,12 @@ TEST_F(sess, t_insn_exact, "INSN exact")
 	tap_ok(fast[1] - fast[0] == 1 && fast[2] - fast[0] == 1000,
 	       "module's clock: the fastest START call costs exactly 1 and 1000 insn more (%lld, %lld)",
 	       (long long)(fast[1] - fast[0]), (long long)(fast[2] - fast[0]));
-	tap_ok(med[1] - med[0] == calls[0] / toggles,
+	tap_ok(low[1] - low[0] == calls[0] / toggles,
 	       "user space: INSN 1 adds exactly %llu insn per toggle, one per charged call (%lld)",
-	       (unsigned long long)(calls[0] / toggles), (long long)(med[1] - med[0]));
-	tap_ok(med[2] - med[0] == 1000 * (calls[0] / toggles),
+	       (unsigned long long)(calls[0] / toggles), (long long)(low[1] - low[0]));
+	tap_ok(low[2] - low[0] == 1000 * (calls[0] / toggles),
 	       "user space: INSN 1000 adds exactly %llu insn per toggle (%lld)",
-	       (unsigned long long)(1000 * (calls[0] / toggles)), (long long)(med[2] - med[0]));
+	       (unsigned long long)(1000 * (calls[0] / toggles)), (long long)(low[2] - low[0]));
 }
 
 /*

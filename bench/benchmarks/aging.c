@@ -31,10 +31,16 @@
  * size: DAMON neither splits nor merges them. One op = one sampling round of
  * kdamond; ns_per_op is a round's wall time, --sample-us plus kdamond's work
  * and wake-up: a cost sweep's slope is the young calls charged per round.
- * The rounds are counted exactly: the aggregation interval equals the
- * sampling interval, so every round ends with an aggregation that fires the
- * tracepoint damon:damon_aggregated once per region (kdamond_reset_aggregated),
- * counted by a perf event on kdamond (R per round). kdamond's schedule-ins
+ * The rounds are counted exactly: every round ends with an aggregation that
+ * fires the tracepoint damon:damon_aggregated once per region
+ * (kdamond_reset_aggregated), counted by a perf event on kdamond (R per
+ * round). From 6.7 the aggregation interval is counted in sampling rounds
+ * (4472edf63d66): it equals the sampling interval. Before, it is timed by
+ * ktime_get_coarse_ts64() (damon_check_reset_time_interval), a tick at a
+ * time: rounds of 1 ms at HZ=250 aggregated 2 to 4 at once, more mkolds
+ * than counted rounds; there it is 0, every round's check passes. 6.4 to
+ * 6.6 time by the clock and refuse an interval below the sampling one
+ * (5ff6e2fff88e): a skip. kdamond's schedule-ins
  * are no round count: under TCG preemptions add to them. The columns give
  * kdamond's CPU time (/proc/<pid>/schedstat) per round and per page checked.
  * With kmod counting the young callbacks: clear_young per round = R (a 4 KiB
@@ -132,7 +138,7 @@ struct aging_state {
 	uint64_t not_idle;		/* idle-read: our pages that did not read back idle */
 	/* damon */
 	bool paddr;
-	unsigned int regions, sample_us;
+	unsigned int regions, sample_us, aggr_us;
 	int kdamond_pid;
 	uint64_t kd_ns0, kd_ns1;
 	int agg_fd;			/* perf count of damon_aggregated on kdamond */
@@ -322,6 +328,14 @@ static int setup_damon(struct aging_state *st, const struct bench_val *o, char *
 	}
 	st->regions = (unsigned int)o[O_REGIONS].u;
 	st->sample_us = (unsigned int)o[O_SAMPLE_US].u;
+	/* see the top comment: an aggregation per round */
+	st->aggr_us = env_kernel_at_least(6, 7) ? st->sample_us : 0;
+	if (env_kernel_at_least(6, 4) && !st->aggr_us) {
+		snprintf(reason, rlen, "DAMON before 6.7 times its aggregations by the coarse clock "
+			 "and from 6.4 refuses an aggregation interval below the sampling one: "
+			 "its sampling rounds cannot be counted");
+		return NB_EXIT_SKIP;
+	}
 	/* Restored (newest first) at exit and on signals: state off, then no kdamonds. */
 	if ((ret = knob_set(DAMON_ADMIN "/nr_kdamonds", "1")) ||
 	    (ret = write_file(KD "/contexts/nr_contexts", "1"))) {
@@ -361,7 +375,7 @@ static int setup_damon(struct aging_state *st, const struct bench_val *o, char *
 	W(CTX "/operations", "%s", st->paddr ? "paddr" : "vaddr");
 	W(CTX "/monitoring_attrs/intervals/sample_us", "%u", st->sample_us);
 	/* An aggregation per round: damon_aggregated counts the rounds. */
-	W(CTX "/monitoring_attrs/intervals/aggr_us", "%u", st->sample_us);
+	W(CTX "/monitoring_attrs/intervals/aggr_us", "%u", st->aggr_us);
 	/* vaddr would replace our regions by the mm's three biggest areas every update. */
 	W(CTX "/monitoring_attrs/intervals/update_us", "%u", 1000000000u);
 	W(CTX "/monitoring_attrs/nr_regions/max", "%u", st->regions);
@@ -409,9 +423,10 @@ static int setup_damon(struct aging_state *st, const struct bench_val *o, char *
 	if (ret)
 		return ret;
 	snprintf(st->verified, sizeof(st->verified), "%s; DAMON %s, %u regions of %" PRIu64
-		 " KiB over %#" PRIx64 "-%#" PRIx64 ", sample = aggregation %u us, kdamond pid %d",
+		 " KiB over %#" PRIx64 "-%#" PRIx64 ", sample %u us, aggregation %u us, kdamond pid %d",
 		 st->l.verified, st->paddr ? "paddr (no vaddr operations here)" : "vaddr",
-		 st->regions, reg >> 10, st->span_lo, st->span_hi, st->sample_us, st->kdamond_pid);
+		 st->regions, reg >> 10, st->span_lo, st->span_hi, st->sample_us, st->aggr_us,
+		 st->kdamond_pid);
 	return NB_EXIT_OK;
 }
 
@@ -740,12 +755,12 @@ static void describe(void *state, void (*emit)(const char *key, const char *valu
 	emit("layout", v);
 	emit("layout_verified", st->verified);
 	if (st->op == OP_DAMON) {
-		snprintf(v, sizeof(v), "damon: one op = one sampling round of kdamond (aggregation "
-			 "interval = sampling interval: rounds counted exactly by a perf count of "
+		snprintf(v, sizeof(v), "damon: one op = one sampling round of kdamond (an aggregation "
+			 "per round, interval %u us: rounds counted exactly by a perf count of "
 			 "damon:damon_aggregated on kdamond %d, one per region per round): "
 			 "ns_per_op is the round's wall time (--sample-us %u plus kdamond's work and "
 			 "wake-up); aging_kdamond_* are kdamond's CPU time (schedstat)",
-			 st->kdamond_pid, st->sample_us);
+			 st->aggr_us, st->kdamond_pid, st->sample_us);
 		emit("op", v);
 		snprintf(v, sizeof(v), "per round: %u clear_young (one per region, %zu KiB each)%s, "
 			 "at most as many test_young, no clear_flush_young", st->regions,
