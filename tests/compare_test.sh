@@ -134,7 +134,7 @@ gen xbad -v seed=301 "${x[@]}" -v unit_item=cow-thp-4M -v unit_other=cycles
 gen wall -v seed=302 -v unit=ns -v klabel=6.12-wall
 
 echo "TAP version 13"
-echo "1..78"
+echo "1..79"
 
 # (1) noise only
 run noise "$tmp/base" "$tmp/noise" --csv "$tmp/noise.csv"

@@ -24,7 +24,7 @@ if ! command -v gnuplot >/dev/null; then
 	echo "1..0 # SKIP gnuplot is missing (scripts/deps installs gnuplot-nox)"
 	exit 4
 fi
-echo "1..31"
+echo "1..32"
 n=0 failed=0
 # shellcheck source=tests/lib/tap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
